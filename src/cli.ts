@@ -1,0 +1,65 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, type Config } from './config.js';
+
+interface Command {
+  summary: string;
+  run(args: string[], config: Config): Promise<number>;
+}
+
+/** A command whose issue has not landed: says so and exits non-zero. */
+const notYet = (summary: string, issue: number): Command => ({
+  summary: `${summary} (not built yet: issue #${issue})`,
+  run: () => {
+    console.error(`This command is not built yet; it arrives with issue #${issue}.`);
+    return Promise.resolve(2);
+  },
+});
+
+const commands: Record<string, Command> = {
+  start: notYet('run the Temporal dev server, worker, API and sandbox in one process tree', 14),
+  api: notYet('serve the HTTP API', 12),
+  worker: notYet('run a Temporal worker for exports', 9),
+  sandbox: notYet('serve the local Graph API sandbox', 5),
+  seed: notYet('write synthetic demo profiles and segments', 8),
+  demo: notYet('start everything, seed, and export a segment to the sandbox with live progress', 14),
+  export: notYet('start an export through the API and follow it', 14),
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length));
+  return [
+    'Usage: audience-export <command> [options]',
+    '',
+    'Commands:',
+    ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Configuration comes from the environment; see README.md.',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { positionals } = parseArgs({ args: argv, strict: false, allowPositionals: true });
+  const name = positionals[0];
+  if (!name || name === 'help' || argv.includes('--help') || argv.includes('-h')) {
+    console.log(usage());
+    return name && name !== 'help' && !(name in commands) ? 2 : 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    console.error(`Unknown command '${name}'.\n\n${usage()}`);
+    return 2;
+  }
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      return 2;
+    }
+    throw err;
+  }
+  return command.run(argv.slice(argv.indexOf(name) + 1), config);
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,130 @@
+import { z } from 'zod';
+
+/** The Graph API version we build against: supported until at least 2027 (reference section 1). */
+export const DEFAULT_FACEBOOK_API_VERSION = 'v26.0';
+
+const intFromEnv = (fallback: number, min = 1) => z.coerce.number().int().min(min).default(fallback);
+const optionalUrl = z.url().optional();
+const csv = z
+  .string()
+  .default('')
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
+
+/** Every environment variable the service reads, validated once at start-up. */
+const EnvSchema = z.object({
+  TEMPORAL_ADDRESS: z.string().default('localhost:7233'),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().default('audience-export'),
+  TEMPORAL_UI_URL: z.url().default('http://localhost:8233'),
+
+  DATABASE_URL: optionalUrl,
+  SOURCE_DATABASE_URL: optionalUrl,
+  DATA_DIR: z.string().default('.data'),
+
+  FACEBOOK_APP_ID: z.string().regex(/^\d+$/, 'must be the numeric app id').optional(),
+  FACEBOOK_APP_SECRET: z.string().min(16, 'looks too short for an app secret').optional(),
+  FACEBOOK_GRAPH_URL: z.url().default('https://graph.facebook.com'),
+  FACEBOOK_DIALOG_URL: z.url().default('https://www.facebook.com'),
+  FACEBOOK_API_VERSION: z
+    .string()
+    .regex(/^v\d+\.\d+$/, 'must look like v26.0')
+    .default(DEFAULT_FACEBOOK_API_VERSION),
+  FACEBOOK_TIMEOUT_MS: intFromEnv(60_000),
+
+  API_HOST: z.string().default('127.0.0.1'),
+  API_PORT: intFromEnv(8080, 0),
+  API_KEYS: csv.pipe(z.array(z.string().min(16, 'each API key needs at least 16 characters'))),
+  PUBLIC_URL: optionalUrl,
+
+  ENCRYPTION_KEY: z
+    .string()
+    .refine((s) => Buffer.from(s, 'base64').length === 32, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)')
+    .optional(),
+
+  EXPORT_MAX_PROFILES: intFromEnv(10_000_000),
+  EXPORT_PAGE_SIZE: intFromEnv(10_000).pipe(z.number().max(10_000, 'Meta accepts at most 10,000 rows per call')),
+  EXPORT_PAGE_CONCURRENCY: intFromEnv(4),
+  WORKER_ACTIVITY_CONCURRENCY: intFromEnv(16),
+
+  WEBHOOK_URL: optionalUrl,
+  WEBHOOK_SECRET: z.string().optional(),
+
+  SANDBOX_PORT: intFromEnv(8787, 0),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export interface Config {
+  temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
+  database: { url?: string; sourceUrl?: string; dataDir: string };
+  facebook: {
+    appId?: string;
+    appSecret?: string;
+    graphUrl: string;
+    dialogUrl: string;
+    apiVersion: string;
+    timeoutMs: number;
+  };
+  api: { host: string; port: number; keys: string[]; publicUrl: string };
+  encryptionKey?: Buffer;
+  export: { maxProfiles: number; pageSize: number; pageConcurrency: number; activityConcurrency: number };
+  webhook: { url?: string; secret?: string };
+  sandbox: { port: number };
+  logLevel: Env['LOG_LEVEL'];
+}
+
+/** A configuration error that names every bad variable, so an operator can fix them all at once. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Parses the environment into the one typed config object. Values are never echoed (they may be secrets). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  return {
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      uiUrl: e.TEMPORAL_UI_URL,
+    },
+    database: { url: e.DATABASE_URL, sourceUrl: e.SOURCE_DATABASE_URL, dataDir: e.DATA_DIR },
+    facebook: {
+      appId: e.FACEBOOK_APP_ID,
+      appSecret: e.FACEBOOK_APP_SECRET,
+      graphUrl: e.FACEBOOK_GRAPH_URL.replace(/\/+$/, ''),
+      dialogUrl: e.FACEBOOK_DIALOG_URL.replace(/\/+$/, ''),
+      apiVersion: e.FACEBOOK_API_VERSION,
+      timeoutMs: e.FACEBOOK_TIMEOUT_MS,
+    },
+    api: {
+      host: e.API_HOST,
+      port: e.API_PORT,
+      keys: e.API_KEYS,
+      publicUrl: (e.PUBLIC_URL ?? `http://${e.API_HOST}:${e.API_PORT}`).replace(/\/+$/, ''),
+    },
+    encryptionKey: e.ENCRYPTION_KEY ? Buffer.from(e.ENCRYPTION_KEY, 'base64') : undefined,
+    export: {
+      maxProfiles: e.EXPORT_MAX_PROFILES,
+      pageSize: e.EXPORT_PAGE_SIZE,
+      pageConcurrency: e.EXPORT_PAGE_CONCURRENCY,
+      activityConcurrency: e.WORKER_ACTIVITY_CONCURRENCY,
+    },
+    webhook: { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET },
+    sandbox: { port: e.SANDBOX_PORT },
+    logLevel: e.LOG_LEVEL,
+  };
+}

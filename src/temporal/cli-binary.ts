@@ -1,0 +1,72 @@
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+
+/** The Temporal CLI release we build; later tags carry a `replace` directive that `go install` refuses. */
+export const TEMPORAL_CLI_VERSIONS = ['v1.5.1', 'v1.4.1', 'v1.3.0'] as const;
+
+/** Per-user cache, so every clone on this machine shares one build. */
+export function temporalCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
+  return join(base, 'audience-export', 'bin');
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Looks for `temporal`: TEMPORAL_CLI_PATH, then PATH, then the per-user cache. */
+export function findTemporalCli(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.TEMPORAL_CLI_PATH) {
+    if (isExecutable(env.TEMPORAL_CLI_PATH)) return env.TEMPORAL_CLI_PATH;
+    throw new Error(`TEMPORAL_CLI_PATH=${env.TEMPORAL_CLI_PATH} is not an executable file`);
+  }
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (dir && isExecutable(join(dir, 'temporal'))) return join(dir, 'temporal');
+  }
+  const cached = join(temporalCacheDir(env), 'temporal');
+  return isExecutable(cached) ? cached : undefined;
+}
+
+function goAvailable(): boolean {
+  return spawnSync('go', ['version'], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * Finds the Temporal CLI, or builds it from the Go module proxy into the per-user cache.
+ * Used by `npm test`, `.ci/run`, the demo and `audience-export start` alike.
+ */
+export function ensureTemporalCli(log: (line: string) => void = (l) => console.error(l)): string {
+  const found = findTemporalCli();
+  if (found) return found;
+
+  if (!goAvailable()) {
+    throw new Error(
+      'No Temporal CLI found (TEMPORAL_CLI_PATH, PATH, ' +
+        `${temporalCacheDir()}) and no Go toolchain to build one. Install the Temporal CLI ` +
+        '(https://docs.temporal.io/cli#install) and put it on PATH or set TEMPORAL_CLI_PATH.',
+    );
+  }
+  const gobin = temporalCacheDir();
+  mkdirSync(gobin, { recursive: true });
+  for (const version of TEMPORAL_CLI_VERSIONS) {
+    log(`[temporal] building Temporal CLI ${version} into ${gobin} (first time only; takes a few minutes)`);
+    const started = Date.now();
+    const result = spawnSync('go', ['install', `github.com/temporalio/cli/cmd/temporal@${version}`], {
+      env: { ...process.env, GOBIN: gobin },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    if (result.status === 0) {
+      log(`[temporal] built ${version} in ${Math.round((Date.now() - started) / 1000)} s`);
+      return join(gobin, 'temporal');
+    }
+    log(`[temporal] go install of ${version} failed (exit ${result.status ?? 'signal'})`);
+  }
+  throw new Error(`Could not build the Temporal CLI with Go (${TEMPORAL_CLI_VERSIONS.join(', ')} all failed).`);
+}

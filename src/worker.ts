@@ -1,0 +1,45 @@
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { fileURLToPath } from 'node:url';
+import { createActivities, type ActivityDeps } from './activities/index.js';
+import type { Config } from './config.js';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+
+export interface ExportWorkerOptions {
+  config: Config;
+  connection: NativeConnection;
+  deps: ActivityDeps;
+  /** A prebuilt workflow bundle (tests build one per run); otherwise the sources are bundled at start. */
+  workflowBundlePath?: string;
+  taskQueue?: string;
+}
+
+/** Creates the worker that runs export workflows and their activities on the configured task queue. */
+export async function createExportWorker(options: ExportWorkerOptions): Promise<Worker> {
+  const { config } = options;
+  const workflowSource: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = options.workflowBundlePath
+    ? { workflowBundle: { codePath: options.workflowBundlePath } }
+    : { workflowsPath: WORKFLOWS_PATH };
+  return Worker.create({
+    connection: options.connection,
+    namespace: config.temporal.namespace,
+    taskQueue: options.taskQueue ?? config.temporal.taskQueue,
+    ...workflowSource,
+    activities: createActivities(options.deps),
+    maxConcurrentActivityTaskExecutions: config.export.activityConcurrency,
+    // Let in-flight pages settle on shutdown rather than abandoning them mid-request.
+    shutdownGraceTime: '30s',
+  });
+}
+
+/** `audience-export worker`: runs until SIGINT/SIGTERM, then drains gracefully (the Runtime handles signals). */
+export async function runWorker(config: Config, deps: ActivityDeps): Promise<void> {
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  try {
+    const worker = await createExportWorker({ config, connection, deps });
+    console.error(`[worker] polling task queue '${config.temporal.taskQueue}' at ${config.temporal.address}`);
+    await worker.run();
+  } finally {
+    await connection.close();
+  }
+}

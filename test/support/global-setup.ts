@@ -1,0 +1,80 @@
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+import { ensureTemporalCli } from '../../src/temporal/cli-binary.js';
+import { startDevServer } from '../../src/temporal/dev-server.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    temporalAddress: string;
+    temporalNamespace: string;
+    workflowBundlePath: string;
+    databaseUrl: string;
+  }
+}
+
+const ADMIN_DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Creates a database of its own for this test run, so concurrent runs never collide. */
+async function createRunDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `ae_test_${process.pid}_${Date.now().toString(36)}`;
+  const admin = new pg.Client({ connectionString: ADMIN_DATABASE_URL });
+  try {
+    await admin.connect();
+  } catch (err) {
+    throw new Error(
+      `PostgreSQL does not answer at ${ADMIN_DATABASE_URL.replace(/\/\/[^@]*@/, '//***@')}: ${(err as Error).message}. ` +
+        'Start it (pg_ctlcluster <version> main start) or set DATABASE_URL.',
+    );
+  }
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(ADMIN_DATABASE_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: ADMIN_DATABASE_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+export default async function setup(project: TestProject) {
+  const cliPath = ensureTemporalCli();
+  const [server, database, bundleDir] = await Promise.all([
+    startDevServer({ cliPath, namespace: 'default' }),
+    createRunDatabase(),
+    mkdtemp(join(tmpdir(), 'audience-export-wf-')),
+  ]);
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: fileURLToPath(new URL('../../src/workflows/index.ts', import.meta.url)),
+    logger: {
+      log: () => undefined,
+      trace: () => undefined,
+      debug: () => undefined,
+      info: () => undefined,
+      warn: () => undefined,
+      error: (m) => console.error(m),
+    },
+  });
+  const bundlePath = join(bundleDir, 'workflow-bundle.js');
+  await writeFile(bundlePath, code);
+
+  project.provide('temporalAddress', server.address);
+  project.provide('temporalNamespace', 'default');
+  project.provide('workflowBundlePath', bundlePath);
+  project.provide('databaseUrl', database.url);
+
+  return async () => {
+    await server.stop();
+    await database.drop();
+    await rm(bundleDir, { recursive: true, force: true });
+  };
+}
