@@ -1,0 +1,80 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type FastifyPluginAsyncZod,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { createApiKeyCheck } from './auth.js';
+import type { ApiDeps } from './deps.js';
+import { handleError, handleNotFound } from './error-handler.js';
+import { healthRoutes } from './routes/health.js';
+
+/** Bodies above this are refused with 413 before they are parsed. */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** Routes a browser reaches without our API key: the probe, the docs, and Facebook's redirect (state-signed). */
+const PUBLIC_PREFIXES = ['/health', '/docs', '/facebook/callback'];
+const isPublic = (url: string): boolean => {
+  const path = url.split('?', 1)[0] ?? '';
+  return PUBLIC_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`));
+};
+
+/** The API as a plugin: schemas, docs, auth, error handling and every route, over injected deps. */
+export const apiPlugin: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app, { deps }) => {
+  app.decorate('deps', deps);
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler(handleNotFound);
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'audience-export',
+        description: 'Export profile segments to Facebook custom audiences',
+        version: '0.1.0',
+      },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+      security: [{ apiKey: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  const checkKey = createApiKeyCheck(deps.config.api.keys);
+  app.addHook('onRequest', async (request) => {
+    if (!isPublic(request.url)) checkKey(request.headers.authorization);
+  });
+  // Our own access log: route pattern, not URL, so ids in queries (OAuth code, state) never reach the log.
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unknown',
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request',
+    );
+  });
+
+  await app.register(healthRoutes);
+};
+
+/** Builds the app (not listening): `server.ts` is the only place that listens. */
+export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    // Fastify's access log writes the URL with its query; ours (onResponse above) writes the route pattern.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT_BYTES,
+    return503OnClosing: true,
+  }).withTypeProvider<ZodTypeProvider>();
+  await app.register(apiPlugin, { deps });
+  await app.ready();
+  return app;
+}
