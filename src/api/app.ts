@@ -46,8 +46,13 @@ export const apiPlugin: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app, {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   const checkKey = createApiKeyCheck(deps.config.api.keys);
-  app.addHook('onRequest', async (request) => {
-    if (!isPublic(request.url)) checkKey(request.headers.authorization);
+  app.addHook('onRequest', (request, _reply, done) => {
+    try {
+      if (!isPublic(request.url)) checkKey(request.headers.authorization);
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
   });
   // Our own access log: route pattern, not URL, so ids in queries (OAuth code, state) never reach the log.
   app.addHook('onResponse', async (request, reply) => {
@@ -67,8 +72,10 @@ export const apiPlugin: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app, {
 
 /** Builds the app (not listening): `server.ts` is the only place that listens. */
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
+  // Typed as Fastify's logger so the instance is the default FastifyInstance the rest of the code expects.
+  const logger: FastifyBaseLogger = deps.logger;
   const app = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
+    loggerInstance: logger,
     // Fastify's access log writes the URL with its query; ours (onResponse above) writes the route pattern.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,

@@ -9,7 +9,7 @@ const HealthSchema = z.object({
 });
 
 /** `GET /health`: unauthenticated, so load balancers and orchestrators can probe it. */
-export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
+export const healthRoutes: FastifyPluginAsyncZod = (app) => {
   app.get(
     '/health',
     { schema: { tags: ['health'], summary: 'Database and Temporal reachable', response: { 200: HealthSchema } } },
@@ -25,4 +25,5 @@ export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
       return { status: 'ok' as const, checks: { database: 'ok' as const, temporal: 'ok' as const } };
     },
   );
+  return Promise.resolve();
 };
