@@ -1,0 +1,479 @@
+import { termsUrl } from './ad-account-id.js';
+import { regainAccessMs, type GraphUsage } from './usage.js';
+
+/**
+ * Typed Graph API errors (reference 6.1, 6.2, 4.5). We branch on `code` + `error_subcode` + `is_transient`, never
+ * on Meta's message: it changes, and it may echo request input (tokens, hashed rows). So no error here keeps
+ * Meta's message text; each carries a fixed description, the codes and the fbtrace id.
+ */
+
+export const GraphErrorKind = {
+  throttled: 'throttled',
+  transient: 'transient',
+  auth: 'auth',
+  permission: 'permission',
+  termsNotAccepted: 'terms_not_accepted',
+  invalidRequest: 'invalid_request',
+  replaceSession: 'replace_session',
+  deprecatedVersion: 'deprecated_version',
+} as const;
+export type GraphErrorKind = (typeof GraphErrorKind)[keyof typeof GraphErrorKind];
+
+/** What to do after a `/usersreplace` error (reference 4.5). */
+export const ReplaceAction = {
+  wait: 'wait',
+  restartSession: 'restart_session',
+  switchToAdds: 'switch_to_adds',
+  fail: 'fail',
+} as const;
+export type ReplaceAction = (typeof ReplaceAction)[keyof typeof ReplaceAction];
+
+/** Base backoffs; callers that count attempts use {@link backoffMs}. */
+export const THROTTLE_BASE_BACKOFF_MS = 30_000;
+export const THROTTLE_MAX_BACKOFF_MS = 60 * 60_000;
+export const TRANSIENT_BASE_BACKOFF_MS = 1_000;
+export const TRANSIENT_MAX_BACKOFF_MS = 30_000;
+/** 1870145 "audience update in progress": Meta says wait for operation status Normal. */
+export const REPLACE_BUSY_WAIT_MS = 60_000;
+
+/** Exponential backoff without jitter for attempt 1, 2, 3… (reference 6.5: 30 s, 60 s, 2 min … capped). */
+export function backoffMs(kind: 'throttled' | 'transient', attempt: number): number {
+  const [base, max] =
+    kind === 'throttled'
+      ? [THROTTLE_BASE_BACKOFF_MS, THROTTLE_MAX_BACKOFF_MS]
+      : [TRANSIENT_BASE_BACKOFF_MS, TRANSIENT_MAX_BACKOFF_MS];
+  return Math.min(max, base * 2 ** Math.max(0, attempt - 1));
+}
+
+/** Context every Graph error carries. None of it is secret or personal. */
+export interface GraphErrorContext {
+  code?: number;
+  subcode?: number;
+  type?: string;
+  fbtraceId?: string;
+  httpStatus?: number;
+  isTransient?: boolean;
+  /** The call that failed, e.g. `POST /{audience}/users` (a template: no ids, no query). */
+  operation?: string;
+  usage?: GraphUsage;
+  cause?: unknown;
+}
+
+export abstract class GraphApiError extends Error {
+  abstract readonly kind: GraphErrorKind;
+  abstract readonly retryable: boolean;
+  readonly retryAfterMs?: number;
+  readonly code?: number;
+  readonly subcode?: number;
+  readonly type?: string;
+  readonly fbtraceId?: string;
+  readonly httpStatus?: number;
+  readonly isTransient?: boolean;
+  readonly operation?: string;
+  readonly usage?: GraphUsage;
+
+  constructor(description: string, ctx: GraphErrorContext, retryAfterMs?: number) {
+    super(formatMessage(description, ctx), ctx.cause === undefined ? undefined : { cause: ctx.cause });
+    this.name = new.target.name;
+    this.code = ctx.code;
+    this.subcode = ctx.subcode;
+    this.type = ctx.type;
+    this.fbtraceId = ctx.fbtraceId;
+    this.httpStatus = ctx.httpStatus;
+    this.isTransient = ctx.isTransient;
+    this.operation = ctx.operation;
+    this.usage = ctx.usage;
+    if (retryAfterMs !== undefined) this.retryAfterMs = retryAfterMs;
+  }
+}
+
+function formatMessage(description: string, ctx: GraphErrorContext): string {
+  const codes =
+    ctx.code === undefined ? '' : ` (code ${ctx.code}${ctx.subcode === undefined ? '' : `/${ctx.subcode}`})`;
+  const where = ctx.operation ? `${ctx.operation}: ` : '';
+  const trace = ctx.fbtraceId ? ` [fbtrace_id ${ctx.fbtraceId}]` : '';
+  return `${where}${description}${codes}${trace}`;
+}
+
+export class ThrottledError extends GraphApiError {
+  readonly kind = GraphErrorKind.throttled;
+  readonly retryable = true;
+  override readonly retryAfterMs: number;
+  /** True when the wait came from Meta's headers, not from our default backoff. */
+  readonly waitFromHeaders: boolean;
+  constructor(ctx: GraphErrorContext, retryAfterMs: number, waitFromHeaders: boolean) {
+    super(
+      `Facebook rate limit reached; wait ${Math.ceil(retryAfterMs / 1000)} s before calling this ad account again (calls during a block extend it)`,
+      ctx,
+      retryAfterMs,
+    );
+    this.retryAfterMs = retryAfterMs;
+    this.waitFromHeaders = waitFromHeaders;
+  }
+}
+
+export class TransientError extends GraphApiError {
+  readonly kind = GraphErrorKind.transient;
+  readonly retryable = true;
+  override readonly retryAfterMs: number;
+  constructor(description: string, ctx: GraphErrorContext, retryAfterMs = TRANSIENT_BASE_BACKOFF_MS) {
+    super(`${description}; retry with backoff`, ctx, retryAfterMs);
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+export const AuthReason = {
+  expired: 'expired',
+  invalid: 'invalid',
+  passwordChanged: 'password_changed',
+  appNotInstalled: 'app_not_installed',
+  checkpointed: 'checkpointed',
+  unconfirmedUser: 'unconfirmed_user',
+  sessionInvalid: 'session_invalid',
+} as const;
+export type AuthReason = (typeof AuthReason)[keyof typeof AuthReason];
+
+const AUTH_SUBCODE_REASONS: Record<number, AuthReason> = {
+  458: AuthReason.appNotInstalled,
+  459: AuthReason.checkpointed,
+  460: AuthReason.passwordChanged,
+  463: AuthReason.expired,
+  464: AuthReason.unconfirmedUser,
+  467: AuthReason.invalid,
+  492: AuthReason.sessionInvalid,
+};
+
+export class AuthError extends GraphApiError {
+  readonly kind = GraphErrorKind.auth;
+  readonly retryable = false;
+  readonly reason: AuthReason;
+  /** When the token expired, if Meta said so (parsed from its fixed-format expiry sentence, nothing else). */
+  readonly expiredAt?: Date;
+  constructor(ctx: GraphErrorContext, reason: AuthReason, expiredAt?: Date) {
+    const when = expiredAt ? ` on ${expiredAt.toISOString()}` : '';
+    const why = reason === AuthReason.expired ? `the Facebook token expired${when}` : `the Facebook token is ${reason}`;
+    super(`${why}; reconnect Facebook (log in again or issue a new system-user token)`, ctx);
+    this.reason = reason;
+    if (expiredAt) this.expiredAt = expiredAt;
+  }
+}
+
+export class PermissionError extends GraphApiError {
+  readonly kind: GraphErrorKind = GraphErrorKind.permission;
+  readonly retryable = false;
+  constructor(description: string, ctx: GraphErrorContext) {
+    super(description, ctx);
+  }
+}
+
+export class TermsNotAcceptedError extends PermissionError {
+  override readonly kind = GraphErrorKind.termsNotAccepted;
+  readonly termsUrl: string;
+  constructor(ctx: GraphErrorContext, adAccountId?: string) {
+    const url = termsUrl(adAccountId);
+    super(
+      `the ad account has not accepted Facebook's Custom Audience terms; a person with a role on the account must accept them at ${url}`,
+      ctx,
+    );
+    this.termsUrl = url;
+  }
+}
+
+export const InvalidRequestReason = {
+  audienceMissing: 'audience_missing',
+  audienceFlagged: 'audience_flagged',
+  schemaMismatch: 'schema_mismatch',
+  other: 'other',
+} as const;
+export type InvalidRequestReason = (typeof InvalidRequestReason)[keyof typeof InvalidRequestReason];
+
+export class InvalidRequestError extends GraphApiError {
+  readonly kind = GraphErrorKind.invalidRequest;
+  readonly retryable = false;
+  readonly reason: InvalidRequestReason;
+  constructor(description: string, ctx: GraphErrorContext, reason: InvalidRequestReason = InvalidRequestReason.other) {
+    super(description, ctx);
+    this.reason = reason;
+  }
+}
+
+const REPLACE_SUBCODES: Record<number, { action: ReplaceAction; description: string }> = {
+  1870144: {
+    action: ReplaceAction.switchToAdds,
+    description: 'the audience has 100 million or more members, so replace is not supported; use adds and removes',
+  },
+  1870145: {
+    action: ReplaceAction.wait,
+    description: 'an audience update is in progress; wait until its operation status is Normal, then retry',
+  },
+  1870147: {
+    action: ReplaceAction.restartSession,
+    description: 'the replace session did not start with batch 1; start over with a new session id',
+  },
+  1870148: {
+    action: ReplaceAction.restartSession,
+    description: 'the replace did not fully update the audience; check its size and run the replace again',
+  },
+  1870158: {
+    action: ReplaceAction.switchToAdds,
+    description: 'the replace session passed its 90-minute window; send the remaining rows as adds',
+  },
+  1870159: {
+    action: ReplaceAction.switchToAdds,
+    description: 'the replace session already finished; send the remaining rows as adds',
+  },
+};
+
+export class ReplaceSessionError extends GraphApiError {
+  readonly kind = GraphErrorKind.replaceSession;
+  readonly retryable: boolean;
+  override readonly subcode: number;
+  readonly action: ReplaceAction;
+  constructor(ctx: GraphErrorContext & { subcode: number }) {
+    const known = REPLACE_SUBCODES[ctx.subcode];
+    const action = known?.action ?? ReplaceAction.fail;
+    super(
+      known?.description ?? 'Facebook refused the replace session; fail the replace',
+      ctx,
+      action === ReplaceAction.wait ? REPLACE_BUSY_WAIT_MS : undefined,
+    );
+    this.subcode = ctx.subcode;
+    this.action = action;
+    this.retryable = action === ReplaceAction.wait;
+  }
+}
+
+export class DeprecatedVersionError extends GraphApiError {
+  readonly kind = GraphErrorKind.deprecatedVersion;
+  readonly retryable = false;
+  constructor(ctx: GraphErrorContext) {
+    super('this Graph API version is deprecated; set FACEBOOK_API_VERSION to a supported version', ctx);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+const THROTTLE_CODES = new Set([4, 17, 32, 341, 368, 613]);
+const TRANSIENT_CODES = new Set([1, 2, 803]);
+const TERMS_CODES = new Set([1870034, 1870090, 2655, 2663, 2664]);
+const TERMS_SUBCODES = new Set([1870034, 1870090]);
+const AUDIENCE_MISSING_CODES = new Set([1487301, 1487366]);
+const FLAGGED_SUBCODES = new Set([1713228, 1713230, 1713231]);
+
+const isThrottleCode = (code: number) => THROTTLE_CODES.has(code) || (code >= 80000 && code <= 80014);
+
+/** Meta's error object (reference 6.1), read defensively. */
+export interface GraphErrorBody {
+  code?: number;
+  error_subcode?: number;
+  type?: string;
+  is_transient?: boolean;
+  fbtrace_id?: string;
+}
+
+/** Extracts `error` from a parsed response body; undefined when the body carries no Graph error object. */
+export function readGraphErrorBody(body: unknown): GraphErrorBody | undefined {
+  if (body === null || typeof body !== 'object') return undefined;
+  const error = (body as { error?: unknown }).error;
+  if (error === null || typeof error !== 'object') return undefined;
+  const e = error as Record<string, unknown>;
+  const int = (v: unknown) => {
+    const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+    return typeof n === 'number' && Number.isInteger(n) ? n : undefined;
+  };
+  return {
+    code: int(e.code),
+    error_subcode: int(e.error_subcode),
+    type: typeof e.type === 'string' ? e.type : undefined,
+    is_transient: typeof e.is_transient === 'boolean' ? e.is_transient : undefined,
+    fbtrace_id: typeof e.fbtrace_id === 'string' ? e.fbtrace_id : undefined,
+  };
+}
+
+/**
+ * Meta's expiry sentence for 190/463, "Session has expired on Tuesday, 01-Dec-26 10:00:00 PST." — the only part
+ * of a message we read, and only its date; the rest is discarded.
+ */
+export function parseExpiredAt(message: unknown): Date | undefined {
+  if (typeof message !== 'string') return undefined;
+  const m =
+    /expired on (?:[A-Za-z]+, )?(\d{1,2})-([A-Za-z]{3})-(\d{2,4}) (\d{2}):(\d{2}):(\d{2}) ([A-Z]{2,4}|[+-]\d{4})/.exec(
+      message,
+    );
+  if (!m) return undefined;
+  const [, d, mon, y, hh, mm, ss, zone] = m as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  const months = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+  const month = months.indexOf(mon.toLowerCase());
+  const offsets: Record<string, number> = {
+    UTC: 0,
+    GMT: 0,
+    PST: -8,
+    PDT: -7,
+    MST: -7,
+    MDT: -6,
+    CST: -6,
+    CDT: -5,
+    EST: -5,
+    EDT: -4,
+  };
+  let offsetMin: number | undefined;
+  if (/^[+-]\d{4}$/.test(zone)) {
+    const sign = zone.startsWith('-') ? -1 : 1;
+    offsetMin = sign * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(3, 5)));
+  } else if (zone in offsets) {
+    offsetMin = (offsets[zone] ?? 0) * 60;
+  }
+  if (month < 0 || offsetMin === undefined) return undefined;
+  const year = y.length === 2 ? 2000 + Number(y) : Number(y);
+  const utc = Date.UTC(year, month, Number(d), Number(hh), Number(mm), Number(ss)) - offsetMin * 60_000;
+  return Number.isNaN(utc) ? undefined : new Date(utc);
+}
+
+export interface ClassifyInput {
+  httpStatus: number;
+  /** The parsed JSON body, or undefined when the body was not JSON (an HTML error page, say). */
+  body: unknown;
+  usage?: GraphUsage;
+  operation?: string;
+  /** The ad account the call concerned, when known: picks the BUC entry and the terms URL. */
+  adAccountId?: string;
+  /** Attempt number when the caller retries, to scale the default backoff. */
+  attempt?: number;
+}
+
+/** Turns a failed response into the one typed error that says whether and when to retry. */
+export function classifyGraphError(input: ClassifyInput): GraphApiError {
+  const { httpStatus, usage, operation, adAccountId } = input;
+  const attempt = input.attempt ?? 1;
+  const e = readGraphErrorBody(input.body);
+  const ctx: GraphErrorContext = {
+    httpStatus,
+    usage,
+    operation,
+    code: e?.code,
+    subcode: e?.error_subcode,
+    type: e?.type,
+    fbtraceId: e?.fbtrace_id,
+    isTransient: e?.is_transient,
+  };
+  const code = e?.code;
+
+  if (code === undefined) {
+    if (httpStatus === 429) return throttled(ctx, usage, adAccountId, attempt);
+    // HTML "Sorry, something went wrong" pages, empty bodies, proxies' 5xx: all transient (reference 6.1, 8.14).
+    return new TransientError(
+      `Facebook answered HTTP ${httpStatus} without a Graph error object`,
+      ctx,
+      backoffMs('transient', attempt),
+    );
+  }
+  const sub = e?.error_subcode;
+
+  if (isThrottleCode(code)) return throttled(ctx, usage, adAccountId, attempt);
+  if (code === 2650 && sub !== undefined && sub >= 1870144 && sub <= 1870159) {
+    return new ReplaceSessionError({ ...ctx, subcode: sub });
+  }
+  if (TRANSIENT_CODES.has(code) || e?.is_transient === true) {
+    return new TransientError(
+      code === 803 ? 'the new audience is not writable yet' : 'Facebook reported a temporary error',
+      ctx,
+      code === 803 ? Math.max(2_000, backoffMs('transient', attempt)) : backoffMs('transient', attempt),
+    );
+  }
+  if (code === 190 || code === 102) {
+    const reason =
+      code === 102
+        ? AuthReason.sessionInvalid
+        : ((sub === undefined ? undefined : AUTH_SUBCODE_REASONS[sub]) ?? AuthReason.invalid);
+    const message = (input.body as { error?: { message?: unknown } }).error?.message;
+    return new AuthError(ctx, reason, reason === AuthReason.expired ? parseExpiredAt(message) : undefined);
+  }
+  if (TERMS_CODES.has(code) || (sub !== undefined && TERMS_SUBCODES.has(sub))) {
+    return new TermsNotAcceptedError(ctx, adAccountId);
+  }
+  if (code === 294) {
+    return new PermissionError(
+      'the token lacks the ads_management permission (or the app is not allowed); reconnect Facebook granting ads_management',
+      ctx,
+    );
+  }
+  if (code === 10 || (code >= 200 && code <= 299)) {
+    return new PermissionError(
+      'the token may not do this; make sure its user or system user has a role on the ad account that owns the audience',
+      ctx,
+    );
+  }
+  if (code === 2635) return new DeprecatedVersionError(ctx);
+  if (code === 100 && sub === 33) {
+    return new InvalidRequestError(
+      'the audience does not exist or is not shared with this token; check the audience id and that the system user is assigned to its ad account',
+      ctx,
+      InvalidRequestReason.audienceMissing,
+    );
+  }
+  if (AUDIENCE_MISSING_CODES.has(code)) {
+    return new InvalidRequestError(
+      'the audience was deleted or is not shared with this ad account; choose or create another audience',
+      ctx,
+      InvalidRequestReason.audienceMissing,
+    );
+  }
+  if (code === 100 && sub !== undefined && FLAGGED_SUBCODES.has(sub)) {
+    return new InvalidRequestError(
+      'the audience is flagged by Facebook (operation status 471) and cannot be changed; resolve it in Audience Manager',
+      ctx,
+      InvalidRequestReason.audienceFlagged,
+    );
+  }
+  if (code === 2650) {
+    return new InvalidRequestError(
+      "Facebook refused to update the audience (often a schema different from the audience's first upload)",
+      ctx,
+      InvalidRequestReason.schemaMismatch,
+    );
+  }
+  return new InvalidRequestError('Facebook rejected the request as invalid; this needs a code or data fix', ctx);
+}
+
+function throttled(
+  ctx: GraphErrorContext,
+  usage: GraphUsage | undefined,
+  adAccountId: string | undefined,
+  attempt: number,
+): ThrottledError {
+  const fromHeaders = regainAccessMs(usage, adAccountId);
+  const backoff = backoffMs('throttled', attempt);
+  // Reference 6.5: max(Meta's regain time, our backoff), so a 0-minute header never makes us hammer.
+  return new ThrottledError(
+    ctx,
+    Math.max(fromHeaders ?? 0, backoff),
+    fromHeaders !== undefined && fromHeaders >= backoff,
+  );
+}
+
+/** A network failure or our own timeout: transient by definition (the request may or may not have arrived). */
+export function networkError(operation: string, cause: unknown, timedOut: boolean, attempt = 1): TransientError {
+  return new TransientError(
+    timedOut ? 'the call to Facebook timed out' : 'the call to Facebook failed on the network',
+    { operation, cause: sanitizeCause(cause) },
+    backoffMs('transient', attempt),
+  );
+}
+
+/** Keep only the error's class and code: undici's messages can include the URL, and our URLs carry proofs. */
+function sanitizeCause(cause: unknown): Error | undefined {
+  if (!(cause instanceof Error)) return undefined;
+  const code = (cause as { code?: unknown }).code;
+  const safe = new Error(`${cause.name}${typeof code === 'string' ? ` ${code}` : ''}`);
+  safe.name = cause.name;
+  return safe;
+}

@@ -1,0 +1,7 @@
+export * from './ad-account-id.js';
+export * from './appsecret-proof.js';
+export * from './errors.js';
+export * from './graph-client.js';
+export * from './responses.js';
+export * from './session-id.js';
+export * from './usage.js';
