@@ -1,0 +1,97 @@
+import type { Db } from './db.js';
+import { NotFoundError } from './errors.js';
+import { toDate, toDateOrNull } from './rows.js';
+
+/** An operator's agreement, for a destination, to a version of our data-processing statement. */
+export interface ConsentRecord {
+  readonly id: string;
+  readonly destinationId: string;
+  /** The operator (id or email): not a customer's personal data. */
+  readonly givenBy: string;
+  readonly givenAt: Date;
+  readonly statementVersion: string;
+  readonly withdrawnAt: Date | null;
+  readonly withdrawnBy: string | null;
+}
+
+interface ConsentRow {
+  id: string;
+  destination_id: string;
+  given_by: string;
+  given_at: Date;
+  statement_version: string;
+  withdrawn_at: Date | null;
+  withdrawn_by: string | null;
+}
+
+const fromRow = (r: ConsentRow): ConsentRecord => ({
+  id: r.id,
+  destinationId: r.destination_id,
+  givenBy: r.given_by,
+  givenAt: toDate(r.given_at),
+  statementVersion: r.statement_version,
+  withdrawnAt: toDateOrNull(r.withdrawn_at),
+  withdrawnBy: r.withdrawn_by,
+});
+
+const COLUMNS = 'id, destination_id, given_by, given_at, statement_version, withdrawn_at, withdrawn_by';
+
+export type ConsentRepository = ReturnType<typeof createConsentRepository>;
+
+/**
+ * Append-only: records are never deleted or rewritten; a withdrawal only fills in `withdrawnAt`/`withdrawnBy`
+ * once. Records outlive their destination, as evidence of what was agreed.
+ */
+export function createConsentRepository(db: Db) {
+  return {
+    /** @throws NotFoundError when the destination does not exist. */
+    async record(
+      destinationId: string,
+      input: { givenBy: string; statementVersion: string; givenAt?: Date },
+    ): Promise<ConsentRecord> {
+      const [row] = await db.query<ConsentRow>(
+        `INSERT INTO consent_records (destination_id, given_by, statement_version, given_at)
+         SELECT id, $2, $3, COALESCE($4, now()) FROM destinations WHERE id = $1
+         RETURNING ${COLUMNS}`,
+        [destinationId, input.givenBy, input.statementVersion, input.givenAt ?? null],
+      );
+      if (!row) throw new NotFoundError('destination', destinationId);
+      return fromRow(row);
+    },
+
+    /** The latest consent not withdrawn, or null: exports must not start without one. */
+    async current(destinationId: string): Promise<ConsentRecord | null> {
+      const [row] = await db.query<ConsentRow>(
+        `SELECT ${COLUMNS} FROM consent_records WHERE destination_id = $1 AND withdrawn_at IS NULL
+         ORDER BY given_at DESC, id DESC LIMIT 1`,
+        [destinationId],
+      );
+      return row ? fromRow(row) : null;
+    },
+
+    /**
+     * Withdraws every active consent of the destination. Returns the records it withdrew (empty when there was
+     * nothing to withdraw, so a repeated call is harmless).
+     */
+    async withdraw(
+      destinationId: string,
+      input: { withdrawnBy: string; withdrawnAt?: Date },
+    ): Promise<ConsentRecord[]> {
+      const rows = await db.query<ConsentRow>(
+        `UPDATE consent_records SET withdrawn_at = COALESCE($3, now()), withdrawn_by = $2
+         WHERE destination_id = $1 AND withdrawn_at IS NULL RETURNING ${COLUMNS}`,
+        [destinationId, input.withdrawnBy, input.withdrawnAt ?? null],
+      );
+      return rows.map(fromRow).sort((a, b) => b.givenAt.getTime() - a.givenAt.getTime());
+    },
+
+    /** Every record of the destination, newest first. */
+    async history(destinationId: string): Promise<ConsentRecord[]> {
+      const rows = await db.query<ConsentRow>(
+        `SELECT ${COLUMNS} FROM consent_records WHERE destination_id = $1 ORDER BY given_at DESC, id DESC`,
+        [destinationId],
+      );
+      return rows.map(fromRow);
+    },
+  };
+}

@@ -1,0 +1,212 @@
+import type { Db, Queryable } from './db.js';
+import { AudienceAlreadyUsedError, NotFoundError } from './errors.js';
+import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from './paging.js';
+import { isUniqueViolation, toDate } from './rows.js';
+
+export const DestinationStatus = {
+  Active: 'active',
+  /** The token expired, was revoked or lacks a permission: an operator must connect Facebook again. */
+  NeedsReconnect: 'needs_reconnect',
+  /** The ad account has not accepted the custom audience terms. */
+  NeedsTerms: 'needs_terms',
+  Paused: 'paused',
+  /** Being deleted: exports must stop; the row goes once in-flight work has been aborted. */
+  Deleted: 'deleted',
+} as const;
+export type DestinationStatus = (typeof DestinationStatus)[keyof typeof DestinationStatus];
+
+export interface Destination {
+  readonly id: string;
+  readonly displayName: string;
+  readonly facebookAppId: string;
+  /** `act_<digits>` */
+  readonly adAccountId: string;
+  /** Null until the audience named by `newAudienceName` has been created. */
+  readonly audienceId: string | null;
+  readonly newAudienceName: string | null;
+  readonly status: DestinationStatus;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+export type NewDestination = Pick<Destination, 'displayName' | 'facebookAppId' | 'adAccountId'> & {
+  /** Give an existing audience's id, or a name for one to be created at the first export. */
+  readonly audienceId?: string | null;
+  readonly newAudienceName?: string | null;
+  readonly status?: DestinationStatus;
+};
+
+export type DestinationUpdate = Partial<
+  Pick<Destination, 'displayName' | 'facebookAppId' | 'adAccountId' | 'audienceId' | 'newAudienceName' | 'status'>
+>;
+
+export interface DestinationListOptions extends PageRequest {
+  status?: DestinationStatus;
+}
+
+const AUDIENCE_INDEX = 'destinations_audience_key';
+const COLUMNS = `id, display_name, facebook_app_id, ad_account_id, audience_id, new_audience_name, status,
+  created_at, updated_at`;
+
+interface DestinationRow {
+  id: string;
+  display_name: string;
+  facebook_app_id: string;
+  ad_account_id: string;
+  audience_id: string | null;
+  new_audience_name: string | null;
+  status: DestinationStatus;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const fromRow = (r: DestinationRow): Destination => ({
+  id: r.id,
+  displayName: r.display_name,
+  facebookAppId: r.facebook_app_id,
+  adAccountId: r.ad_account_id,
+  audienceId: r.audience_id,
+  newAudienceName: r.new_audience_name,
+  status: r.status,
+  createdAt: toDate(r.created_at),
+  updatedAt: toDate(r.updated_at),
+});
+
+const UPDATABLE: Record<keyof DestinationUpdate, string> = {
+  displayName: 'display_name',
+  facebookAppId: 'facebook_app_id',
+  adAccountId: 'ad_account_id',
+  audienceId: 'audience_id',
+  newAudienceName: 'new_audience_name',
+  status: 'status',
+};
+
+export type DestinationRepository = ReturnType<typeof createDestinationRepository>;
+
+export function createDestinationRepository(db: Db) {
+  /** Turns the unique-audience index refusing into the typed error the API maps to 409. */
+  async function guarded<T>(adAccountId: string, audienceId: string | null | undefined, run: () => Promise<T>) {
+    try {
+      return await run();
+    } catch (err) {
+      if (isUniqueViolation(err, AUDIENCE_INDEX)) {
+        throw new AudienceAlreadyUsedError(adAccountId, audienceId ?? '', { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  async function get(id: string, q: Queryable = db): Promise<Destination> {
+    const [row] = await q.query<DestinationRow>(`SELECT ${COLUMNS} FROM destinations WHERE id = $1`, [id]);
+    if (!row) throw new NotFoundError('destination', id);
+    return fromRow(row);
+  }
+
+  return {
+    /** @throws AudienceAlreadyUsedError when another destination already points at the audience. */
+    async create(input: NewDestination): Promise<Destination> {
+      const rows = await guarded(input.adAccountId, input.audienceId, () =>
+        db.query<DestinationRow>(
+          `INSERT INTO destinations (display_name, facebook_app_id, ad_account_id, audience_id, new_audience_name, status)
+           VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
+          [
+            input.displayName,
+            input.facebookAppId,
+            input.adAccountId,
+            input.audienceId ?? null,
+            input.newAudienceName ?? null,
+            input.status ?? DestinationStatus.Active,
+          ],
+        ),
+      );
+      return fromRow(rows[0]!);
+    },
+
+    /** @throws NotFoundError */
+    get: (id: string) => get(id),
+
+    /** Oldest first, keyset-paged. */
+    async list(options: DestinationListOptions = {}): Promise<Page<Destination>> {
+      const limit = pageLimit(options.limit);
+      const after = options.cursor ? decodeCursor(options.cursor) : null;
+      const rows = await db.query<DestinationRow>(
+        `SELECT ${COLUMNS} FROM destinations
+         WHERE ($1::timestamptz IS NULL OR (created_at, id) > ($1::timestamptz, $2::uuid))
+           AND ($3::text IS NULL OR status = $3)
+         ORDER BY created_at, id LIMIT $4`,
+        [after?.at ?? null, after?.id ?? null, options.status ?? null, limit + 1],
+      );
+      return toPage(rows.map(fromRow), limit, (d) => ({ at: d.createdAt, id: d.id }));
+    },
+
+    /** Changes only the fields given. @throws NotFoundError, AudienceAlreadyUsedError */
+    async update(id: string, changes: DestinationUpdate): Promise<Destination> {
+      const sets: string[] = [];
+      const params: unknown[] = [id];
+      for (const [field, column] of Object.entries(UPDATABLE) as [keyof DestinationUpdate, string][]) {
+        if (changes[field] === undefined) continue;
+        params.push(changes[field]);
+        sets.push(`${column} = $${params.length}`);
+      }
+      const current = await get(id);
+      if (sets.length === 0) return current;
+      const rows = await guarded(
+        changes.adAccountId ?? current.adAccountId,
+        changes.audienceId === undefined ? current.audienceId : changes.audienceId,
+        () =>
+          db.query<DestinationRow>(
+            `UPDATE destinations SET ${sets.join(', ')}, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
+            params,
+          ),
+      );
+      if (!rows[0]) throw new NotFoundError('destination', id);
+      return fromRow(rows[0]);
+    },
+
+    /** @throws NotFoundError */
+    async setStatus(id: string, status: DestinationStatus): Promise<Destination> {
+      const [row] = await db.query<DestinationRow>(
+        `UPDATE destinations SET status = $2, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
+        [id, status],
+      );
+      if (!row) throw new NotFoundError('destination', id);
+      return fromRow(row);
+    },
+
+    /**
+     * Records the audience created for this destination. Idempotent for the same id (a retried activity);
+     * @throws NotFoundError, AudienceAlreadyUsedError
+     */
+    async setAudience(id: string, audienceId: string): Promise<Destination> {
+      const current = await get(id);
+      if (current.audienceId === audienceId) return current;
+      const rows = await guarded(current.adAccountId, audienceId, () =>
+        db.query<DestinationRow>(
+          `UPDATE destinations SET audience_id = $2, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
+          [id, audienceId],
+        ),
+      );
+      if (!rows[0]) throw new NotFoundError('destination', id);
+      return fromRow(rows[0]);
+    },
+
+    /**
+     * Deletes the destination with its credentials, export config and audience snapshot (hashed identifiers are
+     * still personal data) in one transaction. Consent records and run history stay as evidence.
+     * @returns false when there was no such destination.
+     */
+    async delete(id: string): Promise<boolean> {
+      return db.transaction(async (tx) => {
+        const [row] = await tx.query<{ audience_id: string | null }>(
+          'SELECT audience_id FROM destinations WHERE id = $1 FOR UPDATE',
+          [id],
+        );
+        if (!row) return false;
+        if (row.audience_id) await tx.query('DELETE FROM audience_snapshots WHERE audience_id = $1', [row.audience_id]);
+        // credentials and export_configs go by ON DELETE CASCADE.
+        await tx.query('DELETE FROM destinations WHERE id = $1', [id]);
+        return true;
+      });
+    },
+  };
+}

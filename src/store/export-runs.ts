@@ -1,0 +1,367 @@
+import type { Db } from './db.js';
+import { NotFoundError } from './errors.js';
+import type { ExportMode } from './export-configs.js';
+import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from './paging.js';
+import { toDate, toDateOrNull, toNumberOrNull } from './rows.js';
+
+export const RunTrigger = { Manual: 'manual', Schedule: 'schedule', Refresh: 'refresh' } as const;
+export type RunTrigger = (typeof RunTrigger)[keyof typeof RunTrigger];
+
+export const RunStatus = {
+  Running: 'running',
+  Completed: 'completed',
+  Failed: 'failed',
+  Cancelled: 'cancelled',
+  /** Some rows reached Meta but not all (e.g. a cancelled or failed replace). */
+  Partial: 'partial',
+} as const;
+export type RunStatus = (typeof RunStatus)[keyof typeof RunStatus];
+export type FinishedRunStatus = Exclude<RunStatus, 'running'>;
+
+/** Dropped rows by reason (e.g. `no_identifier`, `consent_withdrawn`): counts only, never the rows. */
+export type DroppedCounts = Readonly<Record<string, number>>;
+
+export interface HealthCheck {
+  /** ISO timestamp of the check; a check with the same `at` is recorded once (retried activities). */
+  readonly at: string;
+  readonly lowerBound: number | null;
+  readonly upperBound: number | null;
+  readonly operationStatus: number | null;
+  readonly deliveryStatus: number | null;
+  readonly matched: number | null;
+}
+
+export interface ExportRun {
+  readonly id: string;
+  readonly destinationId: string;
+  readonly adAccountId: string;
+  readonly audienceId: string | null;
+  readonly segments: readonly string[];
+  readonly mode: ExportMode;
+  readonly trigger: RunTrigger;
+  readonly workflowId: string;
+  readonly temporalRunId: string | null;
+  readonly status: RunStatus;
+  /** Free text for people: `validating`, `freezing`, `uploading`, `finalising`, `checking health`, ... */
+  readonly phase: string;
+  readonly startedAt: Date;
+  readonly finishedAt: Date | null;
+  readonly segmentSize: number | null;
+  readonly sent: number;
+  readonly dropped: DroppedCounts;
+  /** Per Meta (`num_received`, `num_invalid_entries`), summed over pages. */
+  readonly received: number;
+  readonly invalid: number;
+  readonly matched: number | null;
+  readonly pagesTotal: number | null;
+  readonly pagesDone: number;
+  readonly audienceLowerBound: number | null;
+  readonly audienceUpperBound: number | null;
+  readonly operationStatusCode: number | null;
+  readonly deliveryStatusCode: number | null;
+  readonly healthChecks: readonly HealthCheck[];
+  /** What went wrong, in words for an operator; never personal data or tokens. */
+  readonly errorMessage: string | null;
+  readonly errorType: string | null;
+  readonly updatedAt: Date;
+}
+
+export type NewExportRun = Pick<
+  ExportRun,
+  'id' | 'destinationId' | 'adAccountId' | 'segments' | 'mode' | 'trigger' | 'workflowId'
+> & {
+  readonly audienceId?: string | null;
+  readonly temporalRunId?: string | null;
+  readonly startedAt?: Date;
+};
+
+/** Fields a progress update may set; omitted fields are left as they are. */
+export interface RunProgress {
+  readonly phase?: string;
+  readonly audienceId?: string;
+  readonly temporalRunId?: string;
+  readonly segmentSize?: number;
+  readonly pagesTotal?: number;
+  readonly matched?: number;
+  readonly audienceLowerBound?: number;
+  readonly audienceUpperBound?: number;
+  readonly operationStatusCode?: number;
+  readonly deliveryStatusCode?: number;
+}
+
+/** One page's outcome; recording the same page again replaces its figures (retries never double-count). */
+export interface PageOutcome {
+  readonly sent: number;
+  readonly received?: number;
+  readonly invalid?: number;
+  readonly dropped?: DroppedCounts;
+}
+
+export interface RunFinish extends RunProgress {
+  readonly status: FinishedRunStatus;
+  readonly finishedAt?: Date;
+  readonly error?: { readonly message: string; readonly type: string } | null;
+}
+
+export interface RunListOptions extends PageRequest {
+  destinationId?: string;
+  status?: RunStatus | readonly RunStatus[];
+  /** Runs started at or after. */
+  startedFrom?: Date;
+  /** Runs started before. */
+  startedBefore?: Date;
+}
+
+interface RunRow {
+  id: string;
+  destination_id: string;
+  ad_account_id: string;
+  audience_id: string | null;
+  segments: string[];
+  mode: ExportMode;
+  trigger: RunTrigger;
+  workflow_id: string;
+  temporal_run_id: string | null;
+  status: RunStatus;
+  phase: string;
+  started_at: Date;
+  finished_at: Date | null;
+  segment_size: number | null;
+  sent: number;
+  dropped: DroppedCounts;
+  received: number;
+  invalid: number;
+  matched: number | null;
+  pages_total: number | null;
+  pages_done: number;
+  audience_lower_bound: number | null;
+  audience_upper_bound: number | null;
+  operation_status_code: number | null;
+  delivery_status_code: number | null;
+  health_checks: HealthCheck[];
+  error_message: string | null;
+  error_type: string | null;
+  updated_at: Date;
+}
+
+const fromRow = (r: RunRow): ExportRun => ({
+  id: r.id,
+  destinationId: r.destination_id,
+  adAccountId: r.ad_account_id,
+  audienceId: r.audience_id,
+  segments: r.segments,
+  mode: r.mode,
+  trigger: r.trigger,
+  workflowId: r.workflow_id,
+  temporalRunId: r.temporal_run_id,
+  status: r.status,
+  phase: r.phase,
+  startedAt: toDate(r.started_at),
+  finishedAt: toDateOrNull(r.finished_at),
+  segmentSize: toNumberOrNull(r.segment_size),
+  sent: Number(r.sent),
+  dropped: r.dropped,
+  received: Number(r.received),
+  invalid: Number(r.invalid),
+  matched: toNumberOrNull(r.matched),
+  pagesTotal: r.pages_total,
+  pagesDone: r.pages_done,
+  audienceLowerBound: toNumberOrNull(r.audience_lower_bound),
+  audienceUpperBound: toNumberOrNull(r.audience_upper_bound),
+  operationStatusCode: r.operation_status_code,
+  deliveryStatusCode: r.delivery_status_code,
+  healthChecks: r.health_checks,
+  errorMessage: r.error_message,
+  errorType: r.error_type,
+  updatedAt: toDate(r.updated_at),
+});
+
+const PROGRESS_COLUMNS: Record<keyof RunProgress, string> = {
+  phase: 'phase',
+  audienceId: 'audience_id',
+  temporalRunId: 'temporal_run_id',
+  segmentSize: 'segment_size',
+  pagesTotal: 'pages_total',
+  matched: 'matched',
+  audienceLowerBound: 'audience_lower_bound',
+  audienceUpperBound: 'audience_upper_bound',
+  operationStatusCode: 'operation_status_code',
+  deliveryStatusCode: 'delivery_status_code',
+};
+
+/** `SET a = $n, ...` for the progress fields present in `p`, appending their values to `params`. */
+function progressSets(p: RunProgress, params: unknown[]): string[] {
+  const sets: string[] = [];
+  for (const [field, column] of Object.entries(PROGRESS_COLUMNS) as [keyof RunProgress, string][]) {
+    if (p[field] === undefined) continue;
+    params.push(p[field]);
+    sets.push(`${column} = $${params.length}`);
+  }
+  return sets;
+}
+
+const RETURNING = 'RETURNING *';
+
+export type ExportRunRepository = ReturnType<typeof createExportRunRepository>;
+
+export function createExportRunRepository(db: Db) {
+  async function get(id: string): Promise<ExportRun> {
+    const [row] = await db.query<RunRow>('SELECT * FROM export_runs WHERE id = $1', [id]);
+    if (!row) throw new NotFoundError('export run', id);
+    return fromRow(row);
+  }
+
+  function updated(id: string, rows: RunRow[]): ExportRun {
+    if (!rows[0]) throw new NotFoundError('export run', id);
+    return fromRow(rows[0]);
+  }
+
+  return {
+    /** Idempotent by id: creating an existing run returns it unchanged (a retried activity). */
+    async create(input: NewExportRun): Promise<ExportRun> {
+      const [row] = await db.query<RunRow>(
+        `INSERT INTO export_runs (id, destination_id, ad_account_id, audience_id, segments, mode, trigger, workflow_id,
+           temporal_run_id, started_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, COALESCE($10, now()))
+         ON CONFLICT (id) DO NOTHING ${RETURNING}`,
+        [
+          input.id,
+          input.destinationId,
+          input.adAccountId,
+          input.audienceId ?? null,
+          input.segments,
+          input.mode,
+          input.trigger,
+          input.workflowId,
+          input.temporalRunId ?? null,
+          input.startedAt ?? null,
+        ],
+      );
+      return row ? fromRow(row) : get(input.id);
+    },
+
+    /** @throws NotFoundError */
+    get,
+
+    /** Newest first, keyset-paged; filters combine with AND. */
+    async list(options: RunListOptions = {}): Promise<Page<ExportRun>> {
+      const limit = pageLimit(options.limit);
+      const after = options.cursor ? decodeCursor(options.cursor) : null;
+      const statuses = options.status === undefined ? null : ([] as RunStatus[]).concat(options.status);
+      const rows = await db.query<RunRow>(
+        `SELECT * FROM export_runs
+         WHERE ($1::timestamptz IS NULL OR (started_at, id) < ($1::timestamptz, $2::uuid))
+           AND ($3::uuid IS NULL OR destination_id = $3)
+           AND ($4::text[] IS NULL OR status = ANY($4))
+           AND ($5::timestamptz IS NULL OR started_at >= $5)
+           AND ($6::timestamptz IS NULL OR started_at < $6)
+         ORDER BY started_at DESC, id DESC LIMIT $7`,
+        [
+          after?.at ?? null,
+          after?.id ?? null,
+          options.destinationId ?? null,
+          statuses,
+          options.startedFrom ?? null,
+          options.startedBefore ?? null,
+          limit + 1,
+        ],
+      );
+      return toPage(rows.map(fromRow), limit, (r) => ({ at: r.startedAt, id: r.id }));
+    },
+
+    /** Sets the progress fields given. @throws NotFoundError */
+    async updateProgress(id: string, progress: RunProgress): Promise<ExportRun> {
+      const params: unknown[] = [id];
+      const sets = progressSets(progress, params);
+      if (sets.length === 0) return get(id);
+      return updated(
+        id,
+        await db.query<RunRow>(
+          `UPDATE export_runs SET ${sets.join(', ')}, updated_at = now() WHERE id = $1 ${RETURNING}`,
+          params,
+        ),
+      );
+    },
+
+    /**
+     * Records one page's figures and refreshes the run's totals (sent, received, invalid, dropped, pages done)
+     * from every page recorded. Safe for concurrent pages and for retries of one page. @throws NotFoundError
+     */
+    async recordPage(id: string, page: number, outcome: PageOutcome): Promise<ExportRun> {
+      return db.transaction(async (tx) => {
+        const [run] = await tx.query<{ id: string }>('SELECT id FROM export_runs WHERE id = $1 FOR UPDATE', [id]);
+        if (!run) throw new NotFoundError('export run', id);
+        await tx.query(
+          `INSERT INTO export_run_pages (run_id, page, sent, received, invalid, dropped) VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (run_id, page) DO UPDATE SET sent = EXCLUDED.sent, received = EXCLUDED.received,
+             invalid = EXCLUDED.invalid, dropped = EXCLUDED.dropped`,
+          [id, page, outcome.sent, outcome.received ?? 0, outcome.invalid ?? 0, JSON.stringify(outcome.dropped ?? {})],
+        );
+        const rows = await tx.query<RunRow>(
+          `UPDATE export_runs r SET sent = t.sent, received = t.received, invalid = t.invalid, pages_done = t.pages,
+             dropped = COALESCE(d.dropped, '{}'), updated_at = now()
+           FROM (SELECT sum(sent) AS sent, sum(received) AS received, sum(invalid) AS invalid, count(*) AS pages
+                 FROM export_run_pages WHERE run_id = $1) t,
+                (SELECT jsonb_object_agg(reason, n) AS dropped
+                 FROM (SELECT e.key AS reason, sum(e.value::text::bigint) AS n
+                       FROM export_run_pages p, jsonb_each(p.dropped) e WHERE p.run_id = $1 GROUP BY e.key) x) d
+           WHERE r.id = $1 RETURNING r.*`,
+          [id],
+        );
+        return fromRow(rows[0]!);
+      });
+    },
+
+    /**
+     * Marks the run finished with its final status (and any last figures). Calling it again (a retried activity)
+     * updates the figures but keeps the first finish time. @throws NotFoundError
+     */
+    async finish(id: string, finish: RunFinish): Promise<ExportRun> {
+      const params: unknown[] = [id, finish.status, finish.finishedAt ?? null, finish.error?.message ?? null];
+      params.push(finish.error?.type ?? null);
+      const sets = progressSets({ phase: 'finished', ...finish }, params);
+      return updated(
+        id,
+        await db.query<RunRow>(
+          `UPDATE export_runs SET status = $2, finished_at = COALESCE(finished_at, $3, now()),
+             error_message = $4, error_type = $5, ${sets.join(', ')}, updated_at = now()
+           WHERE id = $1 ${RETURNING}`,
+          params,
+        ),
+      );
+    },
+
+    /**
+     * Appends a later check of the audience (after 1 and 24 hours) and takes its figures as the run's latest.
+     * A check with an `at` already recorded is ignored. @throws NotFoundError
+     */
+    async appendHealthCheck(id: string, check: HealthCheck): Promise<ExportRun> {
+      const rows = await db.query<RunRow>(
+        `UPDATE export_runs SET health_checks = health_checks || jsonb_build_array($2::jsonb),
+           audience_lower_bound = COALESCE($3, audience_lower_bound),
+           audience_upper_bound = COALESCE($4, audience_upper_bound),
+           operation_status_code = COALESCE($5, operation_status_code),
+           delivery_status_code = COALESCE($6, delivery_status_code),
+           matched = COALESCE($7, matched), updated_at = now()
+         WHERE id = $1 AND NOT health_checks @> jsonb_build_array(jsonb_build_object('at', $8::text)) ${RETURNING}`,
+        [
+          id,
+          JSON.stringify(check),
+          check.lowerBound,
+          check.upperBound,
+          check.operationStatus,
+          check.deliveryStatus,
+          check.matched,
+          check.at,
+        ],
+      );
+      return rows[0] ? fromRow(rows[0]) : get(id);
+    },
+
+    /** Runs still marked running (e.g. to reconcile with Temporal after a crash). */
+    async listRunning(): Promise<ExportRun[]> {
+      const rows = await db.query<RunRow>("SELECT * FROM export_runs WHERE status = 'running' ORDER BY started_at, id");
+      return rows.map(fromRow);
+    },
+  };
+}

@@ -1,0 +1,77 @@
+import { createAdAccountBlockRepository } from './ad-account-blocks.js';
+import { createConsentRepository } from './consents.js';
+import { createCredentialRepository } from './credentials.js';
+import { createTokenCipher } from './crypto.js';
+import type { Db } from './db.js';
+import { createDestinationRepository } from './destinations.js';
+import { createExportConfigRepository } from './export-configs.js';
+import { createExportRunRepository } from './export-runs.js';
+import { createSnapshotRepository } from './snapshots.js';
+
+export interface StoreOptions {
+  /**
+   * The 32-byte key for tokens at rest (config `encryptionKey`). Without it the store still works, but saving or
+   * reading a token throws EncryptionKeyMissingError.
+   */
+  encryptionKey: Uint8Array | undefined;
+  /** Version byte written with `encryptionKey`. @default 1 */
+  keyVersion?: number;
+  /** Older keys by version, to read tokens saved before a rotation (see credentials.reencryptAll). */
+  previousKeys?: Readonly<Record<number, Uint8Array>>;
+}
+
+export type Store = ReturnType<typeof createStore>;
+
+/** Every repository over one database. Run `migrate(db)` first. */
+export function createStore(db: Db, options: StoreOptions) {
+  const cipher = createTokenCipher({
+    key: options.encryptionKey,
+    keyVersion: options.keyVersion,
+    previousKeys: options.previousKeys,
+  });
+  return {
+    db,
+    destinations: createDestinationRepository(db),
+    credentials: createCredentialRepository(db, cipher),
+    consents: createConsentRepository(db),
+    exportConfigs: createExportConfigRepository(db),
+    exportRuns: createExportRunRepository(db),
+    snapshots: createSnapshotRepository(db),
+    adAccountBlocks: createAdAccountBlockRepository(db),
+  };
+}
+
+export * from './errors.js';
+export type { Page, PageRequest } from './paging.js';
+export { InvalidCursorError } from './paging.js';
+export { DestinationStatus } from './destinations.js';
+export type { Destination, NewDestination, DestinationUpdate, DestinationListOptions } from './destinations.js';
+export { CredentialKind } from './credentials.js';
+export type { CredentialInfo, SaveCredential } from './credentials.js';
+export type { ConsentRecord } from './consents.js';
+export { KeyIdentifier, ExportMode } from './export-configs.js';
+export type {
+  ExportConfig,
+  ExportConfigInput,
+  AttributeMap,
+  AttributeMapping,
+  ExportSchedule,
+} from './export-configs.js';
+export { RunStatus, RunTrigger } from './export-runs.js';
+export type {
+  ExportRun,
+  NewExportRun,
+  RunProgress,
+  PageOutcome,
+  RunFinish,
+  RunListOptions,
+  HealthCheck,
+  DroppedCounts,
+  FinishedRunStatus,
+} from './export-runs.js';
+export { SnapshotState } from './snapshots.js';
+export type { SnapshotKey, SnapshotRow, SnapshotEntry, SnapshotCounts } from './snapshots.js';
+export { encodeCells, decodeCells, SnapshotCodecError, type Cell } from './snapshot-codec.js';
+export type { AdAccountBlock } from './ad-account-blocks.js';
+export { migrate } from './migrate.js';
+export { openDb, type Db, type Queryable } from './db.js';
