@@ -1,0 +1,81 @@
+import { FACEBOOK_KEYS } from './facebook-keys.js';
+import type { AttributeMapping } from './mapping.js';
+import {
+  createRowEncoder,
+  DropReason,
+  IDENTIFIER_COLUMNS,
+  type Cell,
+  type EncoderTuning,
+  type RowOptions,
+} from './row-encoder.js';
+
+export { DropReason, type Cell, type EncoderTuning, type RowOptions } from './row-encoder.js';
+
+/**
+ * The one schema every upload to every audience uses: all supported keys, then Meta's data-processing-options
+ * columns. Meta fixes an audience's schema at its first upload (error 2650 after), so cells a mapping lacks are
+ * sent blank instead of changing the column set.
+ */
+export const CANONICAL_SCHEMA = [
+  ...FACEBOOK_KEYS,
+  'DATA_PROCESSING_OPTIONS',
+  'DATA_PROCESSING_OPTIONS_COUNTRY',
+  'DATA_PROCESSING_OPTIONS_STATE',
+] as const;
+export type CanonicalColumn = (typeof CANONICAL_SCHEMA)[number];
+
+if (FACEBOOK_KEYS.length !== IDENTIFIER_COLUMNS) throw new Error('canonical schema and row encoder disagree');
+
+export interface ProfileInput {
+  readonly key: string;
+  readonly attributes: Readonly<Record<string, unknown>>;
+}
+
+export interface CanonicalRow {
+  readonly profileKey: string;
+  /** One cell per `CANONICAL_SCHEMA` column, in order. */
+  readonly cells: Cell[];
+}
+
+export interface DroppedProfile {
+  readonly profileKey: string;
+  readonly reason: DropReason;
+}
+
+export interface BuiltRows {
+  readonly schema: CanonicalColumn[];
+  readonly rows: CanonicalRow[];
+  readonly dropped: DroppedProfile[];
+  readonly droppedByReason: Record<DropReason, number>;
+}
+
+/**
+ * Normalises, hashes and lays out profiles in the canonical schema. A profile without a usable key identifier,
+ * without consent (when a consent attribute is configured) or without any usable cell is dropped with its
+ * reason; no profile value makes this throw.
+ */
+export function buildRows(
+  profiles: ReadonlyArray<ProfileInput>,
+  mapping: AttributeMapping,
+  options: RowOptions,
+  tuning?: EncoderTuning,
+): BuiltRows {
+  const encode = createRowEncoder(mapping, options, tuning);
+  const rows: CanonicalRow[] = [];
+  const dropped: DroppedProfile[] = [];
+  const droppedByReason = emptyDropCounts();
+  for (const profile of profiles) {
+    const encoded = encode(profile.attributes);
+    if ('cells' in encoded) {
+      rows.push({ profileKey: profile.key, cells: encoded.cells });
+    } else {
+      dropped.push({ profileKey: profile.key, reason: encoded.dropReason });
+      droppedByReason[encoded.dropReason] += 1;
+    }
+  }
+  return { schema: [...CANONICAL_SCHEMA], rows, dropped, droppedByReason };
+}
+
+export function emptyDropCounts(): Record<DropReason, number> {
+  return Object.fromEntries(Object.values(DropReason).map((reason) => [reason, 0])) as Record<DropReason, number>;
+}

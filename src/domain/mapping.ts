@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import { FACEBOOK_KEYS, FacebookKey, isHashedKey } from './facebook-keys.js';
+
+/** Which identifier a profile must have to be sent at all. */
+export const KEY_IDENTIFIERS = ['EMAIL', 'PHONE', 'NAME_ADDRESS'] as const;
+export type KeyIdentifier = (typeof KEY_IDENTIFIERS)[number];
+
+/** `DOB`: one attribute holding a full date of birth, expanded to DOBY, DOBM and DOBD. */
+export const DOB = 'DOB';
+export const MAPPABLE_KEYS = [...FACEBOOK_KEYS, DOB] as const;
+export type MappableKey = FacebookKey | typeof DOB;
+
+export interface MappedAttribute {
+  /** The profile attribute (source column) holding the value. */
+  attribute: string;
+  /** The attribute already holds lowercase or uppercase SHA-256 hex of the normalised value. */
+  prehashed?: boolean;
+}
+
+/** Profile attributes to Facebook keys; unmapped keys are sent blank. */
+export type AttributeMapping = { [key in MappableKey]?: MappedAttribute };
+
+export const MappedAttributeSchema = z.strictObject({
+  attribute: z.string().trim().min(1).max(200),
+  prehashed: z.boolean().optional(),
+});
+
+export const AttributeMappingSchema = z.strictObject(
+  Object.fromEntries(MAPPABLE_KEYS.map((key) => [key, MappedAttributeSchema.optional()])) as Record<
+    MappableKey,
+    z.ZodOptional<typeof MappedAttributeSchema>
+  >,
+);
+
+export interface MappingProblem {
+  /** Path of the offending field in an export config, e.g. `mapping.EMAIL`. */
+  readonly field: string;
+  readonly message: string;
+}
+
+/** The keys a key identifier needs; NAME_ADDRESS also needs ZIP, or city and state. */
+const REQUIRED_KEYS: Readonly<Record<KeyIdentifier, readonly FacebookKey[]>> = {
+  EMAIL: [FacebookKey.EMAIL],
+  PHONE: [FacebookKey.PHONE],
+  NAME_ADDRESS: [FacebookKey.FN, FacebookKey.LN, FacebookKey.COUNTRY],
+};
+
+/** Everything wrong with a mapping for a key identifier; empty when it can be used. */
+export function validateMapping(keyIdentifier: KeyIdentifier, mapping: AttributeMapping): MappingProblem[] {
+  const problems: MappingProblem[] = [];
+  const required = REQUIRED_KEYS[keyIdentifier] as readonly FacebookKey[] | undefined;
+  if (required === undefined) {
+    return [{ field: 'keyIdentifier', message: `Use one of ${KEY_IDENTIFIERS.join(', ')}.` }];
+  }
+  for (const key of required) {
+    if (mapping[key] === undefined) {
+      problems.push({
+        field: `mapping.${key}`,
+        message: `The key identifier ${keyIdentifier} needs ${key}: map it to a profile attribute.`,
+      });
+    }
+  }
+  if (
+    keyIdentifier === 'NAME_ADDRESS' &&
+    mapping.ZIP === undefined &&
+    (mapping.CT === undefined || mapping.ST === undefined)
+  ) {
+    problems.push({
+      field: 'mapping.ZIP',
+      message: 'The key identifier NAME_ADDRESS needs ZIP, or both CT (city) and ST (state): map them.',
+    });
+  }
+  if (mapping.DOB !== undefined) {
+    for (const part of [FacebookKey.DOBY, FacebookKey.DOBM, FacebookKey.DOBD]) {
+      if (mapping[part] !== undefined) {
+        problems.push({ field: `mapping.${part}`, message: `Map either DOB (a full date) or ${part}, not both.` });
+      }
+    }
+    if (mapping.DOB.prehashed === true) {
+      problems.push({
+        field: 'mapping.DOB',
+        message: 'A full date of birth cannot be pre-hashed: map pre-hashed DOBY, DOBM and DOBD separately.',
+      });
+    }
+  }
+  for (const key of FACEBOOK_KEYS) {
+    if (!isHashedKey(key) && mapping[key]?.prehashed === true) {
+      problems.push({ field: `mapping.${key}.prehashed`, message: `${key} is sent unhashed: remove prehashed.` });
+    }
+  }
+  return problems;
+}
+
+/** The distinct profile attributes a run must read (and freeze), in canonical key order, consent last. */
+export function mappedAttributes(mapping: AttributeMapping, consentAttribute?: string): string[] {
+  const names = new Set<string>();
+  for (const key of MAPPABLE_KEYS) {
+    const mapped = mapping[key];
+    if (mapped !== undefined) names.add(mapped.attribute);
+  }
+  if (consentAttribute !== undefined) names.add(consentAttribute);
+  return [...names];
+}
