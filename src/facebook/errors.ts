@@ -291,11 +291,16 @@ export function readGraphErrorBody(body: unknown): GraphErrorBody | undefined {
 }
 
 /**
- * Meta's expiry sentence for 190/463, "Session has expired on Tuesday, 01-Dec-26 10:00:00 PST." — the only part
- * of a message we read, and only its date; the rest is discarded.
+ * The expiry date in Meta's 190/463 sentence, "Session has expired on Tuesday, 01-Dec-26 10:00:00 PST." (also
+ * accepted: an RFC 1123 date, "Tue, 01 Dec 2026 18:00:00 GMT"). Only the date is read; the rest is discarded.
  */
 export function parseExpiredAt(message: unknown): Date | undefined {
   if (typeof message !== 'string') return undefined;
+  const rfc1123 = /expired on ([A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT)/.exec(message);
+  if (rfc1123) {
+    const ms = Date.parse(rfc1123[1]!);
+    return Number.isNaN(ms) ? undefined : new Date(ms);
+  }
   const m =
     /expired on (?:[A-Za-z]+, )?(\d{1,2})-([A-Za-z]{3})-(\d{2,4}) (\d{2}):(\d{2}):(\d{2}) ([A-Z]{2,4}|[+-]\d{4})/.exec(
       message,
@@ -311,32 +316,33 @@ export function parseExpiredAt(message: unknown): Date | undefined {
     string,
     string,
   ];
-  const months = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
-  const month = months.indexOf(mon.toLowerCase());
-  const offsets: Record<string, number> = {
-    UTC: 0,
-    GMT: 0,
-    PST: -8,
-    PDT: -7,
-    MST: -7,
-    MDT: -6,
-    CST: -6,
-    CDT: -5,
-    EST: -5,
-    EDT: -4,
-  };
+  const month = MONTHS.indexOf(mon.toLowerCase());
   let offsetMin: number | undefined;
   if (/^[+-]\d{4}$/.test(zone)) {
     const sign = zone.startsWith('-') ? -1 : 1;
     offsetMin = sign * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(3, 5)));
-  } else if (zone in offsets) {
-    offsetMin = (offsets[zone] ?? 0) * 60;
+  } else if (zone in ZONE_OFFSET_HOURS) {
+    offsetMin = (ZONE_OFFSET_HOURS[zone] ?? 0) * 60;
   }
   if (month < 0 || offsetMin === undefined) return undefined;
   const year = y.length === 2 ? 2000 + Number(y) : Number(y);
   const utc = Date.UTC(year, month, Number(d), Number(hh), Number(mm), Number(ss)) - offsetMin * 60_000;
   return Number.isNaN(utc) ? undefined : new Date(utc);
 }
+
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+const ZONE_OFFSET_HOURS: Record<string, number> = {
+  UTC: 0,
+  GMT: 0,
+  PST: -8,
+  PDT: -7,
+  MST: -7,
+  MDT: -6,
+  CST: -6,
+  CDT: -5,
+  EST: -5,
+  EDT: -4,
+};
 
 export interface ClassifyInput {
   httpStatus: number;

@@ -237,7 +237,7 @@ export function createGraphClient(options: GraphClientOptions) {
       payload: UsersPayload,
       opts: CallOptions,
       session?: UploadSession,
-    ): Promise<UploadResult> {
+    ): Promise<Omit<UploadResult, 'audienceId'>> {
       const id = toAdAccountId(adAccountId);
       const operation = 'DELETE /{ad_account}/usersofanyaudience';
       const body = await call({
@@ -248,7 +248,9 @@ export function createGraphClient(options: GraphClientOptions) {
         adAccountId: id,
         ...opts,
       });
-      return parseUploadResult(body, operation);
+      // Here `account_id` names the ad account, not an audience.
+      const { audienceId: _ignored, ...result } = parseUploadResult(body, operation);
+      return result;
     },
 
     /** The status of one upload session (`GET /{audience}/sessions?session_id=`). */

@@ -247,6 +247,9 @@ describe('parseExpiredAt', () => {
     expect(parseExpiredAt('Session has expired on Monday, 05-Jan-26 12:30:00 +0100.')?.toISOString()).toBe(
       '2026-01-05T11:30:00.000Z',
     );
+    expect(
+      parseExpiredAt('Session has expired on Tue, 01 Dec 2026 18:00:00 GMT. The current time is …')?.toISOString(),
+    ).toBe('2026-12-01T18:00:00.000Z');
     expect(parseExpiredAt('Session has expired on Monday, 05-Jan-26 12:30:00 XYZ.')).toBeUndefined();
     expect(parseExpiredAt('The session was invalidated')).toBeUndefined();
     expect(parseExpiredAt(undefined)).toBeUndefined();
