@@ -128,20 +128,34 @@ export function createCredentialRepository(db: Db, cipher: TokenCipher) {
       return rows.map(toInfo);
     },
 
-    /** Re-seals every token not under the current key (after a rotation). Returns how many were re-sealed. */
-    async reencryptAll(): Promise<number> {
+    /**
+     * Re-seals every token not under the current key (after a rotation). A token that cannot be decrypted (a key
+     * no longer held, or tampering) is left as it is and named in `undecryptable` (its destination must reconnect).
+     */
+    async reencryptAll(): Promise<{ reencrypted: number; undecryptable: string[] }> {
       const rows = await db.query<Pick<CredentialRow, 'destination_id' | 'token_sealed'>>(
         `SELECT destination_id, token_sealed FROM credentials WHERE get_byte(token_sealed, 0) <> $1`,
         [cipher.currentKeyVersion],
       );
+      const undecryptable: string[] = [];
+      let reencrypted = 0;
       for (const r of rows) {
-        const token = cipher.decrypt(toBuffer(r.token_sealed), r.destination_id);
-        await db.query('UPDATE credentials SET token_sealed = $2, updated_at = now() WHERE destination_id = $1', [
-          r.destination_id,
-          cipher.encrypt(token, r.destination_id),
-        ]);
+        let token: string;
+        try {
+          token = cipher.decrypt(toBuffer(r.token_sealed), r.destination_id);
+        } catch {
+          undecryptable.push(r.destination_id);
+          continue;
+        }
+        // Compare-and-set on the old bytes: a token saved meanwhile is already under the current key.
+        const done = await db.query(
+          `UPDATE credentials SET token_sealed = $3, updated_at = now()
+           WHERE destination_id = $1 AND token_sealed = $2 RETURNING 1`,
+          [r.destination_id, toBuffer(r.token_sealed), cipher.encrypt(token, r.destination_id)],
+        );
+        reencrypted += done.length;
       }
-      return rows.length;
+      return { reencrypted, undecryptable };
     },
 
     /** @returns false when none was stored. */

@@ -6,7 +6,7 @@
  *   [version = 1] [n] [present bitmask: ceil(n/8) bytes] [hash bitmask: ceil(n/8) bytes] then, in cell order,
  *   for each present cell: a hash cell is its 32 raw bytes (no tag); any other cell is a tag byte and a payload:
  *     0x01 string:    varint byte length, UTF-8
- *     0x02 integer:   varint of the zigzag-encoded value (safe integers)
+ *     0x02 integer:   varint of the zigzag-encoded value (|n| < 2^52)
  *     0x03 number:    float64, big-endian
  *     0x04 string[]:  varint count, then each string as varint length + UTF-8
  * A cell is absent when it is the empty string (Meta's blank cell); a hash cell is a 64-character lower-case hex
@@ -133,7 +133,8 @@ export function encodeCells(cells: readonly Cell[]): Buffer {
         body.text(cell);
       }
     } else if (typeof cell === 'number') {
-      if (Number.isSafeInteger(cell) && !Object.is(cell, -0)) {
+      // Zigzag doubles the magnitude, so only integers below 2^52 stay exact as varints.
+      if (Number.isInteger(cell) && Math.abs(cell) < 2 ** 52 && !Object.is(cell, -0)) {
         body.byte(TAG_INT);
         body.varint(zigzag(cell));
       } else {
