@@ -11,6 +11,7 @@ import {
 import { createApiKeyCheck } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { handleError, handleNotFound } from './error-handler.js';
+import { destinationRoutes } from './routes/destinations.js';
 import { healthRoutes } from './routes/health.js';
 
 /** Bodies above this are refused with 413 before they are parsed. */
@@ -30,6 +31,8 @@ export const apiPlugin: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app, {
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(handleNotFound);
+  // JSON only: a text/plain body would otherwise parse as a string and fail validation with a vaguer 400.
+  app.removeContentTypeParser('text/plain');
 
   await app.register(swagger, {
     openapi: {
@@ -68,6 +71,7 @@ export const apiPlugin: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app, {
   });
 
   await app.register(healthRoutes);
+  await app.register(destinationRoutes);
 };
 
 /** Builds the app (not listening): `server.ts` is the only place that listens. */

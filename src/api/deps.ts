@@ -1,15 +1,32 @@
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config.js';
+import type { GraphClient } from '../facebook/index.js';
 import type { Logger } from '../logger.js';
+import type { ConsentRepository } from '../store/consents.js';
+import type { CredentialRepository } from '../store/credentials.js';
 import type { Queryable } from '../store/db.js';
+import type { DestinationRepository } from '../store/destinations.js';
+import type { ExportConfigRepository } from '../store/export-configs.js';
+
+/** The repositories the API uses; the store's `createStore(...)` result satisfies it. */
+export interface ApiStore {
+  destinations: DestinationRepository;
+  credentials: CredentialRepository;
+  consents: ConsentRepository;
+  exportConfigs: ExportConfigRepository;
+}
 
 /** Everything the API talks to, injected so tests pass real parts built for the test. */
 export interface ApiDeps {
   config: Config;
   /** For the health probe and the OAuth state table. */
   db: Queryable;
+  store: ApiStore;
+  graph: GraphClient;
   temporalClient: Client;
   logger: Logger;
+  /** Clock (tests). @default Date.now */
+  now?: () => number;
 }
 
 declare module 'fastify' {

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { toProblemError } from './error-mapping.js';
 import { PROBLEM_CONTENT_TYPE, ProblemError, ProblemKind, toProblem, type FieldError } from './problem.js';
 
 /** The request path without its query: queries may carry an OAuth code or state, which never go back out. */
@@ -42,6 +43,11 @@ function send(
 
 /** The one error handler: every failure of every route becomes a problem+json answer here. */
 export function handleError(error: FastifyError | ProblemError | Error, request: FastifyRequest, reply: FastifyReply) {
+  const mapped = toProblemError(error);
+  if (mapped) {
+    if (mapped.status >= 500) request.log.error({ err: error }, 'request failed');
+    return send(reply, request, mapped.status, mapped.kind, mapped.detail, mapped.errors);
+  }
   if (error instanceof ProblemError) {
     if (error.status >= 500) request.log.error({ err: error }, 'request failed');
     return send(reply, request, error.status, error.kind, error.detail, error.errors);

@@ -1,0 +1,42 @@
+import { ScheduleNotFoundError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { searchAttributes } from '../../workflows/search-attributes.js';
+
+/** One schedule per destination; the schedules part of the API creates it under this id. */
+export const scheduleIdOf = (destinationId: string): string => `export-schedule:${destinationId}`;
+
+/**
+ * Cancels every running export of a destination. Cancellation lets the workflow settle in-flight pages and
+ * finalise as cancelled. Returns how many it cancelled.
+ */
+export async function cancelRunningExports(client: Client, destinationId: string): Promise<number> {
+  // destinationId is a validated uuid, so it is safe inside the visibility query.
+  const query = `${searchAttributes.destinationId.name} = '${destinationId}' AND ExecutionStatus = 'Running'`;
+  let cancelled = 0;
+  for await (const wf of client.workflow.list({ query })) {
+    try {
+      await client.workflow.getHandle(wf.workflowId, wf.runId).cancel();
+      cancelled++;
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err; // finished between list and cancel
+    }
+  }
+  return cancelled;
+}
+
+/** Deletes the destination's schedule; none is fine. */
+export async function deleteSchedule(client: Client, destinationId: string): Promise<void> {
+  try {
+    await client.schedule.getHandle(scheduleIdOf(destinationId)).delete();
+  } catch (err) {
+    if (!(err instanceof ScheduleNotFoundError)) throw err;
+  }
+}
+
+/** Pauses the destination's schedule, saying why in its note; none is fine. */
+export async function pauseSchedule(client: Client, destinationId: string, note: string): Promise<void> {
+  try {
+    await client.schedule.getHandle(scheduleIdOf(destinationId)).pause(note);
+  } catch (err) {
+    if (!(err instanceof ScheduleNotFoundError)) throw err;
+  }
+}
