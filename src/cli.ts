@@ -19,8 +19,14 @@ const commands: Record<string, Command> = {
   start: notYet('run the Temporal dev server, worker, API and sandbox in one process tree', 14),
   api: notYet('serve the HTTP API', 12),
   worker: notYet('run a Temporal worker for exports', 9),
-  sandbox: notYet('serve the local Graph API sandbox', 5),
-  seed: notYet('write synthetic demo profiles and segments', 8),
+  sandbox: {
+    summary: 'serve the local Graph API sandbox (--port N --config file --latency-ms 300-1500)',
+    run: async (args) => (await import('./sandbox/command.js')).runSandboxCommand(args),
+  },
+  seed: {
+    summary: 'write synthetic demo profiles and segments (or change a share of a segment)',
+    run: async (args, config) => (await import('./sources/seed-command.js')).runSeedCommand(args, config),
+  },
   demo: notYet('start everything, seed, and export a segment to the sandbox with live progress', 14),
   export: notYet('start an export through the API and follow it', 14),
 };

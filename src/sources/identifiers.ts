@@ -1,0 +1,54 @@
+import { InvalidRunIdError } from './errors.js';
+
+/**
+ * A plain SQL identifier: what PostgreSQL accepts unquoted, in either case, at most 63 bytes. Names are always
+ * quoted when used, so they are exact and case-sensitive (`Profiles` is not `profiles`); the regex only keeps
+ * quotes, dots, spaces, `..` and the like out of configuration altogether.
+ */
+export const IDENTIFIER_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+/** A table or view name, optionally schema-qualified: `profiles` or `crm.profiles`. */
+export const QUALIFIED_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$/;
+
+export const isIdentifier = (name: string): boolean => IDENTIFIER_PATTERN.test(name);
+
+/** Quotes an identifier that already passed {@link isIdentifier}; throws otherwise, so nothing unchecked reaches SQL. */
+export function quoteIdent(name: string): string {
+  if (!isIdentifier(name)) throw new TypeError('refusing to quote an unchecked SQL identifier');
+  return `"${name}"`;
+}
+
+export interface QualifiedName {
+  schema?: string;
+  name: string;
+}
+
+export function parseQualifiedName(value: string): QualifiedName {
+  if (!QUALIFIED_NAME_PATTERN.test(value)) throw new TypeError('refusing to parse an unchecked qualified name');
+  const [first, second] = value.split('.') as [string, string | undefined];
+  return second === undefined ? { name: first } : { schema: first, name: second };
+}
+
+export const quoteQualified = (q: QualifiedName): string =>
+  q.schema === undefined ? quoteIdent(q.name) : `${quoteIdent(q.schema)}.${quoteIdent(q.name)}`;
+
+const UUID_PATTERN = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
+export const STAGING_PREFIX = 'staging_run_';
+export const STAGING_TABLE_PATTERN = /^staging_run_([0-9a-f]{32})$/;
+
+/** The canonical (lower-case, dashed) form of a run id; throws {@link InvalidRunIdError} unless it is a UUID. */
+export function canonicalRunId(runId: string): string {
+  if (!UUID_PATTERN.test(runId)) throw new InvalidRunIdError();
+  const hex = runId.replaceAll('-', '').toLowerCase();
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** `staging_run_<32 hex digits>`: derived from a validated UUID, so it is always a safe identifier. */
+export const stagingTableName = (runId: string): string =>
+  `${STAGING_PREFIX}${canonicalRunId(runId).replaceAll('-', '')}`;
+
+/** The run id a staging table belongs to, or undefined when the name is not one of ours. */
+export function runIdOfStagingTable(table: string): string | undefined {
+  const hex = STAGING_TABLE_PATTERN.exec(table)?.[1];
+  return hex === undefined ? undefined : canonicalRunId(hex);
+}

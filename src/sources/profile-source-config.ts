@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { IDENTIFIER_PATTERN, QUALIFIED_NAME_PATTERN } from './identifiers.js';
+
+const identifier = z.string().regex(IDENTIFIER_PATTERN, 'must be a plain SQL identifier (letters, digits, _)');
+const tableName = z
+  .string()
+  .regex(QUALIFIED_NAME_PATTERN, 'must be a table or view name, optionally schema-qualified (schema.table)');
+
+/** Segment names travel into search attributes and URLs, so they stay short and plain. */
+export const SegmentNameSchema = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/,
+    'must be 1-100 letters, digits, _ . : - (starting with a letter or digit)',
+  );
+
+/**
+ * A segment's SQL condition: one boolean expression over the profiles table's columns (`country = 'US' AND
+ * marketing_consent`). Conditions are operator configuration with the trust of the source database's
+ * credentials; see segment-condition.ts for what is checked before one is used.
+ */
+export const SegmentConditionSchema = z.string().trim().min(1, 'must not be empty').max(4000, 'is too long');
+
+export const MembershipConfigSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('table'),
+    /** A table or view with one row per (segment, profile key). */
+    table: tableName,
+    segmentColumn: identifier,
+    keyColumn: identifier,
+  }),
+  z.object({
+    kind: z.literal('conditions'),
+    segments: z
+      .record(SegmentNameSchema, SegmentConditionSchema)
+      .refine((s) => Object.keys(s).length > 0, 'must define at least one segment'),
+  }),
+]);
+
+export const ProfileSourceConfigSchema = z.object({
+  /** The profiles table or view, optionally schema-qualified. */
+  profilesTable: tableName,
+  /** Its unique key column. */
+  keyColumn: identifier,
+  membership: MembershipConfigSchema,
+  /**
+   * The schema that holds staging tables (`staging_run_<run id>`); it must exist and be writable.
+   * @default the first schema on the search path (usually `public`)
+   */
+  stagingSchema: identifier.optional(),
+});
+
+export type ProfileSourceConfig = z.input<typeof ProfileSourceConfigSchema>;
+export type MembershipConfig = z.output<typeof MembershipConfigSchema>;
