@@ -1,0 +1,72 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import type { SandboxConfigInput } from './config.js';
+import { startSandbox } from './server.js';
+
+const USAGE =
+  'Usage: audience-export sandbox [--port N] [--host H] [--config file.json] [--latency-ms 300-1500] [--quiet]';
+
+/** `--latency-ms 300` or `--latency-ms 300-1500`. */
+export function parseLatency(value: string): number | [number, number] {
+  const m = /^(\d+)(?:-(\d+))?$/.exec(value.trim());
+  if (!m) throw new Error(`--latency-ms must be N or MIN-MAX (milliseconds), got '${value}'`);
+  const min = Number(m[1]);
+  return m[2] === undefined ? min : [min, Math.max(min, Number(m[2]))];
+}
+
+/** Serves the sandbox until interrupted and prints the fake tokens and ids it serves. */
+export async function runSandboxCommand(args: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        port: { type: 'string', default: '8090' },
+        host: { type: 'string', default: '127.0.0.1' },
+        config: { type: 'string' },
+        'latency-ms': { type: 'string' },
+        quiet: { type: 'boolean', default: false },
+      },
+    }));
+  } catch (err) {
+    console.error(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+    return 2;
+  }
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`--port must be a port number, got '${values.port}'\n${USAGE}`);
+    return 2;
+  }
+  let config: Partial<SandboxConfigInput> = {};
+  let latencyMs: number | [number, number] | null = null;
+  try {
+    if (values.config) config = JSON.parse(await readFile(values.config, 'utf8')) as Partial<SandboxConfigInput>;
+    if (values['latency-ms']) latencyMs = parseLatency(values['latency-ms']);
+  } catch (err) {
+    console.error(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+    return 2;
+  }
+  const sandbox = await startSandbox({ port, host: values.host, config, faults: { latencyMs }, log: !values.quiet });
+  const f = sandbox.fixtures;
+  console.log(
+    [
+      `Graph API sandbox listening on ${sandbox.url} (sandbox-only fake tokens below)`,
+      `  FACEBOOK_GRAPH_URL=${sandbox.url}  FACEBOOK_DIALOG_URL=${sandbox.url}`,
+      `  FACEBOOK_APP_ID=${f.appId}  FACEBOOK_APP_SECRET=${f.appSecret}`,
+      `  system user token:           ${f.systemUserToken}`,
+      `  user token (60 days):        ${f.userToken}`,
+      `  expired token:               ${f.expiredToken}`,
+      `  token without ads_management: ${f.noAdsManagementToken}`,
+      `  ad account (terms accepted): ${f.adAccountId}`,
+      `  ad account (no terms):       ${f.adAccountWithoutTermsId}`,
+      `  business:                    ${f.businessId}`,
+      `  inspect: ${sandbox.url}/__sandbox/requests  ${sandbox.url}/__sandbox/audiences/<id>/members`,
+    ].join('\n'),
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await sandbox.close();
+  return 0;
+}

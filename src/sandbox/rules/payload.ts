@@ -1,0 +1,180 @@
+import { graphErrors } from '../errors.js';
+
+/** How the sandbox checks one schema key's cells. */
+export const CellKind = {
+  /** SHA-256 as 64 lowercase hex, or '' when unknown. */
+  Hashed: 'hashed',
+  /** A plaintext string (EXTERN_ID, MADID). */
+  Plain: 'plain',
+  /** A number (LOOKALIKE_VALUE, DATA_PROCESSING_OPTIONS_COUNTRY/_STATE). */
+  Number: 'number',
+  /** An array of processing options (DATA_PROCESSING_OPTIONS). */
+  Options: 'options',
+} as const;
+export type CellKind = (typeof CellKind)[keyof typeof CellKind];
+
+/** Multi-key schema keys the users reference and the guide list (PAGEUID/APPUID are not for customer files). */
+export const MULTI_KEYS: Readonly<Record<string, CellKind>> = {
+  EXTERN_ID: CellKind.Plain,
+  EMAIL: CellKind.Hashed,
+  PHONE: CellKind.Hashed,
+  GEN: CellKind.Hashed,
+  DOBY: CellKind.Hashed,
+  DOBM: CellKind.Hashed,
+  DOBD: CellKind.Hashed,
+  LN: CellKind.Hashed,
+  FN: CellKind.Hashed,
+  FI: CellKind.Hashed,
+  CT: CellKind.Hashed,
+  ST: CellKind.Hashed,
+  ZIP: CellKind.Hashed,
+  MADID: CellKind.Plain,
+  COUNTRY: CellKind.Hashed,
+  LOOKALIKE_VALUE: CellKind.Number,
+  DATA_PROCESSING_OPTIONS: CellKind.Options,
+  DATA_PROCESSING_OPTIONS_COUNTRY: CellKind.Number,
+  DATA_PROCESSING_OPTIONS_STATE: CellKind.Number,
+};
+
+/** Single-key schema strings and the column they stand for. */
+export const SINGLE_KEYS: Readonly<Record<string, CellKind>> = {
+  EMAIL_SHA256: CellKind.Hashed,
+  PHONE_SHA256: CellKind.Hashed,
+  MOBILE_ADVERTISER_ID: CellKind.Plain,
+  EXTERN_ID: CellKind.Plain,
+};
+
+/** Meta's data_source sub types: a multi-key audience never accepts single-key uploads and vice versa. */
+export const DataSourceSubtype = {
+  MultiHashes: 'MULTI_HASHES',
+  HashesOrUserIds: 'HASHES_OR_USER_IDS',
+} as const;
+export type DataSourceSubtype = (typeof DataSourceSubtype)[keyof typeof DataSourceSubtype];
+
+/** SHA-256 of the empty string: Meta wants '' instead, so the sandbox counts it invalid. */
+export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+const HEX64 = /^[0-9a-f]{64}$/;
+const PAYLOAD_FIELDS = new Set(['schema', 'data', 'is_raw', 'app_ids', 'page_ids', 'data_source']);
+
+export interface UploadSchema {
+  /** Keys as sent (a single-key schema is one key). */
+  keys: readonly string[];
+  kinds: readonly CellKind[];
+  subtype: DataSourceSubtype;
+}
+
+export interface CheckedPayload {
+  schema: UploadSchema;
+  /** Valid rows, each cell canonical: hex for hashed cells, JSON text for the others, '' when empty. */
+  rows: string[][];
+  received: number;
+  invalid: number;
+}
+
+/** Why a cell is refused, or null when it is fine. Plaintext in a hashed column is an invalid entry. */
+export function cellProblem(kind: CellKind, key: string, cell: unknown): string | null {
+  if (cell === '') return null;
+  switch (kind) {
+    case CellKind.Hashed:
+      if (typeof cell !== 'string' || !HEX64.test(cell)) return 'not a lowercase SHA-256 hex digest';
+      return cell === EMPTY_SHA256 ? 'hash of the empty string' : null;
+    case CellKind.Plain:
+      if (typeof cell !== 'string') return 'not a string';
+      if (key === 'MADID' || key === 'MOBILE_ADVERTISER_ID') {
+        if (cell !== cell.toLowerCase()) return 'MADID must be lowercase';
+        if (HEX64.test(cell)) return 'MADID must not be hashed';
+      }
+      return cell.trim() === '' ? 'blank' : null;
+    case CellKind.Number: {
+      const n = typeof cell === 'string' && /^\d+(\.\d+)?$/.test(cell) ? Number(cell) : cell;
+      if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) return 'not a number >= 0';
+      return key === 'LOOKALIKE_VALUE' || Number.isInteger(n) ? null : 'not an integer';
+    }
+    case CellKind.Options:
+      return Array.isArray(cell) && cell.every((o) => o === 'LDU') ? null : 'options must be [] or ["LDU"]';
+  }
+}
+
+function canonicalCell(kind: CellKind, cell: unknown): string {
+  if (cell === '') return '';
+  if (kind === CellKind.Hashed) return cell as string;
+  if (kind === CellKind.Number) return JSON.stringify(Number(cell));
+  return JSON.stringify(cell);
+}
+
+export function checkSchema(schema: unknown): UploadSchema {
+  if (typeof schema === 'string') {
+    const kind = SINGLE_KEYS[schema];
+    if (!kind)
+      throw graphErrors.invalidParameter(`payload.schema: unknown single-key schema ${JSON.stringify(schema)}`);
+    return { keys: [schema], kinds: [kind], subtype: DataSourceSubtype.HashesOrUserIds };
+  }
+  if (!Array.isArray(schema) || schema.length === 0) {
+    throw graphErrors.invalidParameter('payload.schema must be a key or a non-empty list of keys');
+  }
+  const kinds = schema.map((key: unknown) => {
+    const kind = typeof key === 'string' ? MULTI_KEYS[key] : undefined;
+    if (!kind) throw graphErrors.invalidParameter(`payload.schema: unknown key ${JSON.stringify(key)}`);
+    return kind;
+  });
+  if (new Set(schema).size !== schema.length) throw graphErrors.invalidParameter('payload.schema lists a key twice');
+  const identifying = (schema as string[]).some((k) => isIdentifying(k));
+  if (!identifying) throw graphErrors.invalidParameter('payload.schema has no identifying key');
+  return { keys: schema as string[], kinds, subtype: DataSourceSubtype.MultiHashes };
+}
+
+function isIdentifying(key: string): boolean {
+  return key !== 'LOOKALIKE_VALUE' && !key.startsWith('DATA_PROCESSING_OPTIONS');
+}
+
+/**
+ * Checks a `payload` object the way Meta does: shape errors refuse the whole request (100); bad cells make
+ * their row an invalid entry (counted, never stored), as does a row with no identifying value.
+ */
+export function checkPayload(payload: unknown, maxRows: number): CheckedPayload {
+  if (payload === undefined || payload === null)
+    throw graphErrors.invalidParameter('The parameter payload is required');
+  if (typeof payload !== 'object' || Array.isArray(payload)) {
+    throw graphErrors.invalidParameter('Param payload must be a JSON object');
+  }
+  const p = payload as Record<string, unknown>;
+  for (const field of Object.keys(p)) {
+    if (!PAYLOAD_FIELDS.has(field)) throw graphErrors.invalidParameter(`payload has an unknown field ${field}`);
+  }
+  if (p.is_raw !== undefined && typeof p.is_raw !== 'boolean') {
+    throw graphErrors.invalidParameter('payload.is_raw must be a boolean');
+  }
+  const schema = checkSchema(p.schema);
+  const data = p.data;
+  if (!Array.isArray(data) || data.length === 0) throw graphErrors.invalidParameter('payload.data must not be empty');
+  if (data.length > maxRows) {
+    throw graphErrors.invalidParameter(`payload.data has ${data.length} rows; at most ${maxRows} per request`);
+  }
+  const width = schema.keys.length;
+  const rows: string[][] = [];
+  let invalid = 0;
+  for (let i = 0; i < data.length; i++) {
+    let row: unknown = data[i];
+    if (schema.subtype === DataSourceSubtype.HashesOrUserIds && !Array.isArray(row)) row = [row];
+    if (!Array.isArray(row) || row.length !== width) {
+      throw graphErrors.invalidParameter(
+        `payload.data[${i}] must be a list of ${width} cells, one per schema key, in schema order`,
+      );
+    }
+    const cells = row as unknown[];
+    let ok = true;
+    let identified = false;
+    for (let c = 0; c < width && ok; c++) {
+      const key = schema.keys[c]!;
+      const kind = schema.kinds[c]!;
+      if (cellProblem(kind, key, cells[c]) !== null) ok = false;
+      else if (cells[c] !== '' && isIdentifying(key)) identified = true;
+    }
+    if (!ok || !identified) {
+      invalid++;
+      continue;
+    }
+    rows.push(cells.map((cell, c) => canonicalCell(schema.kinds[c]!, cell)));
+  }
+  return { schema, rows, received: data.length, invalid };
+}
