@@ -1,0 +1,130 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Db } from '../../src/store/db.js';
+import type { Cell, SnapshotRow, Store } from '../../src/store/index.js';
+import { openTestStore, uniqueAudience } from './helpers.js';
+
+const fp = (s: string) => createHash('md5').update(s).digest();
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+const cellsFor = (key: string, version = 1): Cell[] => [key, sha(`${key}@${version}`), '', ['LDU'], 1, 1000];
+const row = (key: string, version = 1): SnapshotRow => ({
+  profileKey: key,
+  fingerprint: fp(`${key}:${version}`),
+  cells: cellsFor(key, version),
+});
+
+describe('audience snapshots repository', () => {
+  let db: Db;
+  let store: Store;
+  beforeAll(async () => ({ db, store } = await openTestStore()));
+  afterAll(() => db.close());
+
+  it('records possibly-sent rows in bulk, commits a run, and reads cells back exactly', async () => {
+    const audience = uniqueAudience();
+    const run1 = randomUUID();
+    const rows = Array.from({ length: 2_500 }, (_, i) => row(`p${i}`));
+    expect(await store.snapshots.recordPossiblySent(audience, run1, rows)).toBe(2_500);
+    expect(await store.snapshots.count(audience)).toEqual({ sent: 0, possiblySent: 2_500, removing: 0, total: 2_500 });
+
+    expect(await store.snapshots.commitRun(audience, run1)).toEqual({ committed: 2_500, removed: 0 });
+    expect(await store.snapshots.commitRun(audience, run1)).toEqual({ committed: 0, removed: 0 });
+    expect((await store.snapshots.count(audience)).sent).toBe(2_500);
+
+    const read = await store.snapshots.read(audience, [rows[7]!, rows[2_499]!, row('absent')]);
+    expect(read).toEqual([
+      { ...rows[2_499], fingerprint: Buffer.from(rows[2_499]!.fingerprint), state: 'sent', runId: run1 },
+      { ...rows[7], fingerprint: Buffer.from(rows[7]!.fingerprint), state: 'sent', runId: run1 },
+    ]);
+  });
+
+  it('keeps a changed member’s old row, keeps sent rows sent when re-sent, and takes the last duplicate', async () => {
+    const audience = uniqueAudience();
+    const run1 = randomUUID();
+    await store.snapshots.recordPossiblySent(audience, run1, [row('a'), row('b')]);
+    await store.snapshots.commitRun(audience, run1);
+
+    const run2 = randomUUID();
+    const dup = { ...row('c'), cells: ['first'] };
+    expect(await store.snapshots.recordPossiblySent(audience, run2, [row('a', 2), row('b'), dup, row('c')])).toBe(3);
+    const entries = await store.snapshots.read(audience, [row('a'), row('a', 2), row('b'), row('c')]);
+    expect(entries.map((e) => [e.profileKey, e.state, e.runId === run2])).toEqual(
+      expect.arrayContaining([
+        ['a', 'sent', false],
+        ['a', 'possibly_sent', true],
+        ['b', 'sent', true],
+        ['c', 'possibly_sent', true],
+      ]),
+    );
+    expect(entries.find((e) => e.profileKey === 'c')?.cells).toEqual(cellsFor('c'));
+    expect(await store.snapshots.count(audience)).toMatchObject({ sent: 2, possiblySent: 2, total: 4 });
+  });
+
+  it('marks rows removing, deletes them when the run commits, and re-adding a removing row makes it possibly sent', async () => {
+    const audience = uniqueAudience();
+    const run1 = randomUUID();
+    await store.snapshots.recordPossiblySent(
+      audience,
+      run1,
+      ['a', 'b', 'c', 'd'].map((k) => row(k)),
+    );
+    await store.snapshots.commitRun(audience, run1);
+
+    const run2 = randomUUID();
+    expect(await store.snapshots.markRemoving(audience, run2, [row('a'), row('b'), row('zz')])).toBe(2);
+    expect((await store.snapshots.count(audience)).removing).toBe(2);
+    // A run that fails leaves its removing rows for the next run to retry.
+    const run3 = randomUUID();
+    await store.snapshots.recordPossiblySent(audience, run3, [row('b')]);
+    await store.snapshots.markRemoving(audience, run3, [row('a')]);
+    expect(await store.snapshots.commitRun(audience, run3)).toEqual({ committed: 1, removed: 1 });
+    expect((await store.snapshots.read(audience, [row('a'), row('b')])).map((e) => [e.profileKey, e.state])).toEqual([
+      ['b', 'sent'],
+    ]);
+
+    expect(await store.snapshots.deleteRows(audience, [row('c'), row('nope')])).toBe(1);
+    expect(await store.snapshots.deleteAudience(audience)).toBe(2);
+    expect((await store.snapshots.count(audience)).total).toBe(0);
+  });
+
+  it('supports the mirror diff as set operations against a staging table', async () => {
+    const audience = uniqueAudience();
+    const run1 = randomUUID();
+    await store.snapshots.recordPossiblySent(
+      audience,
+      run1,
+      ['a', 'b', 'c'].map((k) => row(k)),
+    );
+    await store.snapshots.commitRun(audience, run1);
+    const failed = randomUUID();
+    await store.snapshots.recordPossiblySent(audience, failed, [row('d')]);
+
+    // Next segment: a unchanged, b changed, c left, d (possibly sent by a failed run) still in, e joined.
+    const staging = `staging_${randomUUID().replaceAll('-', '')}`;
+    await db.query(
+      `CREATE UNLOGGED TABLE ${staging} (row_number bigint, profile_key text, fingerprint bytea, attributes jsonb)`,
+    );
+    const members = [row('a'), row('b', 2), row('d'), row('e')];
+    for (const [i, m] of members.entries()) {
+      await db.query(`INSERT INTO ${staging} VALUES ($1, $2, $3, '{}')`, [
+        i + 1,
+        m.profileKey,
+        Buffer.from(m.fingerprint),
+      ]);
+    }
+    const toAdd = await db.query<{ profile_key: string }>(
+      `SELECT s.profile_key FROM ${staging} s WHERE NOT EXISTS (SELECT 1 FROM audience_snapshots a
+         WHERE a.audience_id = $1 AND a.profile_key = s.profile_key AND a.fingerprint = s.fingerprint AND a.state = 'sent')
+       ORDER BY s.row_number`,
+      [audience],
+    );
+    const toRemove = await db.query<{ profile_key: string }>(
+      `SELECT a.profile_key FROM audience_snapshots a WHERE a.audience_id = $1
+         AND (a.state = 'removing' OR NOT EXISTS (SELECT 1 FROM ${staging} s WHERE s.profile_key = a.profile_key))
+       ORDER BY a.profile_key, a.fingerprint`,
+      [audience],
+    );
+    await db.query(`DROP TABLE ${staging}`);
+    expect(toAdd.map((r) => r.profile_key)).toEqual(['b', 'd', 'e']);
+    expect(toRemove.map((r) => r.profile_key)).toEqual(['c']);
+  });
+});
