@@ -12,6 +12,7 @@ import { createApiKeyCheck } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { handleError, handleNotFound } from './error-handler.js';
 import { destinationRoutes } from './routes/destinations.js';
+import { facebookRoutes } from './routes/facebook.js';
 import { healthRoutes } from './routes/health.js';
 
 /** Bodies above this are refused with 413 before they are parsed. */
@@ -72,6 +73,7 @@ export const apiPlugin: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app, {
 
   await app.register(healthRoutes);
   await app.register(destinationRoutes);
+  await app.register(facebookRoutes);
 };
 
 /** Builds the app (not listening): `server.ts` is the only place that listens. */

@@ -1,0 +1,52 @@
+import { toAdAccountId, type AdAccount } from '../../facebook/index.js';
+import type { ApiDeps } from '../deps.js';
+import { withToken } from './facebook-connection.js';
+
+type Deps = Pick<ApiDeps, 'config' | 'store' | 'graph' | 'db' | 'logger'>;
+
+const adAccountView = (a: AdAccount) => ({
+  id: a.id,
+  ...(a.name !== undefined ? { name: a.name } : {}),
+  ...(a.accountStatus !== undefined ? { accountStatus: a.accountStatus } : {}),
+  ...(a.business ? { business: a.business } : {}),
+  customAudienceTermsAccepted: a.customAudienceTermsAccepted,
+  termsUrl: a.customAudienceTermsAccepted ? null : a.termsUrl,
+});
+
+export async function listAdAccounts(deps: Deps, destinationId: string) {
+  const accounts = await withToken(deps, destinationId, (token) => deps.graph.listAdAccounts({ token }));
+  return { items: accounts.map(adAccountView) };
+}
+
+/** An ad account's customer-list audiences (subtype CUSTOM), with the account's terms state beside them. */
+export async function listAudiences(
+  deps: Deps,
+  destinationId: string,
+  adAccountId: string,
+  page: { limit: number; after?: string | undefined },
+) {
+  const id = toAdAccountId(adAccountId);
+  const [account, audiences] = await withToken(deps, destinationId, (token) =>
+    Promise.all([
+      deps.graph.getAdAccount(id, { token }),
+      deps.graph.listAudiences(id, { limit: page.limit, ...(page.after ? { after: page.after } : {}) }, { token }),
+    ]),
+  );
+  return {
+    adAccountId: id,
+    customAudienceTermsAccepted: account.customAudienceTermsAccepted,
+    termsUrl: account.customAudienceTermsAccepted ? null : account.termsUrl,
+    items: audiences.items
+      .filter((a) => a.subtype === undefined || a.subtype === 'CUSTOM')
+      .map((a) => ({
+        id: a.id,
+        name: a.name,
+        description: a.description,
+        sizeLowerBound: a.sizeLowerBound,
+        sizeUpperBound: a.sizeUpperBound,
+        operationStatus: a.operationStatus,
+        deliveryStatus: a.deliveryStatus,
+      })),
+    after: audiences.after ?? null,
+  };
+}

@@ -1,0 +1,198 @@
+import type { FastifyInstance } from 'fastify';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createState, deriveStateKey } from '../../src/api/services/oauth-state.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
+import type { Db } from '../../src/store/db.js';
+import { migrate } from '../../src/store/migrate.js';
+import { connectTemporal, openTestDb } from '../support/context.js';
+import { auth, buildTestApp, ENCRYPTION_KEY_B64, testConfig, testDeps } from './harness.js';
+
+const PUBLIC_URL = 'http://127.0.0.1:9';
+const json = { ...auth, 'content-type': 'application/json' };
+interface Problem {
+  status: number;
+  errors: Array<{ field: string; message: string }>;
+}
+
+describe('Facebook connection', () => {
+  let db: Db;
+  let temporal: Awaited<ReturnType<typeof connectTemporal>>;
+  let sandbox: Sandbox;
+  let app: FastifyInstance;
+  let baseUrl: string;
+
+  beforeAll(async () => {
+    db = await openTestDb();
+    await migrate(db);
+    temporal = await connectTemporal();
+    sandbox = await startSandbox({ config: { oauth: { redirectUris: [`${PUBLIC_URL}/facebook/callback`] } } as never });
+    const config = testConfig({
+      PUBLIC_URL,
+      FACEBOOK_GRAPH_URL: sandbox.url,
+      FACEBOOK_DIALOG_URL: sandbox.url,
+      FACEBOOK_APP_ID: sandbox.fixtures.appId,
+      FACEBOOK_APP_SECRET: sandbox.fixtures.appSecret,
+    });
+    app = await buildTestApp(testDeps({ config, db, temporalClient: temporal.client }));
+    baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
+  });
+  afterAll(async () => {
+    await app.close();
+    await sandbox.close();
+    await temporal.close();
+    await db.close();
+  });
+
+  async function createDestination(displayName: string): Promise<string> {
+    const res = await request(`${baseUrl}/destinations`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ displayName, adAccountId: sandbox.fixtures.adAccountId, newAudienceName: displayName }),
+    });
+    expect(res.statusCode).toBe(201);
+    return ((await res.body.json()) as { id: string }).id;
+  }
+
+  /** Follows connect → the sandbox's login dialog → our callback (PUBLIC_URL stands for this server). */
+  async function loginThroughDialog(id: string): Promise<{ callbackPath: string; dialogUrl: URL }> {
+    const connect = await request(`${baseUrl}/destinations/${id}/facebook/connect`, { headers: auth });
+    expect(connect.statusCode).toBe(302);
+    await connect.body.dump();
+    const dialogUrl = new URL(String(connect.headers.location));
+    const dialog = await request(dialogUrl);
+    expect(dialog.statusCode).toBe(302);
+    await dialog.body.dump();
+    const back = new URL(String(dialog.headers.location));
+    expect(back.origin + back.pathname).toBe(`${PUBLIC_URL}/facebook/callback`);
+    return { callbackPath: back.pathname + back.search, dialogUrl };
+  }
+
+  const callback = async (path: string) => {
+    const res = await request(`${baseUrl}${path}`);
+    return { status: res.statusCode, type: String(res.headers['content-type']), text: await res.body.text() };
+  };
+
+  it('connects through the OAuth dialog, stores a verified long-lived token and shows what was connected', async () => {
+    const id = await createDestination('Login flow <VIP>');
+    const { callbackPath, dialogUrl } = await loginThroughDialog(id);
+    expect(dialogUrl.pathname).toMatch(/^\/v\d+\.\d+\/dialog\/oauth$/);
+    expect(dialogUrl.searchParams.get('scope')).toContain('ads_management');
+    expect(dialogUrl.searchParams.get('client_id')).toBe(sandbox.fixtures.appId);
+
+    const page = await callback(callbackPath);
+    expect(page.status).toBe(200);
+    expect(page.type).toMatch(/^text\/html/);
+    expect(page.text).toContain('Login flow &lt;VIP&gt;');
+    expect(page.text).toContain(sandbox.fixtures.adAccountId);
+    expect(page.text).not.toMatch(/access_token|EAA/);
+
+    const got = (await (await request(`${baseUrl}/destinations/${id}`, { headers: auth })).body.json()) as {
+      connection: { status: string; kind: string; expiresAt: string; scopes: string[] };
+    };
+    expect(got.connection).toMatchObject({ status: 'connected', kind: 'login' });
+    expect(got.connection.scopes).toContain('ads_management');
+    const days = (Date.parse(got.connection.expiresAt) - Date.now()) / 86_400_000;
+    expect(days).toBeGreaterThan(55);
+    expect(JSON.stringify(got)).not.toContain(sandbox.fixtures.userToken);
+
+    // The same callback again (a replayed or leaked URL) is refused: the state is single-use.
+    const replay = await callback(callbackPath);
+    expect(replay.status).toBe(400);
+    expect(replay.type).toMatch(/^application\/problem\+json/);
+    expect((JSON.parse(replay.text) as Problem).errors).toEqual([{ field: 'query.state', message: 'already used' }]);
+
+    const accounts = (await (
+      await request(`${baseUrl}/destinations/${id}/facebook/ad-accounts`, { headers: auth })
+    ).body.json()) as { items: Array<{ id: string; customAudienceTermsAccepted: boolean; termsUrl: string | null }> };
+    expect(accounts.items).toContainEqual(
+      expect.objectContaining({ id: sandbox.fixtures.adAccountId, customAudienceTermsAccepted: true, termsUrl: null }),
+    );
+    const noTerms = sandbox.fixtures.adAccountWithoutTermsId;
+    expect(accounts.items).toContainEqual(
+      expect.objectContaining({
+        id: noTerms,
+        customAudienceTermsAccepted: false,
+        termsUrl: expect.stringContaining(noTerms.slice(4)),
+      }),
+    );
+
+    const audiences = await request(`${baseUrl}/destinations/${id}/facebook/ad-accounts/${noTerms}/audiences`, {
+      headers: auth,
+    });
+    const audiencesBody = (await audiences.body.json()) as Record<string, unknown>;
+    expect(audiences.statusCode, JSON.stringify(audiencesBody)).toBe(200);
+    expect(audiencesBody).toMatchObject({
+      adAccountId: noTerms,
+      customAudienceTermsAccepted: false,
+      termsUrl: `https://business.facebook.com/ads/manage/customaudiences/tos/?act=${noTerms.slice(4)}`,
+    });
+  });
+
+  it('refuses a forged, an expired and a malformed state before calling Facebook', async () => {
+    const id = await createDestination('State checks');
+    const { callbackPath } = await loginThroughDialog(id);
+    const url = new URL(callbackPath, PUBLIC_URL);
+    const state = url.searchParams.get('state')!;
+    const code = url.searchParams.get('code')!;
+    const [v, body, mac] = state.split('.');
+    const forgedMac = `${mac!.startsWith('A') ? 'B' : 'A'}${mac!.slice(1)}`;
+    const otherKeyState = createState(deriveStateKey(Buffer.alloc(32, 9)), id);
+    const expired = createState(
+      deriveStateKey(Buffer.from(ENCRYPTION_KEY_B64, 'base64')),
+      id,
+      Date.now() - 11 * 60_000,
+    );
+    const cases: Array<[string, string]> = [
+      [`${v}.${body}.${forgedMac}`, 'signature does not match'],
+      [otherKeyState, 'signature does not match'],
+      [expired, 'expired'],
+      ['garbage', 'not a state this service issued'],
+    ];
+    for (const [s, message] of cases) {
+      const res = await callback(`/facebook/callback?code=${code}&state=${encodeURIComponent(s)}`);
+      expect(res.status, message).toBe(400);
+      expect((JSON.parse(res.text) as Problem).errors).toEqual([{ field: 'query.state', message }]);
+    }
+    // None of those spent the code or the real state: the genuine callback still works.
+    expect((await callback(callbackPath)).status).toBe(200);
+  });
+
+  it('connects with a system-user token and refuses expired or under-privileged tokens', async () => {
+    const id = await createDestination('System user');
+    const put = (token: string) =>
+      request(`${baseUrl}/destinations/${id}/facebook/token`, {
+        method: 'PUT',
+        headers: json,
+        body: JSON.stringify({ token }),
+      });
+
+    for (const [token, message] of [
+      [sandbox.fixtures.expiredToken, 'not valid (expired or revoked)'],
+      [sandbox.fixtures.noAdsManagementToken, 'missing the ads_management permission'],
+    ] as const) {
+      const res = await put(token);
+      const text = await res.body.text();
+      expect(res.statusCode).toBe(400);
+      expect((JSON.parse(text) as Problem).errors).toEqual([{ field: 'body.token', message }]);
+      expect(text).not.toContain(token);
+    }
+
+    const ok = await put(sandbox.fixtures.systemUserToken);
+    const text = await ok.body.text();
+    expect(ok.statusCode, text).toBe(200);
+    expect(JSON.parse(text)).toMatchObject({ status: 'connected', kind: 'system_user', expiresAt: null });
+    expect(text).not.toContain(sandbox.fixtures.systemUserToken);
+
+    const accounts = await request(`${baseUrl}/destinations/${id}/facebook/ad-accounts`, { headers: auth });
+    expect(accounts.statusCode).toBe(200);
+    await accounts.body.dump();
+  });
+
+  it('answers 409 for ad accounts of a destination that is not connected', async () => {
+    const id = await createDestination('Unconnected');
+    const res = await app.inject({ method: 'GET', url: `/destinations/${id}/facebook/ad-accounts`, headers: auth });
+    expect(res.statusCode).toBe(409);
+    expect(res.json()).toMatchObject({ type: '/problems/not-connected' });
+  });
+});
