@@ -26,7 +26,7 @@ describe('Facebook connection', () => {
     db = await openTestDb();
     await migrate(db);
     temporal = await connectTemporal();
-    sandbox = await startSandbox({ config: { oauth: { redirectUris: [`${PUBLIC_URL}/facebook/callback`] } } as never });
+    sandbox = await startSandbox({ config: { oauth: { redirectUris: [`${PUBLIC_URL}/facebook/callback`] } } });
     const config = testConfig({
       PUBLIC_URL,
       FACEBOOK_GRAPH_URL: sandbox.url,
