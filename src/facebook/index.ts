@@ -2,6 +2,7 @@ export * from './ad-account-id.js';
 export * from './appsecret-proof.js';
 export * from './errors.js';
 export * from './graph-client.js';
+export { allPages } from './account-calls.js';
 export * from './responses.js';
 export * from './session-id.js';
 export * from './usage.js';
