@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildRows, CANONICAL_SCHEMA } from '../../src/domain/canonical-row.js';
-import { FACEBOOK_KEYS, isHashedKey } from '../../src/domain/facebook-keys.js';
+import { isHashedKey, type FacebookKey } from '../../src/domain/facebook-keys.js';
 import type { AttributeMapping } from '../../src/domain/mapping.js';
 import { normalize, normalizeDateOfBirth } from '../../src/domain/normalize.js';
 import { normalizePhone, normalizePhoneByParsing } from '../../src/domain/phone.js';
@@ -76,11 +76,11 @@ describe('fast paths give byte-identical results', () => {
       const cells = byKey.get(key);
       if (cells === undefined) continue;
       const context = { country: attributes.country as string | undefined, defaultCountry: 'US' };
-      const expected = (facebookKey: (typeof FACEBOOK_KEYS)[number], normalized: string): string =>
+      const expected = (facebookKey: FacebookKey, normalized: string): string =>
         normalized === '' || !isHashedKey(facebookKey) ? normalized : sha256HexByStream(normalized);
       for (const [facebookKey, attribute] of Object.entries(MAPPING)) {
         if (facebookKey === 'DOB') continue;
-        const k = facebookKey as (typeof FACEBOOK_KEYS)[number];
+        const k = facebookKey as FacebookKey;
         expect(cells[columns.get(k)!]).toBe(expected(k, normalize(k, attributes[attribute.attribute], context)));
       }
       const dob = normalizeDateOfBirth(attributes.date_of_birth, context);
