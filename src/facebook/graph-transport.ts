@@ -1,7 +1,7 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import { adAccountDigits } from './ad-account-id.js';
 import { appSecretProof } from './appsecret-proof.js';
-import { classifyGraphError, networkError } from './errors.js';
+import { classifyGraphError, networkError } from './classify-error.js';
 import { parseUsageHeaders, type BucUsage, type GraphUsage } from './usage.js';
 
 export interface GraphClientOptions {

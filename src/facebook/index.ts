@@ -1,5 +1,6 @@
 export * from './ad-account-id.js';
 export * from './appsecret-proof.js';
+export * from './classify-error.js';
 export * from './errors.js';
 export * from './graph-client.js';
 export { allPages } from './account-calls.js';

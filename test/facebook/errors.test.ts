@@ -10,10 +10,8 @@ import {
   ThrottledError,
   TransientError,
   backoffMs,
-  classifyGraphError,
-  networkError,
-  parseExpiredAt,
 } from '../../src/facebook/errors.js';
+import { classifyGraphError, networkError, parseExpiredAt } from '../../src/facebook/classify-error.js';
 import { parseUsageHeaders } from '../../src/facebook/usage.js';
 
 const SECRET_ECHO = 'EAAsecretTOKEN b36a83701f1c3191e19722d6f90274bc1b5501fe69ebf33313e440fe4b0fe210';
