@@ -111,11 +111,8 @@ export function createRowEncoder(
       cache: useCache && !prehashed ? CELL_CACHES.get(key) : undefined,
     });
   }
-  const dpo: () => Cell[] =
-    options.limitedDataUse === true
-      ? () => [['LDU'], 0, 0] // country/state 0/0: Meta geolocates the person to apply LDU.
-      : () => [[], 0, 0];
-  const isIdentified = identifierCheck(options.keyIdentifier);
+  const limitedDataUse = options.limitedDataUse === true;
+  const isIdentified = identifierCheck(options.keyIdentifier, mapping);
 
   const hashNormalized = (key: FacebookKey, normalized: string): string =>
     normalized === '' || !isHashedKey(key) ? normalized : hash(normalized);
@@ -166,7 +163,7 @@ export function createRowEncoder(
     }
     const region =
       (countryAttribute === undefined ? defaultRegion : regionOf(attributes[countryAttribute])) || undefined;
-    const cells: Cell[] = new Array<Cell>(IDENTIFIER_COLUMNS).fill('');
+    const cells: Cell[] = new Array<Cell>(ROW_WIDTH).fill('', 0, IDENTIFIER_COLUMNS);
     for (const slot of slots) {
       cells[COLUMN[slot.key]] = cellFor(slot, attributes[slot.attribute], region);
     }
@@ -180,13 +177,13 @@ export function createRowEncoder(
       const initial = initialOf(normalizeName(scalarText(attributes[initialSource])));
       cells[COLUMN.FI] = derivedCell(FacebookKey.FI, initial);
     }
-    const verdict = isIdentified(cells, (key) => {
-      const attribute = mapping[key]?.attribute;
-      return attribute === undefined || isMissing(attributes[attribute]);
-    });
+    const verdict = isIdentified(cells, attributes);
     if (verdict !== undefined) return { dropReason: verdict };
-    if (!cells.some((cell) => cell !== '')) return { dropReason: DropReason.NO_USABLE_CELL };
-    cells.push(...dpo());
+    if (!hasUsableCell(cells)) return { dropReason: DropReason.NO_USABLE_CELL };
+    // With LDU, country and state 0/0 ask Meta to geolocate the person (Meta's LDU docs).
+    cells[IDENTIFIER_COLUMNS] = limitedDataUse ? ['LDU'] : [];
+    cells[IDENTIFIER_COLUMNS + 1] = 0;
+    cells[IDENTIFIER_COLUMNS + 2] = 0;
     return { cells };
   };
 }
@@ -197,19 +194,33 @@ function cacheKeyOf(key: FacebookKey, raw: string | number, region: string | und
   return REGION_KEYS.has(key) ? `${region ?? ''}\u0000${text}` : text;
 }
 
+function hasUsableCell(cells: readonly Cell[]): boolean {
+  for (let column = 0; column < IDENTIFIER_COLUMNS; column++) if (cells[column] !== '') return true;
+  return false;
+}
+
 function isMissing(value: unknown): boolean {
   return value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
 }
 
-type IdentifierCheck = (cells: readonly Cell[], missing: (key: FacebookKey) => boolean) => DropReason | undefined;
+type IdentifierCheck = (
+  cells: readonly Cell[],
+  attributes: Readonly<Record<string, unknown>>,
+) => DropReason | undefined;
 
 /** Whether a row carries its key identifier: undefined when it does, else why not. */
-function identifierCheck(keyIdentifier: KeyIdentifier): IdentifierCheck {
+function identifierCheck(keyIdentifier: KeyIdentifier, mapping: AttributeMapping): IdentifierCheck {
+  const isMissingIn =
+    (attributes: Readonly<Record<string, unknown>>) =>
+    (key: FacebookKey): boolean => {
+      const attribute = mapping[key]?.attribute;
+      return attribute === undefined || isMissing(attributes[attribute]);
+    };
   const single =
     (key: FacebookKey): IdentifierCheck =>
-    (cells, missing) => {
+    (cells, attributes) => {
       if (cells[COLUMN[key]] !== '') return undefined;
-      return missing(key) ? DropReason.KEY_IDENTIFIER_MISSING : DropReason.KEY_IDENTIFIER_INVALID;
+      return isMissingIn(attributes)(key) ? DropReason.KEY_IDENTIFIER_MISSING : DropReason.KEY_IDENTIFIER_INVALID;
     };
   switch (keyIdentifier) {
     case 'EMAIL':
@@ -217,10 +228,11 @@ function identifierCheck(keyIdentifier: KeyIdentifier): IdentifierCheck {
     case 'PHONE':
       return single(FacebookKey.PHONE);
     case 'NAME_ADDRESS':
-      return (cells, missing) => {
+      return (cells, attributes) => {
         const usable = (key: FacebookKey): boolean => cells[COLUMN[key]] !== '';
         const hasPlace = usable('ZIP') || (usable('CT') && usable('ST'));
         if (usable('FN') && usable('LN') && usable('COUNTRY') && hasPlace) return undefined;
+        const missing = isMissingIn(attributes);
         const placeMissing = missing('ZIP') && (missing('CT') || missing('ST'));
         const anyMissing = missing('FN') || missing('LN') || missing('COUNTRY') || placeMissing;
         return anyMissing ? DropReason.KEY_IDENTIFIER_MISSING : DropReason.KEY_IDENTIFIER_INVALID;
