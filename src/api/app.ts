@@ -11,7 +11,9 @@ import {
 import { createApiKeyCheck } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { handleError, handleNotFound } from './error-handler.js';
+import { consentRoutes } from './routes/consent.js';
 import { destinationRoutes } from './routes/destinations.js';
+import { exportConfigRoutes } from './routes/export-config.js';
 import { facebookRoutes } from './routes/facebook.js';
 import { healthRoutes } from './routes/health.js';
 
@@ -74,6 +76,8 @@ export const apiPlugin: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app, {
   await app.register(healthRoutes);
   await app.register(destinationRoutes);
   await app.register(facebookRoutes);
+  await app.register(consentRoutes);
+  await app.register(exportConfigRoutes);
 };
 
 /** Builds the app (not listening): `server.ts` is the only place that listens. */

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../config.js';
 import type { GraphClient } from '../facebook/index.js';
 import type { Logger } from '../logger.js';
+import type { ProfileSource } from '../sources/profile-source.js';
 import type { ConsentRepository } from '../store/consents.js';
 import type { CredentialRepository } from '../store/credentials.js';
 import type { Queryable } from '../store/db.js';
@@ -23,6 +24,7 @@ export interface ApiDeps {
   db: Queryable;
   store: ApiStore;
   graph: GraphClient;
+  source: ProfileSource;
   temporalClient: Client;
   logger: Logger;
   /** Clock (tests). @default Date.now */

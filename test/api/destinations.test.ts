@@ -33,7 +33,7 @@ describe('destinations', () => {
     db = await openTestDb();
     await migrate(db);
     temporal = await connectTemporal();
-    app = await buildTestApp(testDeps({ db, temporalClient: temporal.client }));
+    app = await buildTestApp(await testDeps({ db, temporalClient: temporal.client, tables: 'api_dest' }));
     baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
   });
   afterAll(async () => {

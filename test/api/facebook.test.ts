@@ -34,7 +34,7 @@ describe('Facebook connection', () => {
       FACEBOOK_APP_ID: sandbox.fixtures.appId,
       FACEBOOK_APP_SECRET: sandbox.fixtures.appSecret,
     });
-    app = await buildTestApp(testDeps({ config, db, temporalClient: temporal.client }));
+    app = await buildTestApp(await testDeps({ config, db, temporalClient: temporal.client, tables: 'api_fb' }));
     baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
   });
   afterAll(async () => {

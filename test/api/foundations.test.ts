@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiDeps } from '../../src/api/deps.js';
 import { openDb, type Db } from '../../src/store/db.js';
 import { connectTemporal, openTestDb } from '../support/context.js';
 import { API_KEY, auth, buildTestApp, testDeps } from './harness.js';
@@ -11,11 +12,13 @@ describe('API foundations', () => {
   let temporal: Awaited<ReturnType<typeof connectTemporal>>;
   let app: FastifyInstance;
   let baseUrl: string;
+  let deps: ApiDeps;
 
   beforeAll(async () => {
     db = await openTestDb();
     temporal = await connectTemporal();
-    app = await buildTestApp(testDeps({ db, temporalClient: temporal.client }));
+    deps = await testDeps({ db, temporalClient: temporal.client, tables: 'api_found' });
+    app = await buildTestApp(deps);
     baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
   });
   afterAll(async () => {
@@ -32,7 +35,7 @@ describe('API foundations', () => {
 
   it('answers 503 naming the database when it is unreachable', async () => {
     const deadDb = await openDb({ url: 'postgres://postgres@127.0.0.1:1/nowhere', maxConnections: 1 });
-    const sick = await buildTestApp(testDeps({ db: deadDb, temporalClient: temporal.client }));
+    const sick = await buildTestApp({ ...deps, db: deadDb });
     try {
       const res = await sick.inject({ method: 'GET', url: '/health' });
       expect(res.statusCode).toBe(503);
@@ -46,7 +49,7 @@ describe('API foundations', () => {
 
   it('answers 503 naming Temporal when it is unreachable', async () => {
     const connection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500 });
-    const sick = await buildTestApp(testDeps({ db, temporalClient: new Client({ connection }) }));
+    const sick = await buildTestApp({ ...deps, temporalClient: new Client({ connection }) });
     try {
       const res = await sick.inject({ method: 'GET', url: '/health' });
       expect(res.statusCode).toBe(503);

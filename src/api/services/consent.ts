@@ -1,0 +1,35 @@
+import type { ConsentRecord } from '../../store/consents.js';
+import type { ApiDeps } from '../deps.js';
+import { cancelRunningExports, pauseSchedule } from './temporal-control.js';
+
+type Deps = Pick<ApiDeps, 'store' | 'temporalClient' | 'logger'>;
+
+export const consentRecordView = (c: ConsentRecord) => ({
+  id: c.id,
+  givenBy: c.givenBy,
+  givenAt: c.givenAt.toISOString(),
+  statementVersion: c.statementVersion,
+  withdrawnAt: c.withdrawnAt?.toISOString() ?? null,
+  withdrawnBy: c.withdrawnBy,
+});
+
+export async function giveConsent(
+  deps: Deps,
+  destinationId: string,
+  input: { givenBy: string; statementVersion: string },
+) {
+  return consentRecordView(await deps.store.consents.record(destinationId, input));
+}
+
+/**
+ * Withdraws consent, then stops what depended on it: running exports are cancelled and the schedule paused (not
+ * deleted, so giving consent again and resuming restores it).
+ */
+export async function withdrawConsent(deps: Deps, destinationId: string, withdrawnBy: string) {
+  await deps.store.destinations.get(destinationId);
+  const withdrawn = await deps.store.consents.withdraw(destinationId, { withdrawnBy });
+  await pauseSchedule(deps.temporalClient, destinationId, 'consent withdrawn');
+  const cancelledExports = await cancelRunningExports(deps.temporalClient, destinationId);
+  deps.logger.info({ destinationId, cancelledExports }, 'consent withdrawn');
+  return { withdrawn: withdrawn.map(consentRecordView), cancelledExports, schedulePaused: true };
+}
