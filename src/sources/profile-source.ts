@@ -94,9 +94,13 @@ export async function createProfileSource(db: Db, rawConfig: ProfileSourceConfig
     let known: Set<string>;
     if (membership.kind === 'conditions') known = new Set(Object.keys(membership.segments));
     else {
+      // One index probe per asked segment (not a scan of its members) where the segment column is text.
       const rows = await db.query<{ name: string }>(
-        `SELECT DISTINCT ${membership.segment}::text AS name FROM ${membership.table}
-         WHERE ${membership.segment} = ANY($1)`,
+        membership.segmentIsText
+          ? `SELECT name FROM unnest($1::text[]) AS name
+             WHERE EXISTS (SELECT 1 FROM ${membership.table} AS m WHERE m.${membership.segment} = name)`
+          : `SELECT DISTINCT ${membership.segment}::text AS name FROM ${membership.table}
+             WHERE ${membership.segment} = ANY($1)`,
         [segments],
       );
       known = new Set(rows.map((r) => r.name));
@@ -187,7 +191,7 @@ export async function createProfileSource(db: Db, rawConfig: ProfileSourceConfig
 }
 
 type CheckedMembership =
-  | { kind: 'table'; table: string; segment: string; key: string }
+  | { kind: 'table'; table: string; segment: string; segmentIsText: boolean; key: string }
   | { kind: 'conditions'; segments: Record<string, string> };
 
 async function checkMembership(db: Db, m: MembershipConfig, profiles: string): Promise<CheckedMembership> {
@@ -208,6 +212,7 @@ async function checkMembership(db: Db, m: MembershipConfig, profiles: string): P
     kind: 'table',
     table: quoteQualified(parseQualifiedName(m.table)),
     segment: quoteIdent(m.segmentColumn),
+    segmentIsText: columns.find((c) => c.name === m.segmentColumn)?.category === 'S',
     key: quoteIdent(m.keyColumn),
   };
 }
