@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import { FaultConfigSchema, type FaultConfig } from './config.js';
 import { CellKind } from './rules/payload.js';
 import type { SandboxFixtures } from './fixtures.js';
 import type { SandboxWorld } from './world.js';
@@ -28,11 +27,6 @@ export function membersPage(world: SandboxWorld, audienceId: string, offset = 0,
   return { schema: [...a.schema.keys], total: a.members.size, members };
 }
 
-export function mergeFaults(current: FaultConfig, patch: unknown): FaultConfig {
-  const partial = FaultConfigSchema.partial().parse(patch);
-  return FaultConfigSchema.parse({ ...current, ...partial });
-}
-
 const intQuery = (v: unknown, fallback: number) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : fallback);
 
 /** The sandbox's own routes under /__sandbox (not Graph API): inspection and fault control. */
@@ -57,7 +51,7 @@ export function registerAdminRoutes(app: FastifyInstance, world: SandboxWorld, f
   app.get('/__sandbox/faults', () => world.faults);
   app.put('/__sandbox/faults', (req, reply) => {
     try {
-      world.faults = mergeFaults(world.faults, req.body ?? {});
+      world.setFaults(req.body ?? {});
       return world.faults;
     } catch (err) {
       return reply.code(400).send({ error: err instanceof Error ? err.message : String(err) });

@@ -128,6 +128,16 @@ export const FaultConfigSchema = z.object({
 export type FaultConfig = z.infer<typeof FaultConfigSchema>;
 export type FaultConfigInput = z.input<typeof FaultConfigSchema>;
 
+/** Applies only the keys a patch names (others keep their current value); unknown keys are refused. */
+export function mergeFaults(current: FaultConfig, patch: unknown): FaultConfig {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
+    throw new Error('faults must be a JSON object');
+  }
+  const unknown = Object.keys(patch).filter((k) => !(k in FaultConfigSchema.shape));
+  if (unknown.length > 0) throw new Error(`unknown fault settings: ${unknown.join(', ')}`);
+  return FaultConfigSchema.parse({ ...current, ...patch });
+}
+
 const DAY_S = 86_400;
 
 /** The default world: one app, one business, two ad accounts (terms accepted / not), four tokens. */

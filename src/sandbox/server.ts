@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { createLogger } from '../logger.js';
-import { mergeFaults, registerAdminRoutes } from './admin.js';
+import { registerAdminRoutes } from './admin.js';
 import {
   type FaultConfig,
   FaultConfigSchema,
@@ -117,9 +117,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     close: () => app.close(),
     fixtures,
     faults: {
-      set: (f) => {
-        world.faults = mergeFaults(world.faults, f);
-      },
+      set: (f) => world.setFaults(f),
       get: () => world.faults,
     },
     state: world,

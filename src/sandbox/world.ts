@@ -1,5 +1,12 @@
 import { CellInterner } from './cell-interner.js';
-import { type FaultConfig, type SandboxAdAccount, type SandboxConfig, type SandboxToken, Scope } from './config.js';
+import {
+  type FaultConfig,
+  mergeFaults,
+  type SandboxAdAccount,
+  type SandboxConfig,
+  type SandboxToken,
+  Scope,
+} from './config.js';
 import { GraphError, graphErrors } from './errors.js';
 import type { Membership } from './membership.js';
 import type { UploadSchema } from './rules/payload.js';
@@ -80,6 +87,12 @@ export class SandboxWorld {
   ) {
     for (const t of config.tokens) this.tokens.set(t.token, t);
     for (const a of config.adAccounts) this.accounts.set(a.id, a);
+  }
+
+  /** Changes the named fault settings; a new throttle starts every ad account on a fresh window. */
+  setFaults(patch: unknown): void {
+    this.faults = mergeFaults(this.faults, patch);
+    if (typeof patch === 'object' && patch !== null && 'throttle' in patch) this.meters.clear();
   }
 
   record(entry: Omit<RequestLogEntry, 'seq'>): void {
