@@ -5,6 +5,7 @@ import {
   DemoSegment,
   demoIndexOfKey,
   demoKey,
+  demoSegmentsOf,
   generateDemoProfile,
   profileCopyLine,
 } from './demo-profiles.js';
@@ -49,8 +50,8 @@ function* profileLines(from: number, count: number, seed: number): Generator<str
 
 function* memberLines(from: number, count: number, seed: number): Generator<string> {
   for (let i = from; i < from + count; i++) {
-    const p = generateDemoProfile(i, seed);
-    for (const s of p.segments) yield `${s}\t${p.key}\n`;
+    const key = demoKey(i);
+    for (const s of demoSegmentsOf(i, seed)) yield `${s}\t${key}\n`;
   }
 }
 

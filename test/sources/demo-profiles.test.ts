@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { DemoSegment, generateDemoProfile, profileCopyLine } from '../../src/sources/demo-profiles.js';
+import { DemoSegment, demoSegmentsOf, generateDemoProfile, profileCopyLine } from '../../src/sources/demo-profiles.js';
 
 const N = 20_000;
 const profiles = Array.from({ length: N }, (_, i) => generateDemoProfile(i + 1, 42));
@@ -57,6 +57,7 @@ it('puts everyone in all, about 5% in vip, 1% in one_percent, and only consentin
   const newsletter = profiles.filter((p) => p.segments.includes(DemoSegment.Newsletter));
   expect(newsletter.length).toBeGreaterThan(0);
   expect(newsletter.every((p) => p.attributes.marketing_consent === true)).toBe(true);
+  expect(profiles.slice(0, 2000).every((p, i) => demoSegmentsOf(i + 1, 42).join() === p.segments.join())).toBe(true);
 });
 
 it('writes COPY lines with twelve columns and \\N for missing values', () => {
