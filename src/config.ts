@@ -25,6 +25,8 @@ const EnvSchema = z.object({
   DATABASE_URL: optionalUrl,
   SOURCE_DATABASE_URL: optionalUrl,
   DATA_DIR: z.string().default('.data'),
+  /** The profile source: inline JSON or a path to a JSON file (src/sources/profile-source-config.ts). */
+  PROFILE_SOURCE: z.string().optional(),
 
   FACEBOOK_APP_ID: z.string().regex(/^\d+$/, 'must be the numeric app id').optional(),
   FACEBOOK_APP_SECRET: z.string().min(16, 'looks too short for an app secret').optional(),
@@ -62,7 +64,7 @@ export type Env = z.infer<typeof EnvSchema>;
 
 export interface Config {
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
-  database: { url?: string; sourceUrl?: string; dataDir: string };
+  database: { url?: string; sourceUrl?: string; dataDir: string; profileSource?: string };
   facebook: {
     appId?: string;
     appSecret?: string;
@@ -101,7 +103,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       taskQueue: e.TEMPORAL_TASK_QUEUE,
       uiUrl: e.TEMPORAL_UI_URL,
     },
-    database: { url: e.DATABASE_URL, sourceUrl: e.SOURCE_DATABASE_URL, dataDir: e.DATA_DIR },
+    database: {
+      url: e.DATABASE_URL,
+      sourceUrl: e.SOURCE_DATABASE_URL,
+      dataDir: e.DATA_DIR,
+      profileSource: e.PROFILE_SOURCE,
+    },
     facebook: {
       appId: e.FACEBOOK_APP_ID,
       appSecret: e.FACEBOOK_APP_SECRET,

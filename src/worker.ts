@@ -2,6 +2,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { fileURLToPath } from 'node:url';
 import { createActivities, type ActivityDeps } from './activities/index.js';
 import type { Config } from './config.js';
+import { activityDeps, openServices } from './services.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
@@ -33,13 +34,16 @@ export async function createExportWorker(options: ExportWorkerOptions): Promise<
 }
 
 /** `audience-export worker`: runs until SIGINT/SIGTERM, then drains gracefully (the Runtime handles signals). */
-export async function runWorker(config: Config, deps: ActivityDeps): Promise<void> {
+export async function runWorker(config: Config): Promise<number> {
+  const services = await openServices(config);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   try {
-    const worker = await createExportWorker({ config, connection, deps });
+    const worker = await createExportWorker({ config, connection, deps: activityDeps(services, config) });
     console.error(`[worker] polling task queue '${config.temporal.taskQueue}' at ${config.temporal.address}`);
     await worker.run();
+    return 0;
   } finally {
     await connection.close();
+    await services.close();
   }
 }

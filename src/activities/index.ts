@@ -2,11 +2,24 @@
  * Temporal activities: thin adapters from the export workflow to domain, facebook, store and sources.
  * Built by a factory so their I/O is injected and tests can swap it.
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface ActivityDeps {}
+import type { PageInput } from '../workflows/contracts.js';
+import type { ActivityDeps } from './deps.js';
+import { finalizeExport, recordAudienceHealth } from './finalize-export.js';
+import { freezeSegment } from './freeze-segment.js';
+import { uploadPage } from './upload-page.js';
+import { validateExport, type ValidateExportInput } from './validate-export.js';
+import type { FinalizeInput } from '../workflows/contracts.js';
 
-export function createActivities(_deps: ActivityDeps) {
-  return {};
+export type { ActivityDeps } from './deps.js';
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    validateExport: (input: ValidateExportInput) => validateExport(deps, input),
+    freezeSegment: (input: { runId: string }) => freezeSegment(deps, input),
+    uploadPage: (input: PageInput) => uploadPage(deps, input),
+    finalizeExport: (input: FinalizeInput) => finalizeExport(deps, input),
+    recordAudienceHealth: (input: { runId: string; afterMs: number }) => recordAudienceHealth(deps, input),
+  };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -1,2 +1,3 @@
 // The workflow bundle's entry: every function exported here is a workflow type.
-export {};
+export { exportSegment } from './export-segment.js';
+export { audienceHealth } from './audience-health.js';

@@ -1,0 +1,18 @@
+import type { GraphClient } from '../facebook/index.js';
+import type { ProfileSource } from '../sources/profile-source.js';
+import type { Store } from '../store/index.js';
+
+/** What activities need from the outside world; tests and the worker build it from real parts. */
+export interface ActivityDeps {
+  store: Store;
+  source: ProfileSource;
+  graph: GraphClient;
+  limits: {
+    /** Refuse segments above this many profiles. */
+    maxProfiles: number;
+    /** Rows per page and upload call (at most 10,000). */
+    pageSize: number;
+  };
+  /** Our Facebook app id, recorded on destinations; tokens of other apps are refused. */
+  facebookAppId?: string;
+}

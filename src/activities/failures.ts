@@ -1,0 +1,61 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import {
+  AuthError,
+  GraphApiError,
+  InvalidRequestError,
+  InvalidRequestReason,
+  PermissionError,
+  TermsNotAcceptedError,
+} from '../facebook/index.js';
+import { SegmentTooLargeError, UnknownAttributeError, UnknownSegmentError } from '../sources/errors.js';
+import { DestinationStatus, type Store } from '../store/index.js';
+import { ExportFailureType } from '../workflows/contracts.js';
+
+/** A failure Temporal must not retry; its message is for the operator and holds nothing personal. */
+export function nonRetryable(type: ExportFailureType, message: string, cause?: unknown): ApplicationFailure {
+  return ApplicationFailure.create({
+    type,
+    message,
+    nonRetryable: true,
+    cause: cause instanceof Error ? cause : undefined,
+  });
+}
+
+/**
+ * Turns permanent errors from Facebook and the source into non-retryable failures that say what to do, and
+ * marks the destination when an operator must act (reconnect, accept terms). Transient errors pass through
+ * unchanged, so Temporal retries them with backoff.
+ */
+export async function classifyFailure(err: unknown, store: Store, destinationId: string): Promise<unknown> {
+  if (err instanceof AuthError) {
+    await store.destinations.setStatus(destinationId, DestinationStatus.NeedsReconnect);
+    return nonRetryable(ExportFailureType.TokenInvalid, `Reconnect Facebook: ${err.message}`, err);
+  }
+  if (err instanceof TermsNotAcceptedError) {
+    await store.destinations.setStatus(destinationId, DestinationStatus.NeedsTerms);
+    return nonRetryable(ExportFailureType.TermsNotAccepted, err.message, err);
+  }
+  if (err instanceof PermissionError) {
+    await store.destinations.setStatus(destinationId, DestinationStatus.NeedsReconnect);
+    return nonRetryable(
+      ExportFailureType.PermissionMissing,
+      `Facebook refused the call for lack of permission; reconnect with ads_management and check the ad account's roles: ${err.message}`,
+      err,
+    );
+  }
+  if (err instanceof InvalidRequestError) {
+    const type =
+      err.reason === InvalidRequestReason.audienceMissing || err.reason === InvalidRequestReason.audienceFlagged
+        ? ExportFailureType.AudienceUnusable
+        : ExportFailureType.RequestRejected;
+    return nonRetryable(type, err.message, err);
+  }
+  if (err instanceof GraphApiError && !err.retryable) {
+    return nonRetryable(ExportFailureType.RequestRejected, err.message, err);
+  }
+  if (err instanceof SegmentTooLargeError) return nonRetryable(ExportFailureType.SegmentTooLarge, err.message, err);
+  if (err instanceof UnknownSegmentError || err instanceof UnknownAttributeError) {
+    return nonRetryable(ExportFailureType.UnknownSegment, err.message, err);
+  }
+  return err;
+}

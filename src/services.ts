@@ -1,0 +1,73 @@
+import { readFile } from 'node:fs/promises';
+import type { ActivityDeps } from './activities/deps.js';
+import type { Config } from './config.js';
+import { createGraphClient, type GraphClient } from './facebook/index.js';
+import { DEMO_SOURCE_CONFIG } from './sources/demo-seed.js';
+import { createProfileSource, type ProfileSource } from './sources/profile-source.js';
+import type { ProfileSourceConfig } from './sources/profile-source-config.js';
+import { openDb, type Db } from './store/db.js';
+import { createStore, migrate, type Store } from './store/index.js';
+
+/** The long-lived parts every process (worker, API, demo) builds from config, and one way to close them. */
+export interface Services {
+  db: Db;
+  sourceDb: Db;
+  store: Store;
+  source: ProfileSource;
+  graph: GraphClient;
+  close(): Promise<void>;
+}
+
+export interface ServiceOverrides {
+  /** Use this database instead of opening one (the embedded database lives in one process). */
+  db?: Db;
+  graph?: GraphClient;
+}
+
+export async function openServices(config: Config, overrides: ServiceOverrides = {}): Promise<Services> {
+  const db = overrides.db ?? (await openDb({ url: config.database.url, dataDir: config.database.dataDir }));
+  await migrate(db);
+  const separateSource = config.database.sourceUrl && config.database.sourceUrl !== config.database.url;
+  const sourceDb = separateSource ? await openDb({ url: config.database.sourceUrl }) : db;
+  const source = await createProfileSource(sourceDb, await profileSourceConfig(config));
+  const graph =
+    overrides.graph ??
+    createGraphClient({
+      graphUrl: config.facebook.graphUrl,
+      dialogUrl: config.facebook.dialogUrl,
+      apiVersion: config.facebook.apiVersion,
+      appId: config.facebook.appId,
+      appSecret: config.facebook.appSecret,
+      timeoutMs: config.facebook.timeoutMs,
+    });
+  return {
+    db,
+    sourceDb,
+    store: createStore(db, { encryptionKey: config.encryptionKey }),
+    source,
+    graph,
+    async close() {
+      if (!overrides.graph) await graph.close();
+      if (sourceDb !== db) await sourceDb.close();
+      if (!overrides.db) await db.close();
+    },
+  };
+}
+
+export function activityDeps(services: Services, config: Config): ActivityDeps {
+  return {
+    store: services.store,
+    source: services.source,
+    graph: services.graph,
+    limits: { maxProfiles: config.export.maxProfiles, pageSize: config.export.pageSize },
+    facebookAppId: config.facebook.appId,
+  };
+}
+
+/** PROFILE_SOURCE as inline JSON or a file path; the demo tables when unset. */
+async function profileSourceConfig(config: Config): Promise<ProfileSourceConfig> {
+  const raw = config.database.profileSource;
+  if (!raw) return DEMO_SOURCE_CONFIG;
+  const text = raw.trim().startsWith('{') ? raw : await readFile(raw, 'utf8');
+  return JSON.parse(text) as ProfileSourceConfig;
+}

@@ -1,0 +1,96 @@
+import type { Client } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import { exportWorkflowId, type ExportInput, type ExportMode, type ExportTimings } from '../workflows/contracts.js';
+import { exportSegment } from '../workflows/export-segment.js';
+import { searchAttributes, type ExportTrigger } from '../workflows/search-attributes.js';
+
+/** What a starter knows about the export: names for the UI, ids for the search attributes. Nothing personal. */
+export interface ExportTarget {
+  destinationId: string;
+  destinationName: string;
+  adAccountId: string;
+  /** The audience's id, or undefined when the destination asks for a new audience (created on validation). */
+  audienceId?: string;
+  audienceName: string;
+  segments: string[];
+  mode: ExportMode;
+}
+
+export interface StartExportOptions {
+  taskQueue: string;
+  trigger: ExportTrigger;
+  pageConcurrency?: number;
+  timings?: ExportTimings;
+}
+
+export interface StartedExport {
+  workflowId: string;
+  /** Temporal's run id of the execution started or joined. */
+  temporalRunId: string;
+  /** Our export_runs id of that execution. */
+  runId: string;
+  /** True when an export of this audience was already running and this request joined it. */
+  joined: boolean;
+}
+
+/** The audience half of the workflow id: the audience, or the destination until its new audience exists. */
+export function audienceKey(target: Pick<ExportTarget, 'audienceId' | 'destinationId'>): string {
+  return target.audienceId ?? `new-${target.destinationId}`;
+}
+
+export function describeExport(target: ExportTarget): string {
+  const segments = target.segments.map((s) => `'${s}'`).join(', ');
+  return (
+    `Export segment${target.segments.length > 1 ? 's' : ''} ${segments} to audience '${target.audienceName}' ` +
+    `(${target.adAccountId}), ${target.mode} mode`
+  );
+}
+
+/**
+ * Starts the audience's export, or joins the one already running: the workflow id names the audience and
+ * the conflict policy is USE_EXISTING, so at most one export per audience runs at a time.
+ */
+export async function startExport(
+  client: Client,
+  target: ExportTarget,
+  options: StartExportOptions,
+): Promise<StartedExport> {
+  const workflowId = exportWorkflowId(target.adAccountId, audienceKey(target));
+  const runId = randomUUID();
+  const input: ExportInput = {
+    destinationId: target.destinationId,
+    trigger: options.trigger,
+    runId,
+    pageConcurrency: options.pageConcurrency,
+    timings: options.timings,
+  };
+  const handle = await client.workflow.start(exportSegment, {
+    workflowId,
+    taskQueue: options.taskQueue,
+    args: [input],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    memo: { runId },
+    staticSummary: describeExport(target),
+    staticDetails: [
+      `**Destination:** ${target.destinationName} (\`${target.destinationId}\`)`,
+      `**Ad account:** ${target.adAccountId}`,
+      `**Audience:** ${target.audienceName}${target.audienceId ? ` (\`${target.audienceId}\`)` : ' (to be created)'}`,
+      `**Segments:** ${target.segments.join(', ')}`,
+      `**Mode:** ${target.mode}`,
+      `**Trigger:** ${options.trigger}`,
+      `**Run:** \`${runId}\``,
+    ].join('  \n'),
+    typedSearchAttributes: [
+      { key: searchAttributes.destinationId, value: target.destinationId },
+      { key: searchAttributes.adAccountId, value: target.adAccountId },
+      { key: searchAttributes.audienceId, value: audienceKey(target) },
+      { key: searchAttributes.segments, value: target.segments },
+      { key: searchAttributes.mode, value: target.mode },
+      { key: searchAttributes.trigger, value: options.trigger },
+    ],
+  });
+  const temporalRunId = handle.firstExecutionRunId;
+  const memo = (await handle.describe()).memo as { runId?: string } | undefined;
+  const actualRunId = memo?.runId ?? runId;
+  return { workflowId, temporalRunId, runId: actualRunId, joined: actualRunId !== runId };
+}

@@ -1,0 +1,147 @@
+/**
+ * What travels between the export workflow, its activities and its clients. Only ids, counts and page
+ * numbers: rows, hashes and tokens never enter workflow history (activities load them by id).
+ */
+import type { ExportTrigger } from './search-attributes.js';
+
+export const EXPORT_MODES = ['mirror', 'replace', 'add'] as const;
+export type ExportMode = (typeof EXPORT_MODES)[number];
+
+/**
+ * Failure types Temporal must not retry: thrown by activities with `ApplicationFailure.nonRetryable(message, type)`
+ * and listed in the workflow's `nonRetryableErrorTypes`. Each message says what the operator must do.
+ */
+export const ExportFailureType = {
+  DestinationNotFound: 'DestinationNotFound',
+  ConsentMissing: 'ConsentMissing',
+  ExportConfigMissing: 'ExportConfigMissing',
+  FacebookNotConnected: 'FacebookNotConnected',
+  TokenInvalid: 'FacebookTokenInvalid',
+  PermissionMissing: 'FacebookPermissionMissing',
+  TermsNotAccepted: 'CustomAudienceTermsNotAccepted',
+  AudienceUnusable: 'AudienceUnusable',
+  AudienceBusy: 'AudienceBusy',
+  UnknownSegment: 'UnknownSegment',
+  SegmentTooLarge: 'SegmentTooLarge',
+  RequestRejected: 'FacebookRequestRejected',
+} as const;
+export type ExportFailureType = (typeof ExportFailureType)[keyof typeof ExportFailureType];
+export const NON_RETRYABLE_ERROR_TYPES: string[] = Object.values(ExportFailureType);
+
+/** Durations tests shrink; production uses the defaults. */
+export interface ExportTimings {
+  /** Heartbeat timeout of page activities: how soon a crashed worker's page is retried. @default '60s' */
+  pageHeartbeatTimeout?: string;
+  /** Rotate an upload session this long after its first batch (Meta closes it at 90 minutes). @default 75 min */
+  sessionRotateAfterMs?: number;
+  /** Delays after finalising at which the audience's health is recorded again. @default [1 h, 24 h] */
+  healthCheckDelaysMs?: number[];
+}
+
+export interface ExportInput {
+  destinationId: string;
+  trigger: ExportTrigger;
+  /** Our export_runs id; the workflow makes one when absent. */
+  runId?: string;
+  /** Maximum pages in flight. @default 4 */
+  pageConcurrency?: number;
+  timings?: ExportTimings;
+}
+
+/** What validation found: enough to run and to describe the run, nothing personal. */
+export interface ExportPlan {
+  runId: string;
+  destinationId: string;
+  destinationName: string;
+  adAccountId: string;
+  audienceId: string;
+  audienceName: string;
+  segments: string[];
+  mode: ExportMode;
+  /** Whether the audience had members before this run (a first mirror run on such an audience is a replace). */
+  audienceHasMembers: boolean;
+}
+
+export interface FrozenRun {
+  rowCount: number;
+  pageCount: number;
+  pageSize: number;
+}
+
+export type UploadOperation = 'add' | 'remove' | 'replace';
+
+export interface PageInput {
+  runId: string;
+  page: number;
+  pageSize: number;
+  operation: UploadOperation;
+  sessionId: number;
+  batchSeq: number;
+  lastBatch: boolean;
+  estimatedTotal: number;
+}
+
+export type DropCounts = Record<string, number>;
+
+export type PageResult =
+  | {
+      status: 'sent';
+      rows: number;
+      sent: number;
+      dropped: DropCounts;
+      /** Meta's cumulative count of rows received in the session. */
+      received: number;
+      invalid: number;
+    }
+  /** Every row of the page was dropped: nothing was sent. */
+  | { status: 'empty'; rows: number; dropped: DropCounts }
+  /** Meta (or the ad account's shared block) asked us to wait; nothing was sent and no retry was spent. */
+  | { status: 'throttled'; waitMs: number; reason: string };
+
+export type ExportPhase = 'validating' | 'freezing' | 'uploading' | 'waiting' | 'finalising' | 'done';
+
+export interface ExportProgress {
+  runId?: string;
+  phase: ExportPhase;
+  pagesTotal: number;
+  pagesDone: number;
+  rowsTotal: number;
+  rowsSent: number;
+  rowsDropped: number;
+  droppedByReason: DropCounts;
+  received: number;
+  invalid: number;
+  waitedMs: number;
+  waitReason?: string;
+  waitingUntil?: string;
+  cancelRequested: boolean;
+}
+
+export interface AudienceHealth {
+  lowerBound?: number;
+  upperBound?: number;
+  operationStatus?: number;
+  deliveryStatus?: number;
+  matched?: number;
+}
+
+export interface FinalizeInput {
+  runId: string;
+  status: 'completed' | 'cancelled' | 'failed' | 'partial';
+  progress: ExportProgress;
+  sessionIds: number[];
+  error?: { type: string; message: string };
+}
+
+export interface ExportResult {
+  runId: string;
+  status: FinalizeInput['status'];
+  audienceId: string;
+  progress: ExportProgress;
+  health?: AudienceHealth;
+}
+
+/** One export per audience at a time: the id names the audience (design, "Temporal"). */
+export function exportWorkflowId(adAccountId: string, audienceKey: string): string {
+  return `export:${adAccountId}:${audienceKey}`;
+}

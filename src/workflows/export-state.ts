@@ -1,0 +1,102 @@
+import type { DropCounts, ExportPhase, ExportProgress, FrozenRun, PageResult } from './contracts.js';
+
+/**
+ * The export's progress and counters: plain state the workflow updates and the `progress` query reads.
+ * Deterministic (time comes from the workflow's clock, passed in).
+ */
+export class ExportState {
+  private progress: ExportProgress = {
+    phase: 'validating',
+    pagesTotal: 0,
+    pagesDone: 0,
+    rowsTotal: 0,
+    rowsSent: 0,
+    rowsDropped: 0,
+    droppedByReason: {},
+    received: 0,
+    invalid: 0,
+    waitedMs: 0,
+    cancelRequested: false,
+  };
+  /** Workflow time (ms) until which no page may call Meta. */
+  blockedUntil = 0;
+
+  get cancelRequested(): boolean {
+    return this.progress.cancelRequested;
+  }
+
+  snapshot(): ExportProgress {
+    return { ...this.progress, droppedByReason: { ...this.progress.droppedByReason } };
+  }
+
+  setRunId(runId: string): void {
+    this.progress.runId = runId;
+  }
+
+  setPhase(phase: ExportPhase): void {
+    this.progress.phase = phase;
+  }
+
+  requestCancel(): void {
+    this.progress.cancelRequested = true;
+  }
+
+  frozen(run: FrozenRun): void {
+    this.progress.pagesTotal = run.pageCount;
+    this.progress.rowsTotal = run.rowCount;
+  }
+
+  /** Records a settled page; `received` is Meta's cumulative count for the page's session. */
+  pageSettled(result: Exclude<PageResult, { status: 'throttled' }>): void {
+    const p = this.progress;
+    p.pagesDone += 1;
+    addCounts(p.droppedByReason, result.dropped);
+    p.rowsDropped += sum(result.dropped);
+    if (result.status === 'sent') {
+      p.rowsSent += result.sent;
+      p.invalid += result.invalid;
+    }
+  }
+
+  /** Meta's `num_received` is cumulative per session; the run's total is the sum of each session's latest. */
+  sessionReceived(totalAcrossSessions: number): void {
+    this.progress.received = totalAcrossSessions;
+  }
+
+  /** A page was throttled at `now`: extend the shared block and count the extra wait once. */
+  throttled(now: number, waitMs: number, reason: string): void {
+    const until = now + waitMs;
+    if (until > this.blockedUntil) {
+      this.progress.waitedMs += until - Math.max(now, this.blockedUntil);
+      this.blockedUntil = until;
+    }
+    this.progress.waitReason = reason;
+    this.progress.waitingUntil = new Date(this.blockedUntil).toISOString();
+  }
+
+  waitOver(): void {
+    delete this.progress.waitReason;
+    delete this.progress.waitingUntil;
+  }
+
+  /** Markdown for the Temporal UI's "current details". */
+  describe(): string {
+    const p = this.progress;
+    const lines = [
+      `**Phase:** ${p.phase}${p.cancelRequested ? ' (cancelling)' : ''}`,
+      `**Pages:** ${p.pagesDone} / ${p.pagesTotal}`,
+      `**Rows:** ${p.rowsSent} sent, ${p.rowsDropped} dropped of ${p.rowsTotal}`,
+    ];
+    if (p.waitReason) lines.push(`**Waiting** until ${p.waitingUntil ?? '?'}: ${p.waitReason}`);
+    if (p.waitedMs) lines.push(`**Waited in total:** ${Math.round(p.waitedMs / 1000)} s`);
+    return lines.join('  \n');
+  }
+}
+
+function sum(counts: DropCounts): number {
+  return Object.values(counts).reduce((a, b) => a + b, 0);
+}
+
+function addCounts(into: DropCounts, from: DropCounts): void {
+  for (const [reason, n] of Object.entries(from)) into[reason] = (into[reason] ?? 0) + n;
+}

@@ -1,0 +1,176 @@
+import type { NativeConnection, Worker } from '@temporalio/worker';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { inject } from 'vitest';
+import type { ActivityDeps } from '../../src/activities/deps.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { createGraphClient, type GraphClient } from '../../src/facebook/index.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
+import { demoSourceConfig, seedDemoProfiles } from '../../src/sources/demo-seed.js';
+import { createProfileSource, type ProfileSource } from '../../src/sources/profile-source.js';
+import type { ProfileSourceConfig } from '../../src/sources/profile-source-config.js';
+import type { Db } from '../../src/store/db.js';
+import { createStore, migrate, type Destination, type ExportConfigInput, type Store } from '../../src/store/index.js';
+import type { ExportTarget } from '../../src/temporal/start-export.js';
+import { createExportWorker } from '../../src/worker.js';
+import { openTestDb, testDatabaseUrl } from './context.js';
+
+export const API_VERSION = 'v26.0';
+
+/** One test file's world: its own demo tables, a sandbox, a store, and helpers to set up destinations. */
+export interface ExportEnv {
+  db: Db;
+  store: Store;
+  sandbox: Sandbox;
+  graph: GraphClient;
+  source: ProfileSource;
+  sourceConfig: ProfileSourceConfig;
+  encryptionKey: Buffer;
+  tables: { profilesTable: string; membersTable: string };
+  deps(pageSize?: number): ActivityDeps;
+  /** Environment for a worker child process pointed at this world. */
+  childEnv(extra?: Record<string, string>): NodeJS.ProcessEnv;
+  close(): Promise<void>;
+}
+
+export async function createExportEnv(name: string, profiles: number): Promise<ExportEnv> {
+  const db = await openTestDb();
+  await migrate(db);
+  const tables = { profilesTable: `${name}_profiles`, membersTable: `${name}_members` };
+  await seedDemoProfiles(db, { ...tables, profiles, seed: 7 });
+  const sourceConfig = demoSourceConfig(tables);
+  const source = await createProfileSource(db, sourceConfig);
+  const sandbox = await startSandbox({ port: 0 });
+  const graph = createGraphClient({
+    graphUrl: sandbox.url,
+    dialogUrl: sandbox.url,
+    apiVersion: API_VERSION,
+    appId: sandbox.fixtures.appId,
+    appSecret: sandbox.fixtures.appSecret,
+  });
+  const encryptionKey = randomBytes(32);
+  const store = createStore(db, { encryptionKey });
+  return {
+    db,
+    store,
+    sandbox,
+    graph,
+    source,
+    sourceConfig,
+    encryptionKey,
+    tables,
+    deps: (pageSize = 2_000) => ({
+      store,
+      source,
+      graph,
+      limits: { maxProfiles: 10_000_000, pageSize },
+      facebookAppId: sandbox.fixtures.appId,
+    }),
+    childEnv: (extra = {}) => ({
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      DATABASE_URL: testDatabaseUrl(),
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TEMPORAL_NAMESPACE: inject('temporalNamespace'),
+      FACEBOOK_GRAPH_URL: sandbox.url,
+      FACEBOOK_DIALOG_URL: sandbox.url,
+      FACEBOOK_API_VERSION: API_VERSION,
+      FACEBOOK_APP_ID: sandbox.fixtures.appId,
+      FACEBOOK_APP_SECRET: sandbox.fixtures.appSecret,
+      ENCRYPTION_KEY: encryptionKey.toString('base64'),
+      PROFILE_SOURCE: JSON.stringify(sourceConfig),
+      LOG_LEVEL: 'warn',
+      ...extra,
+    }),
+    async close() {
+      await graph.close();
+      await sandbox.close();
+      await db.close();
+    },
+  };
+}
+
+export interface DestinationSetup {
+  token?: string;
+  consent?: boolean;
+  config?: Partial<ExportConfigInput>;
+  /** Create the audience in the sandbox first (else the destination asks for a new one). */
+  existingAudience?: boolean;
+}
+
+/** A destination on the sandbox's ad account with a token, consent and an export config (Email key + extras). */
+export async function createDestination(env: ExportEnv, setup: DestinationSetup = {}): Promise<Destination> {
+  const f = env.sandbox.fixtures;
+  const token = setup.token ?? f.systemUserToken;
+  let audienceId: string | undefined;
+  if (setup.existingAudience) {
+    audienceId = (
+      await env.graph.createAudience(
+        f.adAccountId,
+        { name: `test ${randomUUID().slice(0, 8)}` },
+        { token: f.systemUserToken },
+      )
+    ).id;
+  }
+  const destination = await env.store.destinations.create({
+    displayName: `Test destination ${randomUUID().slice(0, 8)}`,
+    facebookAppId: f.appId,
+    adAccountId: f.adAccountId,
+    audienceId: audienceId ?? null,
+    newAudienceName: audienceId ? null : `Test audience ${randomUUID().slice(0, 8)}`,
+  });
+  await env.store.credentials.save(destination.id, { kind: 'system_user', token });
+  if (setup.consent !== false) {
+    await env.store.consents.record(destination.id, { givenBy: 'operator@example.test', statementVersion: '2026-01' });
+  }
+  await env.store.exportConfigs.put(destination.id, {
+    keyIdentifier: 'EMAIL',
+    mapping: {
+      EMAIL: { attribute: 'email' },
+      PHONE: { attribute: 'phone' },
+      FN: { attribute: 'first_name' },
+      LN: { attribute: 'last_name' },
+      GEN: { attribute: 'gender' },
+      DOB: { attribute: 'date_of_birth' },
+      CT: { attribute: 'city' },
+      ST: { attribute: 'state' },
+      ZIP: { attribute: 'zip' },
+      COUNTRY: { attribute: 'country' },
+    },
+    segments: ['all'],
+    mode: 'add',
+    defaultCountry: 'US',
+    ...setup.config,
+  });
+  return destination;
+}
+
+export function targetOf(destination: Destination, segments: string[], mode: ExportTarget['mode']): ExportTarget {
+  return {
+    destinationId: destination.id,
+    destinationName: destination.displayName,
+    adAccountId: destination.adAccountId,
+    audienceId: destination.audienceId ?? undefined,
+    audienceName: destination.newAudienceName ?? destination.audienceId ?? '?',
+    segments,
+    mode,
+  };
+}
+
+export async function inProcessWorker(
+  env: ExportEnv,
+  connection: NativeConnection,
+  taskQueue: string,
+  pageSize = 2_000,
+): Promise<Worker> {
+  const config: Config = loadConfig({
+    TEMPORAL_NAMESPACE: inject('temporalNamespace'),
+    TEMPORAL_TASK_QUEUE: taskQueue,
+  });
+  return createExportWorker({
+    config,
+    connection,
+    deps: env.deps(pageSize),
+    taskQueue,
+    workflowBundlePath: inject('workflowBundlePath'),
+  });
+}
