@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { toProblemError } from './error-mapping.js';
-import { PROBLEM_CONTENT_TYPE, ProblemError, ProblemKind, toProblem, type FieldError } from './problem.js';
+import { PROBLEM_CONTENT_TYPE, ProblemKind, toProblem, type FieldError, type ProblemError } from './problem.js';
 
 /** The request path without its query: queries may carry an OAuth code or state, which never go back out. */
 export const instanceOf = (request: FastifyRequest): string => request.url.split('?', 1)[0] ?? '/';
@@ -45,12 +45,9 @@ function send(
 export function handleError(error: FastifyError | ProblemError | Error, request: FastifyRequest, reply: FastifyReply) {
   const mapped = toProblemError(error);
   if (mapped) {
-    if (mapped.status >= 500) request.log.error({ err: error }, 'request failed');
+    // Our own 5xx problems (a dependency down, missing configuration) are expected states, not bugs: no stack.
+    if (mapped.status >= 500) request.log.warn({ problem: mapped.kind, detail: mapped.detail }, 'request failed');
     return send(reply, request, mapped.status, mapped.kind, mapped.detail, mapped.errors);
-  }
-  if (error instanceof ProblemError) {
-    if (error.status >= 500) request.log.error({ err: error }, 'request failed');
-    return send(reply, request, error.status, error.kind, error.detail, error.errors);
   }
   if (hasZodFastifySchemaValidationErrors(error)) {
     const context = (error as { validationContext?: string }).validationContext ?? 'body';

@@ -1,0 +1,51 @@
+import { Client, Connection } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config.js';
+import { createLogger, type Logger } from '../logger.js';
+import { openServices, type Services } from '../services.js';
+import { buildApp } from './app.js';
+
+export interface ApiServer {
+  app: FastifyInstance;
+  /** e.g. `http://127.0.0.1:8080` */
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface ApiServerOptions {
+  /** Already-open services (`audience-export start` shares one embedded database with the worker). */
+  services?: Services;
+  temporalClient?: Client;
+  logger?: Logger;
+}
+
+/** The one place the API listens: opens what it needs, builds the app and serves it on the configured address. */
+export async function startApiServer(config: Config, options: ApiServerOptions = {}): Promise<ApiServer> {
+  const logger = options.logger ?? createLogger(config.logLevel, 'audience-export-api');
+  if (config.api.keys.length === 0) logger.warn('API_KEYS is empty: every route but /health and /docs answers 401');
+  const services = options.services ?? (await openServices(config));
+  // Lazy: the API starts (and /health reports Temporal down) even while Temporal is still coming up.
+  const connection = options.temporalClient ? undefined : Connection.lazy({ address: config.temporal.address });
+  const temporalClient =
+    options.temporalClient ?? new Client({ connection: connection!, namespace: config.temporal.namespace });
+  const app = await buildApp({
+    config,
+    db: services.db,
+    store: services.store,
+    graph: services.graph,
+    source: services.source,
+    temporalClient,
+    logger,
+  });
+  const url = await app.listen({ host: config.api.host, port: config.api.port });
+  logger.info({ url, docs: `${url}/docs` }, 'API listening');
+  return {
+    app,
+    url,
+    async close() {
+      await app.close();
+      await connection?.close();
+      if (!options.services) await services.close();
+    },
+  };
+}
