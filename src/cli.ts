@@ -17,7 +17,10 @@ const notYet = (summary: string, issue: number): Command => ({
 
 const commands: Record<string, Command> = {
   start: notYet('run the Temporal dev server, worker, API and sandbox in one process tree', 14),
-  api: notYet('serve the HTTP API', 12),
+  api: {
+    summary: 'serve the HTTP API (docs at /docs)',
+    run: async (args, config) => (await import('./api/command.js')).runApiCommand(args, config),
+  },
   worker: notYet('run a Temporal worker for exports', 9),
   sandbox: {
     summary: 'serve the local Graph API sandbox (--port N --config file --latency-ms 300-1500)',
