@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createState, deriveStateKey } from '../../src/api/services/oauth-state.js';
@@ -21,6 +22,8 @@ describe('Facebook connection', () => {
   let sandbox: Sandbox;
   let app: FastifyInstance;
   let baseUrl: string;
+  const logLines: string[] = [];
+  const secretsSeen = new Set<string>();
 
   beforeAll(async () => {
     db = await openTestDb();
@@ -34,7 +37,8 @@ describe('Facebook connection', () => {
       FACEBOOK_APP_ID: sandbox.fixtures.appId,
       FACEBOOK_APP_SECRET: sandbox.fixtures.appSecret,
     });
-    app = await buildTestApp(await testDeps({ config, db, temporalClient: temporal.client, tables: 'api_fb' }));
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void logLines.push(line) });
+    app = await buildTestApp(await testDeps({ config, db, temporalClient: temporal.client, tables: 'api_fb', logger }));
     baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
   });
   afterAll(async () => {
@@ -65,6 +69,7 @@ describe('Facebook connection', () => {
     await dialog.body.dump();
     const back = new URL(String(dialog.headers.location));
     expect(back.origin + back.pathname).toBe(`${PUBLIC_URL}/facebook/callback`);
+    for (const v of [back.searchParams.get('code'), back.searchParams.get('state')]) if (v) secretsSeen.add(v);
     return { callbackPath: back.pathname + back.search, dialogUrl };
   }
 
@@ -73,7 +78,7 @@ describe('Facebook connection', () => {
     return { status: res.statusCode, type: String(res.headers['content-type']), text: await res.body.text() };
   };
 
-  it('connects through the OAuth dialog, stores a verified long-lived token and shows what was connected', async () => {
+  it('create → connect through the OAuth dialog → consent → config → preview, with a verified long-lived token', async () => {
     const id = await createDestination('Login flow <VIP>');
     const { callbackPath, dialogUrl } = await loginThroughDialog(id);
     expect(dialogUrl.pathname).toMatch(/^\/v\d+\.\d+\/dialog\/oauth$/);
@@ -108,6 +113,23 @@ describe('Facebook connection', () => {
     expect(accounts.items).toContainEqual(
       expect.objectContaining({ id: sandbox.fixtures.adAccountId, customAudienceTermsAccepted: true, termsUrl: null }),
     );
+    // The rest of the operator's path: consent, export config, preview.
+    const post = (path: string, method: 'POST' | 'PUT', payload: unknown) =>
+      request(`${baseUrl}/destinations/${id}${path}`, { method, headers: json, body: JSON.stringify(payload) });
+    const consent = await post('/consent', 'POST', { givenBy: 'ops@example.com', statementVersion: 'v3' });
+    expect(consent.statusCode).toBe(201);
+    await consent.body.dump();
+    const mapping = { EMAIL: { attribute: 'email' }, PHONE: { attribute: 'phone' } };
+    const config = await post('/export-config', 'PUT', { keyIdentifier: 'EMAIL', mapping, segments: ['vip'] });
+    expect(config.statusCode).toBe(200);
+    await config.body.dump();
+    const preview = await post('/export-config/preview', 'POST', { segment: 'all' });
+    const counts = (await preview.body.json()) as { segmentSize: number; usableKeyIdentifier: number; keys: object };
+    expect(preview.statusCode).toBe(200);
+    expect(counts.segmentSize).toBe(200);
+    expect(counts.usableKeyIdentifier).toBeGreaterThan(0);
+    expect(Object.keys(counts.keys).sort()).toEqual(['EMAIL', 'PHONE']);
+
     const noTerms = sandbox.fixtures.adAccountWithoutTermsId;
     expect(accounts.items).toContainEqual(
       expect.objectContaining({
@@ -194,5 +216,15 @@ describe('Facebook connection', () => {
     const res = await app.inject({ method: 'GET', url: `/destinations/${id}/facebook/ad-accounts`, headers: auth });
     expect(res.statusCode).toBe(409);
     expect(res.json()).toMatchObject({ type: '/problems/not-connected' });
+  });
+
+  it('never wrote a token, an OAuth code or a state to the log', () => {
+    expect(logLines.length).toBeGreaterThan(10);
+    const log = logLines.join('');
+    const f = sandbox.fixtures;
+    for (const secret of [f.systemUserToken, f.userToken, f.expiredToken, f.noAdsManagementToken, ...secretsSeen]) {
+      expect(log).not.toContain(secret);
+    }
+    expect(log).not.toMatch(/access_token|ops@example\.com/);
   });
 });
