@@ -2,6 +2,10 @@ import { createHash } from 'node:crypto';
 
 const KEY_BYTES = 32;
 const EMPTY_SLOT = 0;
+/** Keys live in fixed slabs (2 MiB each), so growth never copies or doubles the key store. */
+const SLAB_KEYS = 65_536;
+/** Grow the table past 3/4 full: linear probing stays short and the table costs ~5-11 bytes per value. */
+const MAX_LOAD = 0.75;
 
 /**
  * Stores each distinct cell value once, as a 32-byte key, and names it by a small integer id (1-based; 0 is the
@@ -11,7 +15,7 @@ const EMPTY_SLOT = 0;
  * for a test run or a demo.
  */
 export class CellInterner {
-  private keys = Buffer.alloc(KEY_BYTES * 1024);
+  private readonly slabs: Buffer[] = [];
   private table = new Uint32Array(2048);
   private count = 0;
   private readonly texts = new Map<number, string>();
@@ -22,7 +26,7 @@ export class CellInterner {
 
   /** Bytes held by the typed storage (not the plaintext map). */
   get bytes(): number {
-    return this.keys.byteLength + this.table.byteLength;
+    return this.slabs.length * SLAB_KEYS * KEY_BYTES + this.table.byteLength;
   }
 
   /** The id of a canonical cell ('' -> 0), adding it when new. */
@@ -31,14 +35,10 @@ export class CellInterner {
     const key = hashed ? Buffer.from(cell, 'hex') : createHash('sha256').update(cell).digest();
     const found = this.lookup(key);
     if (found !== 0) return found;
-    if ((this.count + 1) * 2 > this.table.length) this.grow();
+    if (this.count + 1 > this.table.length * MAX_LOAD) this.grow();
     const id = ++this.count;
-    if (id * KEY_BYTES > this.keys.length) {
-      const bigger = Buffer.alloc(this.keys.length * 2);
-      this.keys.copy(bigger);
-      this.keys = bigger;
-    }
-    key.copy(this.keys, (id - 1) * KEY_BYTES);
+    if (id > this.slabs.length * SLAB_KEYS) this.slabs.push(Buffer.allocUnsafe(SLAB_KEYS * KEY_BYTES));
+    key.copy(this.slabOf(id), this.at(id));
     this.place(key, id);
     if (!hashed) this.texts.set(id, cell);
     return id;
@@ -55,7 +55,16 @@ export class CellInterner {
   /** The canonical cell of an id: lowercase hex for hashed cells, the JSON text otherwise. */
   cell(id: number): string {
     if (id === 0) return '';
-    return this.texts.get(id) ?? this.keys.toString('hex', (id - 1) * KEY_BYTES, id * KEY_BYTES);
+    const at = this.at(id);
+    return this.texts.get(id) ?? this.slabOf(id).toString('hex', at, at + KEY_BYTES);
+  }
+
+  private slabOf(id: number): Buffer {
+    return this.slabs[Math.floor((id - 1) / SLAB_KEYS)]!;
+  }
+
+  private at(id: number): number {
+    return ((id - 1) % SLAB_KEYS) * KEY_BYTES;
   }
 
   private lookup(key: Buffer): number {
@@ -63,7 +72,8 @@ export class CellInterner {
     for (let slot = key.readUInt32LE(0) & mask; ; slot = (slot + 1) & mask) {
       const id = this.table[slot]!;
       if (id === EMPTY_SLOT) return 0;
-      if (this.keys.compare(key, 0, KEY_BYTES, (id - 1) * KEY_BYTES, id * KEY_BYTES) === 0) return id;
+      const at = this.at(id);
+      if (this.slabOf(id).compare(key, 0, KEY_BYTES, at, at + KEY_BYTES) === 0) return id;
     }
   }
 
@@ -77,7 +87,8 @@ export class CellInterner {
   private grow(): void {
     this.table = new Uint32Array(this.table.length * 2);
     for (let id = 1; id <= this.count; id++) {
-      this.place(this.keys.subarray((id - 1) * KEY_BYTES, id * KEY_BYTES), id);
+      const at = this.at(id);
+      this.place(this.slabOf(id).subarray(at, at + KEY_BYTES), id);
     }
   }
 }
