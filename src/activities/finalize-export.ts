@@ -15,6 +15,10 @@ export async function finalizeExport(deps: ActivityDeps, input: FinalizeInput): 
     if (err instanceof NotFoundError) return undefined; // validation failed before the run was recorded
     throw err;
   });
+  if (run?.audienceId && input.status === 'completed') {
+    // Every page succeeded: possibly-sent rows are now sent, removed rows go.
+    await store.snapshots.commitRun(run.audienceId, run.id);
+  }
   await source.dropFrozen(input.runId);
   if (!run) return undefined;
 

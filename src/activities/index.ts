@@ -6,6 +6,7 @@ import type { PageInput } from '../workflows/contracts.js';
 import type { ActivityDeps } from './deps.js';
 import { finalizeExport, recordAudienceHealth } from './finalize-export.js';
 import { freezeSegment } from './freeze-segment.js';
+import { planUploads } from './plan-uploads.js';
 import { uploadPage } from './upload-page.js';
 import { validateExport, type ValidateExportInput } from './validate-export.js';
 import type { FinalizeInput } from '../workflows/contracts.js';
@@ -16,6 +17,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     validateExport: (input: ValidateExportInput) => validateExport(deps, input),
     freezeSegment: (input: { runId: string }) => freezeSegment(deps, input),
+    planUploads: (input: { runId: string; audienceHasMembers: boolean }) => planUploads(deps, input),
     uploadPage: (input: PageInput) => uploadPage(deps, input),
     finalizeExport: (input: FinalizeInput) => finalizeExport(deps, input),
     recordAudienceHealth: (input: { runId: string; afterMs: number }) => recordAudienceHealth(deps, input),

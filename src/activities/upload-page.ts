@@ -1,44 +1,45 @@
 import { cancellationSignal, heartbeat } from '@temporalio/activity';
-import { buildRows, CANONICAL_SCHEMA } from '../domain/canonical-row.js';
-import { ThrottledError, type UsersInput } from '../facebook/index.js';
-import type { PageInput, PageResult } from '../workflows/contracts.js';
+import { buildRows, CANONICAL_SCHEMA, type Cell } from '../domain/canonical-row.js';
+import { ReplaceAction, ReplaceSessionError, ThrottledError, type UsersInput } from '../facebook/index.js';
+import type { ExportRun } from '../store/index.js';
+import type { DropCounts, PageInput, PageResult } from '../workflows/contracts.js';
 import type { ActivityDeps } from './deps.js';
 import { classifyFailure } from './failures.js';
 
 /** Heartbeats while a page is in flight, so a crashed worker's page is retried quickly. */
 const HEARTBEAT_EVERY_MS = 5_000;
 
+interface PreparedPage {
+  rows: number;
+  data: Cell[][];
+  dropped: DropCounts;
+}
+
 /**
- * Reads one frozen page, normalises and hashes it, and posts it in the run's session. Rows and tokens are
- * loaded here by id and never leave the worker except to Facebook. A throttled call (or an ad account already
- * blocked by another export) returns the wait instead of failing, so no retry is spent on it.
+ * Reads one page (of the frozen segment, or of the run's planned adds or removes), normalises and hashes it,
+ * records it in the audience snapshot (possibly sent, or removing) and posts it in the run's session. Rows and
+ * tokens are loaded here by id and leave the worker only for Facebook. A throttled call (or an ad account
+ * already blocked by another export) returns the wait instead of failing, so no retry is spent on it.
  */
 export async function uploadPage(deps: ActivityDeps, input: PageInput): Promise<PageResult> {
-  const { store, source, graph } = deps;
+  const { store, graph } = deps;
   const run = await store.exportRuns.get(input.runId);
   const blocked = await store.adAccountBlocks.get(run.adAccountId);
   if (blocked) {
     return { status: 'throttled', waitMs: blocked.blockedUntil.getTime() - Date.now(), reason: blocked.reason };
   }
-
-  const config = await store.exportConfigs.get(run.destinationId);
-  const frozen = await source.readPage({ runId: run.id, page: input.page, pageSize: input.pageSize });
-  const built = buildRows(frozen, config.mapping, {
-    keyIdentifier: config.keyIdentifier,
-    defaultCountry: config.defaultCountry ?? undefined,
-    consentAttribute: config.consentAttribute ?? undefined,
-    limitedDataUse: config.limitedDataUse,
-  });
-  const dropped = nonZero(built.droppedByReason);
-  if (built.rows.length === 0) {
-    await store.exportRuns.recordPage(run.id, input.page, { sent: 0, dropped });
-    return { status: 'empty', rows: frozen.length, dropped };
+  const removing = input.operation === 'remove';
+  const page = removing ? await prepareRemoves(deps, run, input) : await prepareAdds(deps, run, input);
+  const kind = removing ? 'remove' : 'add';
+  if (page.data.length === 0) {
+    await store.exportRuns.recordPage(run.id, input.page, { kind, sent: 0, dropped: page.dropped });
+    return { status: 'empty', rows: page.rows, dropped: page.dropped };
   }
 
   const token = await store.credentials.getToken(run.destinationId);
   const request: UsersInput = {
     audienceId: run.audienceId!,
-    payload: { schema: [...CANONICAL_SCHEMA], data: built.rows.map((r) => r.cells) },
+    payload: { schema: [...CANONICAL_SCHEMA], data: page.data },
     session: {
       sessionId: input.sessionId,
       batchSeq: input.batchSeq,
@@ -46,27 +47,25 @@ export async function uploadPage(deps: ActivityDeps, input: PageInput): Promise<
       estimatedTotal: input.estimatedTotal,
     },
   };
+  const call = { add: graph.addUsers, remove: graph.removeUsers, replace: graph.replaceUsers }[input.operation];
   const beat = setInterval(() => heartbeat({ page: input.page }), HEARTBEAT_EVERY_MS);
   try {
     heartbeat({ page: input.page });
-    const call =
-      input.operation === 'remove'
-        ? graph.removeUsers
-        : input.operation === 'replace'
-          ? graph.replaceUsers
-          : graph.addUsers;
     const result = await call(request, { token, signal: cancellationSignal() });
+    const sent = page.data.length;
     await store.exportRuns.recordPage(run.id, input.page, {
-      sent: built.rows.length,
-      received: built.rows.length,
+      kind,
+      sent: removing ? 0 : sent,
+      removed: removing ? sent : 0,
+      received: sent,
       invalid: result.numInvalidEntries,
-      dropped,
+      dropped: page.dropped,
     });
     return {
       status: 'sent',
-      rows: frozen.length,
-      sent: built.rows.length,
-      dropped,
+      rows: page.rows,
+      sent,
+      dropped: page.dropped,
       received: result.numReceived,
       invalid: result.numInvalidEntries,
     };
@@ -78,12 +77,54 @@ export async function uploadPage(deps: ActivityDeps, input: PageInput): Promise<
       await store.adAccountBlocks.block(run.adAccountId, until, reason);
       return { status: 'throttled', waitMs: err.retryAfterMs, reason };
     }
+    if (err instanceof ReplaceSessionError && err.action === ReplaceAction.switchToAdds) {
+      return { status: 'replace_closed', reason: err.message };
+    }
     throw await classifyFailure(err, store, run.destinationId);
   } finally {
     clearInterval(beat);
   }
 }
 
-function nonZero(counts: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0));
+/** Members to add: built into canonical rows and recorded as possibly sent before they are posted. */
+async function prepareAdds(deps: ActivityDeps, run: ExportRun, input: PageInput): Promise<PreparedPage> {
+  const { store, source } = deps;
+  const members =
+    input.table === 'frozen'
+      ? await source.readPage({ runId: run.id, page: input.page, pageSize: input.pageSize })
+      : await store.uploadPlans.readAdds(source.stagingTables(run.id).adds, input.page, input.pageSize);
+  const config = await store.exportConfigs.get(run.destinationId);
+  const built = buildRows(members, config.mapping, {
+    keyIdentifier: config.keyIdentifier,
+    defaultCountry: config.defaultCountry ?? undefined,
+    consentAttribute: config.consentAttribute ?? undefined,
+    limitedDataUse: config.limitedDataUse,
+  });
+  const dropped = Object.fromEntries(Object.entries(built.droppedByReason).filter(([, n]) => n > 0));
+  if (built.rows.length > 0) {
+    const audienceId = run.audienceId!;
+    // A replace's first batch empties the audience at Meta: our record of it starts over too.
+    if (input.operation === 'replace' && input.batchSeq === 1) await store.snapshots.deleteAudience(audienceId);
+    const fingerprints = new Map(members.map((m) => [m.key, m.fingerprint]));
+    await store.snapshots.recordPossiblySent(
+      audienceId,
+      run.id,
+      built.rows.map((r) => ({
+        profileKey: r.profileKey,
+        fingerprint: fingerprints.get(r.profileKey)!,
+        cells: r.cells,
+      })),
+    );
+  }
+  return { rows: members.length, data: built.rows.map((r) => r.cells), dropped };
+}
+
+/** Snapshot rows to remove, with the very cells last sent, marked removing before they are posted. */
+async function prepareRemoves(deps: ActivityDeps, run: ExportRun, input: PageInput): Promise<PreparedPage> {
+  const { store, source } = deps;
+  const rows = await store.uploadPlans.readRemoves(source.stagingTables(run.id).removes, input.page, input.pageSize);
+  await store.snapshots.markRemoving(run.audienceId!, run.id, rows);
+  // The codec hands DPO option lists back read-only; the request body wants plain arrays.
+  const data = rows.map((r) => r.cells.map((c): Cell => (typeof c === 'object' ? [...c] : c)));
+  return { rows: rows.length, data, dropped: {} };
 }

@@ -12,3 +12,6 @@ export function hasConsent(value: unknown): boolean {
   if (value === true || value === 1) return true;
   return typeof value === 'string' && value.length <= 32 && CONSENTING_TEXT.has(value.trim().toLowerCase());
 }
+
+/** The text forms of a yes, for SQL that must agree with {@link hasConsent} (compared after trim + lower). */
+export const CONSENT_YES_TEXT: readonly string[] = [...CONSENTING_TEXT];

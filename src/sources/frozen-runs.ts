@@ -87,10 +87,19 @@ export class FrozenRuns {
     return Number(row?.n ?? 0);
   }
 
-  /** Drops a run's staging table; true when there was one. Idempotent. */
+  /** The staging table and the upload plan's tables derived from it (src/store/upload-plan.ts), quoted. */
+  tablesSql(runId: string): { staging: string; adds: string; removes: string } {
+    const base = stagingTableName(runId);
+    const qualify = (name: string) =>
+      this.schema === undefined ? quoteIdent(name) : `${this.schema}.${quoteIdent(name)}`;
+    return { staging: qualify(base), adds: qualify(`${base}_adds`), removes: qualify(`${base}_removes`) };
+  }
+
+  /** Drops a run's staging table and its derived tables; true when there was a staging table. Idempotent. */
   async drop(runId: string): Promise<boolean> {
     const existed = await this.exists(runId);
-    await this.db.query(`DROP TABLE IF EXISTS ${this.tableSql(runId)}`);
+    const tables = this.tablesSql(runId);
+    await this.db.query(`DROP TABLE IF EXISTS ${tables.staging}, ${tables.adds}, ${tables.removes}`);
     return existed;
   }
 
@@ -102,7 +111,7 @@ export class FrozenRuns {
          AND c.relnamespace = ${this.schema === undefined ? 'current_schema()' : `'${this.schema}'`}::regnamespace
        ORDER BY c.relname`,
     );
-    return rows.flatMap((r) => runIdOfStagingTable(r.name) ?? []);
+    return [...new Set(rows.flatMap((r) => runIdOfStagingTable(r.name) ?? []))];
   }
 
   /**
@@ -120,7 +129,7 @@ export class FrozenRuns {
     const dropped: string[] = [];
     for (const runId of await this.list()) {
       if (isLive(runId)) continue;
-      await this.db.query(`DROP TABLE IF EXISTS ${this.tableSql(runId)}`);
+      await this.drop(runId);
       dropped.push(runId);
     }
     return dropped;

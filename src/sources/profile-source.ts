@@ -49,6 +49,8 @@ export interface ProfileSource {
   dropFrozen(runId: string): Promise<boolean>;
   /** Drops staging tables of runs that are not live; returns their run ids. */
   sweepFrozen(live: readonly string[] | ((runId: string) => boolean)): Promise<string[]>;
+  /** Quoted names of a run's staging table and the upload-plan tables beside it (same schema, same database). */
+  stagingTables(runId: string): { staging: string; adds: string; removes: string };
 }
 
 interface Column {
@@ -184,6 +186,7 @@ export async function createProfileSource(db: Db, rawConfig: ProfileSourceConfig
     },
 
     readPage: (options) => frozen.readPage(options),
+    stagingTables: (runId) => frozen.tablesSql(runId),
     countFrozen: (runId) => frozen.count(runId),
     dropFrozen: (runId) => frozen.drop(runId),
     sweepFrozen: (live) => frozen.sweep(live),

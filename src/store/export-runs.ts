@@ -48,6 +48,10 @@ export interface ExportRun {
   readonly finishedAt: Date | null;
   readonly segmentSize: number | null;
   readonly sent: number;
+  /** Rows removed from the audience (members who left, or withdrew consent). */
+  readonly removed: number;
+  /** The mode the run actually used: a first mirror run on an audience with members runs as a replace. */
+  readonly effectiveMode: ExportMode | null;
   readonly dropped: DroppedCounts;
   /** Per Meta (`num_received`, `num_invalid_entries`), summed over pages. */
   readonly received: number;
@@ -78,6 +82,7 @@ export type NewExportRun = Pick<
 /** Fields a progress update may set; omitted fields are left as they are. */
 export interface RunProgress {
   readonly phase?: string;
+  readonly effectiveMode?: ExportMode;
   readonly audienceId?: string;
   readonly temporalRunId?: string;
   readonly segmentSize?: number;
@@ -91,7 +96,10 @@ export interface RunProgress {
 
 /** One page's outcome; recording the same page again replaces its figures (retries never double-count). */
 export interface PageOutcome {
+  /** Add pages and remove pages are numbered apart. @default 'add' */
+  readonly kind?: 'add' | 'remove';
   readonly sent: number;
+  readonly removed?: number;
   readonly received?: number;
   readonly invalid?: number;
   readonly dropped?: DroppedCounts;
@@ -128,6 +136,8 @@ interface RunRow {
   finished_at: Date | null;
   segment_size: number | null;
   sent: number;
+  removed: number;
+  effective_mode: ExportMode | null;
   dropped: DroppedCounts;
   received: number;
   invalid: number;
@@ -160,6 +170,8 @@ const fromRow = (r: RunRow): ExportRun => ({
   finishedAt: toDateOrNull(r.finished_at),
   segmentSize: toNumberOrNull(r.segment_size),
   sent: Number(r.sent),
+  removed: Number(r.removed),
+  effectiveMode: r.effective_mode,
   dropped: r.dropped,
   received: Number(r.received),
   invalid: Number(r.invalid),
@@ -178,6 +190,7 @@ const fromRow = (r: RunRow): ExportRun => ({
 
 const PROGRESS_COLUMNS: Record<keyof RunProgress, string> = {
   phase: 'phase',
+  effectiveMode: 'effective_mode',
   audienceId: 'audience_id',
   temporalRunId: 'temporal_run_id',
   segmentSize: 'segment_size',
@@ -292,15 +305,26 @@ export function createExportRunRepository(db: Db) {
         const [run] = await tx.query<{ id: string }>('SELECT id FROM export_runs WHERE id = $1 FOR UPDATE', [id]);
         if (!run) throw new NotFoundError('export run', id);
         await tx.query(
-          `INSERT INTO export_run_pages (run_id, page, sent, received, invalid, dropped) VALUES ($1, $2, $3, $4, $5, $6)
-           ON CONFLICT (run_id, page) DO UPDATE SET sent = EXCLUDED.sent, received = EXCLUDED.received,
-             invalid = EXCLUDED.invalid, dropped = EXCLUDED.dropped`,
-          [id, page, outcome.sent, outcome.received ?? 0, outcome.invalid ?? 0, JSON.stringify(outcome.dropped ?? {})],
+          `INSERT INTO export_run_pages (run_id, kind, page, sent, removed, received, invalid, dropped)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+           ON CONFLICT (run_id, kind, page) DO UPDATE SET sent = EXCLUDED.sent, removed = EXCLUDED.removed,
+             received = EXCLUDED.received, invalid = EXCLUDED.invalid, dropped = EXCLUDED.dropped`,
+          [
+            id,
+            outcome.kind ?? 'add',
+            page,
+            outcome.sent,
+            outcome.removed ?? 0,
+            outcome.received ?? 0,
+            outcome.invalid ?? 0,
+            JSON.stringify(outcome.dropped ?? {}),
+          ],
         );
         const rows = await tx.query<RunRow>(
-          `UPDATE export_runs r SET sent = t.sent, received = t.received, invalid = t.invalid, pages_done = t.pages,
-             dropped = COALESCE(d.dropped, '{}'), updated_at = now()
-           FROM (SELECT sum(sent) AS sent, sum(received) AS received, sum(invalid) AS invalid, count(*) AS pages
+          `UPDATE export_runs r SET sent = t.sent, removed = t.removed, received = t.received, invalid = t.invalid,
+             pages_done = t.pages, dropped = COALESCE(d.dropped, '{}'), updated_at = now()
+           FROM (SELECT sum(sent) AS sent, sum(removed) AS removed, sum(received) AS received, sum(invalid) AS invalid,
+                        count(*) AS pages
                  FROM export_run_pages WHERE run_id = $1) t,
                 (SELECT jsonb_object_agg(reason, n) AS dropped
                  FROM (SELECT e.key AS reason, sum(e.value::text::bigint) AS n

@@ -7,6 +7,7 @@ import { createDestinationRepository } from './destinations.js';
 import { createExportConfigRepository } from './export-configs.js';
 import { createExportRunRepository } from './export-runs.js';
 import { createSnapshotRepository } from './snapshots.js';
+import { createUploadPlans } from './upload-plan.js';
 
 export interface StoreOptions {
   /**
@@ -38,6 +39,8 @@ export function createStore(db: Db, options: StoreOptions) {
     exportRuns: createExportRunRepository(db),
     snapshots: createSnapshotRepository(db),
     adAccountBlocks: createAdAccountBlockRepository(db),
+    /** Needs the run staging tables in this same database (the default: profiles and store share one). */
+    uploadPlans: createUploadPlans(db),
   };
 }
 

@@ -70,10 +70,22 @@ export interface FrozenRun {
 
 export type UploadOperation = 'add' | 'remove' | 'replace';
 
+/** Where a page's rows come from: the frozen segment, or the upload plan's adds or removes (diffs in SQL). */
+export type PageTable = 'frozen' | 'adds' | 'removes';
+
+/** What the run will send, decided after freezing (design "Modes"). */
+export interface UploadPlan {
+  /** The mode the run uses: a first mirror run on an audience that already has members is a replace. */
+  mode: ExportMode;
+  adds: { table: 'frozen' | 'adds'; rows: number; pages: number };
+  removes: { rows: number; pages: number };
+}
+
 export interface PageInput {
   runId: string;
   page: number;
   pageSize: number;
+  table: PageTable;
   operation: UploadOperation;
   sessionId: number;
   batchSeq: number;
@@ -96,17 +108,23 @@ export type PageResult =
   /** Every row of the page was dropped: nothing was sent. */
   | { status: 'empty'; rows: number; dropped: DropCounts }
   /** Meta (or the ad account's shared block) asked us to wait; nothing was sent and no retry was spent. */
-  | { status: 'throttled'; waitMs: number; reason: string };
+  | { status: 'throttled'; waitMs: number; reason: string }
+  /** The replace session is over (90-minute timeout or already finished): send the rest as adds. */
+  | { status: 'replace_closed'; reason: string };
 
-export type ExportPhase = 'validating' | 'freezing' | 'uploading' | 'waiting' | 'finalising' | 'done';
+export type ExportPhase =
+  'validating' | 'freezing' | 'planning' | 'removing' | 'uploading' | 'waiting' | 'finalising' | 'done';
 
 export interface ExportProgress {
   runId?: string;
   phase: ExportPhase;
+  /** The mode in use once planned. */
+  mode?: ExportMode;
   pagesTotal: number;
   pagesDone: number;
   rowsTotal: number;
   rowsSent: number;
+  rowsRemoved: number;
   rowsDropped: number;
   droppedByReason: DropCounts;
   received: number;

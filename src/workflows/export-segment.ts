@@ -8,6 +8,7 @@ import {
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  sleep,
   startChild,
   uuid4,
   workflowInfo,
@@ -22,29 +23,41 @@ import {
   type ExportProgress,
   type ExportResult,
   type FinalizeInput,
-  type FrozenRun,
   type PageResult,
+  type PageTable,
   type UploadOperation,
+  type UploadPlan,
 } from './contracts.js';
 import { ExportState } from './export-state.js';
-import { UploadSessions } from './upload-sessions.js';
+import { newSessionId, UploadSessions } from './upload-sessions.js';
 
 export const progressQuery = defineQuery<ExportProgress>('progress');
 
 const DEFAULT_PAGE_CONCURRENCY = 4;
 const HOUR = 3_600_000;
+/** Attempts at a replace's batch 1, each in a new session: its outcome may be unknown, and it is never resent. */
+const REPLACE_START_ATTEMPTS = 5;
 
-const { validateExport, freezeSegment, finalizeExport } = proxyActivities<Activities>({
-  // Freezing 10 million rows is one SQL statement of a few minutes; it cannot heartbeat.
+const { validateExport, freezeSegment, planUploads, finalizeExport } = proxyActivities<Activities>({
+  // Freezing and diffing 10 million rows are single SQL statements of a few minutes; they cannot heartbeat.
   startToCloseTimeout: '30 minutes',
   retry: { initialInterval: '2s', maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES },
 });
 
-type SettledPage = Exclude<PageResult, { status: 'throttled' }>;
+type SettledPage = Extract<PageResult, { status: 'sent' | 'empty' }>;
+
+/** A set of pages sent with one operation: the plan's removes, its adds, or a replace's batches. */
+interface PageSet {
+  table: PageTable;
+  operation: UploadOperation;
+  pages: number[];
+  rows: number;
+}
 
 /**
- * Exports a destination's segments to its Facebook custom audience: validate, freeze, upload pages in
- * sessions, finalise. Only ids and counts pass through here; activities load rows and tokens by id.
+ * Exports a destination's segments to its Facebook custom audience: validate, freeze, plan (diff against the
+ * audience's snapshot), remove and add (or replace) in sessions, finalise. Only ids and counts pass through
+ * here; activities load rows and tokens by id.
  */
 export async function exportSegment(input: ExportInput): Promise<ExportResult> {
   const state = new ExportState();
@@ -56,10 +69,14 @@ export async function exportSegment(input: ExportInput): Promise<ExportResult> {
   const runId = input.runId ?? uuid4();
   state.setRunId(runId);
   const timings = input.timings ?? {};
-  const sessions = new UploadSessions(timings.sessionRotateAfterMs ?? 75 * 60_000);
-  const { uploadPage } = proxyActivities<Activities>({
+  const concurrency = input.pageConcurrency ?? DEFAULT_PAGE_CONCURRENCY;
+  const rotateAfterMs = timings.sessionRotateAfterMs ?? 75 * 60_000;
+  const pageOptions = {
     startToCloseTimeout: '10 minutes',
     heartbeatTimeout: timings.pageHeartbeatTimeout ?? '60s',
+  };
+  const { uploadPage } = proxyActivities<Activities>({
+    ...pageOptions,
     retry: {
       initialInterval: '2s',
       backoffCoefficient: 2,
@@ -67,92 +84,190 @@ export async function exportSegment(input: ExportInput): Promise<ExportResult> {
       nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
     },
   });
+  // A replace's batch 1 is never retried in its own session: a failure starts a new session instead.
+  const { uploadPage: startReplace } = proxyActivities<Activities>({ ...pageOptions, retry: { maximumAttempts: 1 } });
+
+  const sessionIds: number[] = [];
+  let pageSize = 0;
+  let replaceStarted = false;
 
   const report = (phase?: ExportProgress['phase']) => {
     if (phase) state.setPhase(phase);
     setCurrentDetails(state.describe());
   };
-  const finalize = (status: FinalizeInput['status'], error?: FinalizeInput['error']) =>
-    finalizeExport({ runId, status, progress: state.snapshot(), sessionIds: sessions.ids(), error });
 
-  /** Sends one page, waiting out rate-limit blocks without spending retries. */
-  async function sendPage(frozen: FrozenRun, page: number, lastBatch: boolean, operation: UploadOperation) {
+  /** Sends one page in its session slot, waiting out rate-limit blocks without spending retries. */
+  async function sendPage(set: PageSet, sessions: UploadSessions, page: number, lastBatch: boolean) {
     const slot = sessions.assign(page, Date.now());
+    if (!sessionIds.includes(slot.sessionId)) sessionIds.push(slot.sessionId);
     for (;;) {
       await waitWhileBlocked(state, report);
       const result = await uploadPage.executeWithOptions(
-        { summary: `page ${page + 1} of ${frozen.pageCount}${lastBatch ? ', last batch' : ''}` },
+        { summary: `${set.operation} page ${page + 1} of ${set.pages.length}${lastBatch ? ', last batch' : ''}` },
         [
           {
             runId,
             page,
-            pageSize: frozen.pageSize,
-            operation,
-            sessionId: slot.sessionId,
-            batchSeq: slot.batchSeq,
+            pageSize,
+            table: set.table,
+            operation: set.operation,
+            ...slot,
             lastBatch,
-            estimatedTotal: frozen.rowCount,
+            estimatedTotal: set.rows,
           },
         ],
       );
-      if (result.status !== 'throttled') {
-        if (result.status === 'sent') {
-          sessions.sent(slot.sessionId, page, result.received);
-          state.sessionReceived(sessions.totalReceived());
-        }
-        return result;
+      if (result.status === 'throttled') {
+        state.throttled(Date.now(), result.waitMs, result.reason);
+        continue;
       }
-      state.throttled(Date.now(), result.waitMs, result.reason);
+      if (result.status === 'sent') {
+        sessions.sent(slot.sessionId, page, result.received);
+        state.sessionReceived(sessions.totalReceived());
+      }
+      return result;
     }
   }
 
-  async function uploadAll(frozen: FrozenRun, operation: UploadOperation): Promise<void> {
-    if (frozen.pageCount === 0) return;
-    const last = frozen.pageCount - 1;
-    const settle = (result: SettledPage) => {
-      state.pageSettled(result);
+  /**
+   * Sends a set's pages, at most `concurrency` at once; the last page goes alone once all others succeeded and
+   * closes the session. Returns the pages a closed replace session refused (to be sent as adds).
+   */
+  async function sendAll(set: PageSet, sessions: UploadSessions): Promise<number[]> {
+    const refused: number[] = [];
+    if (set.pages.length === 0) return refused;
+    const settle = (page: number, result: SettledPage | Extract<PageResult, { status: 'replace_closed' }>) => {
+      if (result.status === 'replace_closed') refused.push(page);
+      else state.pageSettled(result, set.operation === 'remove');
       report();
     };
-    await runWithConcurrency(range(0, last), input.pageConcurrency ?? DEFAULT_PAGE_CONCURRENCY, state, async (page) =>
-      settle(await sendPage(frozen, page, false, operation)),
+    const last = set.pages[set.pages.length - 1]!;
+    await runWithConcurrency(set.pages.slice(0, -1), concurrency, state, async (page) =>
+      settle(page, await sendPage(set, sessions, page, false)),
     );
-    if (state.cancelRequested) return;
-    // The last page goes alone, once every other page has succeeded, and closes the session.
-    const result = await sendPage(frozen, last, true, operation);
-    settle(result);
+    if (state.cancelRequested || refused.length > 0) return refused.concat(refused.length ? [last] : []);
+    const result = await sendPage(set, sessions, last, true);
+    settle(last, result);
     const fallback = sessions.lastSentPage(sessions.current()?.id);
     if (result.status === 'empty' && fallback !== undefined && fallback !== last) {
       // Nothing usable on the last page: resend the session's last sent page (same rows, same batch number)
-      // with the flag, so the session closes now rather than after Meta's 90-minute timeout.
-      await sendPage(frozen, fallback, true, operation);
+      // with the flag, so the session closes now rather than at Meta's 90-minute timeout.
+      await sendPage(set, sessions, fallback, true);
+    }
+    return refused;
+  }
+
+  /**
+   * A replace: batch 1 alone, acknowledged before any other; then the rest of the batches; pages refused by a
+   * timed-out session go as adds in a new session.
+   */
+  async function replaceAll(set: PageSet): Promise<void> {
+    let first: { page: number; sessionId: number } | undefined;
+    let index = 0;
+    for (let attempt = 1; !first && index < set.pages.length && !state.cancelRequested;) {
+      const page = set.pages[index]!;
+      const sessionId = newSessionId();
+      sessionIds.push(sessionId);
+      await waitWhileBlocked(state, report);
+      const only = index === set.pages.length - 1;
+      try {
+        const result = await startReplace.executeWithOptions(
+          { summary: `replace batch 1 (page ${page + 1}), session attempt ${attempt}` },
+          [
+            {
+              runId,
+              page,
+              pageSize,
+              table: set.table,
+              operation: 'replace',
+              sessionId,
+              batchSeq: 1,
+              lastBatch: only,
+              estimatedTotal: set.rows,
+            },
+          ],
+        );
+        if (result.status === 'throttled') {
+          state.throttled(Date.now(), result.waitMs, result.reason);
+        } else if (result.status === 'replace_closed') {
+          throw ApplicationFailure.nonRetryable(
+            `Facebook refused to start the replace: ${result.reason}`,
+            'ReplaceRefused',
+          );
+        } else {
+          state.pageSettled(result);
+          report();
+          if (result.status === 'empty')
+            index += 1; // nothing usable: the next page becomes batch 1
+          else first = { page, sessionId };
+        }
+      } catch (err) {
+        if (isNonRetryable(err) || attempt >= REPLACE_START_ATTEMPTS) throw err;
+        attempt += 1;
+        await sleep(2 ** attempt * 1000, { summary: 'back off before a new replace session' });
+      }
+    }
+    if (!first) return;
+    replaceStarted = true;
+    const rest = { ...set, pages: set.pages.slice(index + 1) };
+    const sessions = UploadSessions.continuing(first.sessionId, first.page, Date.now(), 0);
+    const refused = await sendAll(rest, sessions);
+    if (refused.length > 0 && !state.cancelRequested) {
+      // Meta's 90-minute window closed: the audience is what arrived; the rest goes as plain adds.
+      await sendAll({ ...set, operation: 'add', pages: refused }, new UploadSessions(rotateAfterMs));
     }
   }
 
   let plan: ExportPlan | undefined;
+  let uploads: UploadPlan | undefined;
   let health: AudienceHealth | undefined;
+  const finalStatus = (failed: boolean): FinalizeInput['status'] => {
+    if (replaceStarted && (failed || state.cancelRequested)) return 'partial';
+    if (failed) return 'failed';
+    return state.cancelRequested ? 'cancelled' : 'completed';
+  };
+  const finalize = (status: FinalizeInput['status'], error?: FinalizeInput['error']) =>
+    finalizeExport({ runId, status, progress: state.snapshot(), sessionIds, error });
+
   try {
     await CancellationScope.nonCancellable(async () => {
+      const info = workflowInfo();
       plan = await validateExport({
         runId,
         destinationId: input.destinationId,
         trigger: input.trigger,
-        workflowId: workflowInfo().workflowId,
-        temporalRunId: workflowInfo().runId,
+        workflowId: info.workflowId,
+        temporalRunId: info.runId,
       });
       if (state.cancelRequested) return;
       report('freezing');
       const frozen = await freezeSegment({ runId });
+      pageSize = frozen.pageSize;
       state.frozen(frozen);
+      if (state.cancelRequested) return;
+      report('planning');
+      uploads = await planUploads({ runId, audienceHasMembers: plan.audienceHasMembers });
+      state.planned(uploads);
+      report('removing');
+      await sendAll(
+        { table: 'removes', operation: 'remove', pages: range(0, uploads.removes.pages), rows: uploads.removes.rows },
+        new UploadSessions(rotateAfterMs),
+      );
       report('uploading');
-      await uploadAll(frozen, 'add');
+      const adds = { table: uploads.adds.table, pages: range(0, uploads.adds.pages), rows: uploads.adds.rows };
+      if (uploads.mode === 'replace') await replaceAll({ ...adds, operation: 'replace' });
+      else if (!state.cancelRequested) await sendAll({ ...adds, operation: 'add' }, new UploadSessions(rotateAfterMs));
       report('finalising');
-      health = await finalize(state.cancelRequested ? 'cancelled' : 'completed');
+      health = await finalize(finalStatus(false));
       report('done');
     });
   } catch (err) {
     const failure = findApplicationFailure(err);
     await CancellationScope.nonCancellable(() =>
-      finalize('failed', { type: failure?.type ?? 'Error', message: failure?.message ?? (err as Error).message }),
+      finalize(finalStatus(true), {
+        type: failure?.type ?? 'Error',
+        message: failure?.message ?? (err as Error).message,
+      }),
     );
     report('done');
     throw err;
@@ -176,6 +291,7 @@ export async function exportSegment(input: ExportInput): Promise<ExportResult> {
 /** Waits out a rate-limit block shared by every page of this run; returns early when cancelled. */
 async function waitWhileBlocked(state: ExportState, report: (phase?: ExportProgress['phase']) => void) {
   let waited = false;
+  const phase = state.snapshot().phase;
   while (Date.now() < state.blockedUntil && !state.cancelRequested) {
     if (!waited) report('waiting');
     waited = true;
@@ -185,7 +301,7 @@ async function waitWhileBlocked(state: ExportState, report: (phase?: ExportProgr
   }
   if (waited) {
     state.waitOver();
-    report('uploading');
+    report(phase === 'waiting' ? 'uploading' : phase);
   }
 }
 
@@ -208,4 +324,9 @@ function findApplicationFailure(err: unknown): ApplicationFailure | undefined {
     if (e instanceof ApplicationFailure) return e;
   }
   return undefined;
+}
+
+function isNonRetryable(err: unknown): boolean {
+  const failure = findApplicationFailure(err);
+  return !!failure && (failure.nonRetryable || NON_RETRYABLE_ERROR_TYPES.includes(failure.type ?? ''));
 }

@@ -1,4 +1,4 @@
-import type { DropCounts, ExportPhase, ExportProgress, FrozenRun, PageResult } from './contracts.js';
+import type { DropCounts, ExportPhase, ExportProgress, FrozenRun, PageResult, UploadPlan } from './contracts.js';
 
 /**
  * The export's progress and counters: plain state the workflow updates and the `progress` query reads.
@@ -11,6 +11,7 @@ export class ExportState {
     pagesDone: 0,
     rowsTotal: 0,
     rowsSent: 0,
+    rowsRemoved: 0,
     rowsDropped: 0,
     droppedByReason: {},
     received: 0,
@@ -46,14 +47,20 @@ export class ExportState {
     this.progress.rowsTotal = run.rowCount;
   }
 
-  /** Records a settled page; `received` is Meta's cumulative count for the page's session. */
-  pageSettled(result: Exclude<PageResult, { status: 'throttled' }>): void {
+  planned(plan: UploadPlan): void {
+    this.progress.mode = plan.mode;
+    this.progress.pagesTotal = plan.adds.pages + plan.removes.pages;
+  }
+
+  /** Records a settled page of adds (or of removes). */
+  pageSettled(result: Extract<PageResult, { status: 'sent' | 'empty' }>, removing = false): void {
     const p = this.progress;
     p.pagesDone += 1;
     addCounts(p.droppedByReason, result.dropped);
     p.rowsDropped += sum(result.dropped);
     if (result.status === 'sent') {
-      p.rowsSent += result.sent;
+      if (removing) p.rowsRemoved += result.sent;
+      else p.rowsSent += result.sent;
       p.invalid += result.invalid;
     }
   }
@@ -83,9 +90,9 @@ export class ExportState {
   describe(): string {
     const p = this.progress;
     const lines = [
-      `**Phase:** ${p.phase}${p.cancelRequested ? ' (cancelling)' : ''}`,
+      `**Phase:** ${p.phase}${p.mode ? ` (${p.mode})` : ''}${p.cancelRequested ? ', cancelling' : ''}`,
       `**Pages:** ${p.pagesDone} / ${p.pagesTotal}`,
-      `**Rows:** ${p.rowsSent} sent, ${p.rowsDropped} dropped of ${p.rowsTotal}`,
+      `**Rows:** ${p.rowsSent} sent, ${p.rowsRemoved} removed, ${p.rowsDropped} dropped; segment of ${p.rowsTotal}`,
     ];
     if (p.waitReason) lines.push(`**Waiting** until ${p.waitingUntil ?? '?'}: ${p.waitReason}`);
     if (p.waitedMs) lines.push(`**Waited in total:** ${Math.round(p.waitedMs / 1000)} s`);

@@ -22,6 +22,17 @@ export class UploadSessions {
 
   constructor(private readonly rotateAfterMs: number) {}
 
+  /**
+   * Continues a session whose batch 1 has been acknowledged (a replace): later pages take batches 2, 3, ...
+   * of that one session, never rotated (a replace session cannot be continued in another).
+   */
+  static continuing(sessionId: number, firstPage: number, openedAt: number, received: number): UploadSessions {
+    const sessions = new UploadSessions(Number.POSITIVE_INFINITY);
+    sessions.sessions.push({ id: sessionId, openedAt, nextSeq: 2, received, lastSentPage: firstPage });
+    sessions.slots.set(firstPage, { sessionId, batchSeq: 1 });
+    return sessions;
+  }
+
   /** The page's slot, assigned on first use. `now` is workflow time. */
   assign(page: number, now: number): SessionSlot {
     const existing = this.slots.get(page);
@@ -64,6 +75,6 @@ export class UploadSessions {
  * Meta's session ids are int64 chosen by us; staying within 2^48 keeps them exact as JSON numbers. In workflow
  * code Math.random is seeded by Temporal, so the id is the same on replay.
  */
-function newSessionId(): number {
+export function newSessionId(): number {
   return Math.floor(Math.random() * 2 ** 48) + 1;
 }

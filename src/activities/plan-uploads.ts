@@ -1,0 +1,55 @@
+import { log } from '@temporalio/activity';
+import { CONSENT_YES_TEXT } from '../domain/consent.js';
+import { pageCount } from '../domain/plan-pages.js';
+import type { UploadPlan } from '../workflows/contracts.js';
+import type { ActivityDeps } from './deps.js';
+
+/**
+ * Decides what the run sends, by set operations in SQL between the frozen segment and the audience's snapshot:
+ * mirror adds who joined or changed and removes who left; add mode adds everyone; either removes members whose
+ * per-profile consent is withdrawn. A first mirror run on an audience that already has members (and no snapshot
+ * of ours) is a replace. Idempotent.
+ */
+export async function planUploads(
+  deps: ActivityDeps,
+  input: { runId: string; audienceHasMembers: boolean },
+): Promise<UploadPlan> {
+  const { store, source, limits } = deps;
+  const run = await store.exportRuns.get(input.runId);
+  const config = await store.exportConfigs.get(run.destinationId);
+  const audienceId = run.audienceId!;
+  const pages = (rows: number) => pageCount(rows, limits.pageSize);
+
+  let mode = config.mode;
+  if (mode === 'mirror' && input.audienceHasMembers && (await store.snapshots.count(audienceId)).total === 0) {
+    mode = 'replace';
+  }
+  await store.exportRuns.updateProgress(run.id, { phase: 'planning', effectiveMode: mode });
+  if (mode === 'replace') {
+    const rows = await source.countFrozen(run.id);
+    return { mode, adds: { table: 'frozen', rows, pages: pages(rows) }, removes: { rows: 0, pages: 0 } };
+  }
+  const started = Date.now();
+  const counts = await store.uploadPlans.build(source.stagingTables(run.id), {
+    audienceId,
+    mode,
+    consentAttribute: config.consentAttribute ?? undefined,
+    consentYes: CONSENT_YES_TEXT,
+  });
+  await store.exportRuns.updateProgress(run.id, {
+    phase: 'uploading',
+    pagesTotal: pages(counts.adds) + pages(counts.removes),
+  });
+  log.info('uploads planned', {
+    runId: run.id,
+    mode,
+    adds: counts.adds,
+    removes: counts.removes,
+    ms: Date.now() - started,
+  });
+  return {
+    mode,
+    adds: { table: 'adds', rows: counts.adds, pages: pages(counts.adds) },
+    removes: { rows: counts.removes, pages: pages(counts.removes) },
+  };
+}
