@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createState, deriveStateKey } from '../../src/api/services/oauth-state.js';
+import { createGraphClient } from '../../src/facebook/index.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import type { Db } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
@@ -209,6 +210,52 @@ describe('Facebook connection', () => {
     const accounts = await request(`${baseUrl}/destinations/${id}/facebook/ad-accounts`, { headers: auth });
     expect(accounts.statusCode).toBe(200);
     await accounts.body.dump();
+  });
+
+  it('keeps the Facebook audience on delete unless deleteAudience=true', async () => {
+    const f = sandbox.fixtures;
+    const graph = createGraphClient({
+      graphUrl: sandbox.url,
+      dialogUrl: sandbox.url,
+      apiVersion: 'v26.0',
+      appId: f.appId,
+      appSecret: f.appSecret,
+    });
+    const token = f.systemUserToken;
+    const destinationOn = async (audienceId: string) => {
+      const res = await request(`${baseUrl}/destinations`, {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({ displayName: `On ${audienceId}`, adAccountId: f.adAccountId, audienceId }),
+      });
+      const id = ((await res.body.json()) as { id: string }).id;
+      const put = await request(`${baseUrl}/destinations/${id}/facebook/token`, {
+        method: 'PUT',
+        headers: json,
+        body: JSON.stringify({ token }),
+      });
+      expect(put.statusCode).toBe(200);
+      await put.body.dump();
+      return id;
+    };
+    const kept = await graph.createAudience(f.adAccountId, { name: 'kept' }, { token });
+    const dropped = await graph.createAudience(f.adAccountId, { name: 'dropped' }, { token });
+    const keepId = await destinationOn(kept.id);
+    const dropId = await destinationOn(dropped.id);
+
+    expect((await app.inject({ method: 'DELETE', url: `/destinations/${keepId}`, headers: auth })).statusCode).toBe(
+      204,
+    );
+    const del = await app.inject({
+      method: 'DELETE',
+      url: `/destinations/${dropId}?deleteAudience=true`,
+      headers: auth,
+    });
+    expect(del.statusCode).toBe(204);
+
+    expect((await graph.getAudience(kept.id, { token })).id).toBe(kept.id);
+    await expect(graph.getAudience(dropped.id, { token })).rejects.toThrow();
+    await graph.close();
   });
 
   it('answers 409 for ad accounts of a destination that is not connected', async () => {

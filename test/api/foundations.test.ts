@@ -4,7 +4,8 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiDeps } from '../../src/api/deps.js';
 import { openDb, type Db } from '../../src/store/db.js';
-import { connectTemporal, openTestDb } from '../support/context.js';
+import { createStore } from '../../src/store/index.js';
+import { connectTemporal, openTestDb, testDatabaseUrl } from '../support/context.js';
 import { API_KEY, auth, buildTestApp, testDeps } from './harness.js';
 
 describe('API foundations', () => {
@@ -56,6 +57,27 @@ describe('API foundations', () => {
       expect(res.json().errors).toEqual([{ field: 'temporal', message: 'unreachable' }]);
     } finally {
       await sick.close();
+    }
+  });
+
+  it('answers an unexpected failure with a generic 500 that leaks nothing', async () => {
+    // A real failure: a store over a schema without our tables makes PostgreSQL raise "relation ... does not exist".
+    await db.query('CREATE SCHEMA IF NOT EXISTS api_empty');
+    const url = new URL(testDatabaseUrl());
+    url.searchParams.set('options', '-c search_path=api_empty');
+    const emptyDb = await openDb({ url: url.toString(), maxConnections: 1 });
+    const broken = await buildTestApp({ ...deps, store: createStore(emptyDb, { encryptionKey: undefined }) });
+    try {
+      const res = await broken.inject({ method: 'GET', url: '/destinations', headers: auth });
+      expect(res.statusCode).toBe(500);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      const body = res.json<{ type: string; detail: string }>();
+      expect(body.type).toBe('/problems/internal');
+      expect(body.detail).toMatch(/^Something went wrong on our side\. Quote request id \S+ when you report it\.$/);
+      expect(res.body).not.toMatch(/relation|does not exist|api_empty|\.ts:/);
+    } finally {
+      await broken.close();
+      await emptyDb.close();
     }
   });
 
