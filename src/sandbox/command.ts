@@ -46,7 +46,13 @@ export async function runSandboxCommand(args: string[]): Promise<number> {
     console.error(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
     return 2;
   }
-  const sandbox = await startSandbox({ port, host: values.host, config, faults: { latencyMs }, log: !values.quiet });
+  let sandbox;
+  try {
+    sandbox = await startSandbox({ port, host: values.host, config, faults: { latencyMs }, log: !values.quiet });
+  } catch (err) {
+    console.error(`Cannot start the sandbox: ${err instanceof Error ? err.message : String(err)}`);
+    return 2;
+  }
   const f = sandbox.fixtures;
   console.log(
     [
