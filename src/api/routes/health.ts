@@ -12,7 +12,14 @@ const HealthSchema = z.object({
 export const healthRoutes: FastifyPluginAsyncZod = (app) => {
   app.get(
     '/health',
-    { schema: { tags: ['health'], summary: 'Database and Temporal reachable', response: { 200: HealthSchema } } },
+    {
+      schema: {
+        tags: ['health'],
+        summary: 'Database and Temporal reachable (no API key)',
+        security: [],
+        response: { 200: HealthSchema },
+      },
+    },
     async () => {
       const checks = await checkHealth(app.deps);
       const down = Object.entries(checks)
