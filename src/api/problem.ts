@@ -67,15 +67,6 @@ export class ProblemError extends Error {
   }
 }
 
-export const notFound = (what: string, field: string): ProblemError =>
-  new ProblemError(404, ProblemKind.notFound, `${what} does not exist.`, [{ field, message: `no such ${what}` }]);
-
-export const invalid = (
-  field: string,
-  message: string,
-  detail = 'Correct the fields listed in errors.',
-): ProblemError => new ProblemError(400, ProblemKind.validation, detail, [{ field, message }]);
-
 export function toProblem(
   status: number,
   kind: ProblemKind,
