@@ -1,7 +1,7 @@
 import { log } from '@temporalio/activity';
 import { CONSENT_YES_TEXT } from '../domain/consent.js';
 import { pageCount } from '../domain/plan-pages.js';
-import type { UploadPlan } from '../workflows/contracts.js';
+import type { DropCounts, UploadPlan } from '../workflows/contracts.js';
 import type { ActivityDeps } from './deps.js';
 
 /**
@@ -27,7 +27,7 @@ export async function planUploads(
   await store.exportRuns.updateProgress(run.id, { phase: 'planning', effectiveMode: mode });
   if (mode === 'replace') {
     const rows = await source.countFrozen(run.id);
-    return { mode, adds: { table: 'frozen', rows, pages: pages(rows) }, removes: { rows: 0, pages: 0 } };
+    return { mode, adds: { table: 'frozen', rows, pages: pages(rows) }, removes: { rows: 0, pages: 0 }, dropped: {} };
   }
   const started = Date.now();
   const counts = await store.uploadPlans.build(source.stagingTables(run.id), {
@@ -36,6 +36,9 @@ export async function planUploads(
     consentAttribute: config.consentAttribute ?? undefined,
     consentYes: CONSENT_YES_TEXT,
   });
+  // Members without consent never reach a page here (the plan leaves them out): count them as dropped now.
+  const dropped: DropCounts = counts.withoutConsent > 0 ? { no_consent: counts.withoutConsent } : {};
+  await store.exportRuns.recordPage(run.id, -1, { sent: 0, dropped });
   await store.exportRuns.updateProgress(run.id, {
     phase: 'uploading',
     pagesTotal: pages(counts.adds) + pages(counts.removes),
@@ -51,5 +54,6 @@ export async function planUploads(
     mode,
     adds: { table: 'adds', rows: counts.adds, pages: pages(counts.adds) },
     removes: { rows: counts.removes, pages: pages(counts.removes) },
+    dropped,
   };
 }

@@ -77,7 +77,8 @@ export class SandboxWorld {
   readonly oauthCodes = new Map<string, OAuthCode>();
   readonly log: RequestLogEntry[] = [];
   private logSeq = 0;
-  private nextAudience = 1;
+  /** Audience ids start at a random point, as Meta's are unique across accounts: two sandboxes never clash. */
+  private nextAudience = 1 + Math.floor(Math.random() * 1e12);
   private nextToken = 1;
 
   constructor(

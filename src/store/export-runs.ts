@@ -298,7 +298,9 @@ export function createExportRunRepository(db: Db) {
 
     /**
      * Records one page's figures and refreshes the run's totals (sent, received, invalid, dropped, pages done)
-     * from every page recorded. Safe for concurrent pages and for retries of one page. @throws NotFoundError
+     * from every page recorded. Safe for concurrent pages and for retries of one page. Page -1 holds what planning
+     * found (members dropped before any page, e.g. without per-profile consent) and is not a page done.
+     * @throws NotFoundError
      */
     async recordPage(id: string, page: number, outcome: PageOutcome): Promise<ExportRun> {
       return db.transaction(async (tx) => {
@@ -324,7 +326,7 @@ export function createExportRunRepository(db: Db) {
           `UPDATE export_runs r SET sent = t.sent, removed = t.removed, received = t.received, invalid = t.invalid,
              pages_done = t.pages, dropped = COALESCE(d.dropped, '{}'), updated_at = now()
            FROM (SELECT sum(sent) AS sent, sum(removed) AS removed, sum(received) AS received, sum(invalid) AS invalid,
-                        count(*) AS pages
+                        count(*) FILTER (WHERE page >= 0) AS pages
                  FROM export_run_pages WHERE run_id = $1) t,
                 (SELECT jsonb_object_agg(reason, n) AS dropped
                  FROM (SELECT e.key AS reason, sum(e.value::text::bigint) AS n

@@ -31,6 +31,8 @@ export interface UploadPlanOptions {
 export interface UploadPlanCounts {
   adds: number;
   removes: number;
+  /** Members of the segment without per-profile consent: never sent. */
+  withoutConsent: number;
 }
 
 export interface AddRow {
@@ -54,7 +56,21 @@ export function createUploadPlans(db: Db) {
           'SELECT to_regclass($1)::text AS adds, to_regclass($2)::text AS removes',
           [tables.adds, tables.removes],
         );
-        if (existing?.adds && existing.removes) return countsOf(tx, tables);
+        const consentSql = options.consentAttribute
+          ? `lower(btrim(s.attributes ->> :attr)) = ANY(:yes::text[])`
+          : 'TRUE';
+        const withoutConsent = async () => {
+          if (!options.consentAttribute) return 0;
+          const [row] = await tx.query<{ n: number }>(
+            ...named(`SELECT count(*)::int8 AS n FROM ${tables.staging} s WHERE NOT (${consentSql})`, {
+              attr: options.consentAttribute,
+              yes: [...options.consentYes],
+            }),
+          );
+          return Number(row?.n ?? 0);
+        };
+        if (existing?.adds && existing.removes)
+          return { ...(await countsOf(tx, tables)), withoutConsent: await withoutConsent() };
 
         const values = {
           audience: options.audienceId,
@@ -99,7 +115,7 @@ export function createUploadPlans(db: Db) {
           ),
         );
         await tx.query(`ALTER TABLE ${tables.removes} ADD PRIMARY KEY (row_number)`);
-        return countsOf(tx, tables);
+        return { ...(await countsOf(tx, tables)), withoutConsent: await withoutConsent() };
       });
     },
 

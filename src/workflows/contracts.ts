@@ -79,6 +79,8 @@ export interface UploadPlan {
   mode: ExportMode;
   adds: { table: 'frozen' | 'adds'; rows: number; pages: number };
   removes: { rows: number; pages: number };
+  /** Members dropped while planning, by reason (those without per-profile consent). */
+  dropped: DropCounts;
 }
 
 export interface PageInput {

@@ -50,6 +50,8 @@ export class ExportState {
   planned(plan: UploadPlan): void {
     this.progress.mode = plan.mode;
     this.progress.pagesTotal = plan.adds.pages + plan.removes.pages;
+    addCounts(this.progress.droppedByReason, plan.dropped);
+    this.progress.rowsDropped += sum(plan.dropped);
   }
 
   /** Records a settled page of adds (or of removes). */

@@ -30,13 +30,20 @@ export async function expectedRows(
   tables: { profilesTable: string; membersTable: string },
   segments: string[],
   options: { defaultCountry?: string; consentAttribute?: boolean } = {},
-): Promise<{ rows: Set<string>; usableKeys: Set<string>; dropped: number; memberKeys: string[] }> {
+): Promise<{
+  rows: Set<string>;
+  byKey: Map<string, string>;
+  usableKeys: Set<string>;
+  dropped: number;
+  memberKeys: string[];
+}> {
   const profiles = await db.query<DemoRow>(
     `SELECT p.* FROM ${tables.profilesTable} p
      WHERE EXISTS (SELECT 1 FROM ${tables.membersTable} m WHERE m.profile_key = p.key AND m.segment = ANY($1))`,
     [segments],
   );
   const rows = new Set<string>();
+  const byKey = new Map<string, string>();
   const usableKeys = new Set<string>();
   let dropped = 0;
   for (const p of profiles) {
@@ -69,9 +76,10 @@ export async function expectedRows(
       0,
     ];
     rows.add(JSON.stringify(cells));
+    byKey.set(p.key, JSON.stringify(cells));
     usableKeys.add(p.key);
   }
-  return { rows, usableKeys, dropped, memberKeys: profiles.map((p) => p.key) };
+  return { rows, byKey, usableKeys, dropped, memberKeys: profiles.map((p) => p.key) };
 }
 
 /** Every row the sandbox audience holds, as JSON strings, with its schema. */

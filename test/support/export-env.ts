@@ -32,14 +32,18 @@ export interface ExportEnv {
   close(): Promise<void>;
 }
 
-export async function createExportEnv(name: string, profiles: number): Promise<ExportEnv> {
+export async function createExportEnv(
+  name: string,
+  profiles: number,
+  sandboxConfig: Parameters<typeof startSandbox>[0] = {},
+): Promise<ExportEnv> {
   const db = await openTestDb();
   await migrate(db);
   const tables = { profilesTable: `${name}_profiles`, membersTable: `${name}_members` };
   await seedDemoProfiles(db, { ...tables, profiles, seed: 7 });
   const sourceConfig = demoSourceConfig(tables);
   const source = await createProfileSource(db, sourceConfig);
-  const sandbox = await startSandbox({ port: 0 });
+  const sandbox = await startSandbox({ port: 0, ...sandboxConfig });
   const graph = createGraphClient({
     graphUrl: sandbox.url,
     dialogUrl: sandbox.url,

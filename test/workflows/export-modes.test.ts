@@ -1,0 +1,243 @@
+import type { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CANONICAL_SCHEMA } from '../../src/domain/canonical-row.js';
+import { changeSegmentShare } from '../../src/sources/demo-seed.js';
+import { startExport } from '../../src/temporal/start-export.js';
+import { progressQuery } from '../../src/workflows/export-segment.js';
+import { connectTemporal, uniqueTaskQueue } from '../support/context.js';
+import {
+  createDestination,
+  createExportEnv,
+  inProcessWorker,
+  targetOf,
+  type ExportEnv,
+} from '../support/export-env.js';
+import { expectedRows, sandboxMembers } from '../support/expected-audience.js';
+import { lastCallSeq, runExport, sandboxCalls } from '../support/run-export.js';
+
+const PROFILES = 10_000;
+
+describe('export modes: mirror, replace, per-profile consent', () => {
+  let env: ExportEnv;
+  let temporal: Awaited<ReturnType<typeof connectTemporal>>;
+  let taskQueue: string;
+  let worker: Worker;
+  let running: Promise<void>;
+
+  beforeAll(async () => {
+    env = await createExportEnv('wf_modes', PROFILES);
+    temporal = await connectTemporal();
+    taskQueue = uniqueTaskQueue('export-modes');
+    worker = await inProcessWorker(env, temporal.nativeConnection, taskQueue, 1_000);
+    running = worker.run();
+  });
+  afterAll(async () => {
+    worker.shutdown();
+    await running;
+    await temporal.close();
+    await env.close();
+  });
+
+  it('mirror: a refresh after 1% of the segment changed sends only the difference', async () => {
+    const destination = await createDestination(env, { config: { mode: 'mirror' } });
+    const first = await runExport(temporal.client, taskQueue, destination, ['all'], 'mirror');
+    const before = await expectedRows(env.db, env.tables, ['all']);
+    expect((await sandboxMembers(env.sandbox, first.result.audienceId)).rows).toEqual(before.rows);
+    expect(first.result.progress.mode).toBe('mirror');
+
+    const change = await changeSegmentShare(env.db, { ...env.tables, segment: 'all', share: 0.01, seed: 3 });
+    expect(change.left + change.joined + change.changedEmail).toBe(100);
+    const mark = await lastCallSeq(env.sandbox.url);
+    const second = await runExport(temporal.client, taskQueue, destination, ['all'], 'mirror');
+    const after = await expectedRows(env.db, env.tables, ['all']);
+
+    // Only the difference went out: joiners and changed members added, leavers removed.
+    const calls = (await sandboxCalls(env.sandbox.url, mark)).filter((c) => c.path.endsWith('/users'));
+    const sentRows = calls.reduce((n, c) => n + (c.rows ?? 0), 0);
+    const joinedOrChanged = [...after.byKey].filter(([key, row]) => before.byKey.get(key) !== row).length;
+    const leftRows = [...before.byKey.keys()].filter((key) => !after.byKey.has(key)).length;
+    expect(second.result.progress.rowsSent).toBe(joinedOrChanged);
+    expect(second.result.progress.rowsRemoved).toBe(leftRows);
+    expect(sentRows).toBe(joinedOrChanged + leftRows);
+    expect(sentRows).toBeLessThan(PROFILES * 0.02);
+    expect(calls.filter((c) => c.method === 'DELETE').length).toBeGreaterThan(0);
+
+    // The audience holds the new segment, plus the old rows of members who changed (kept until they leave).
+    const members = await sandboxMembers(env.sandbox, second.result.audienceId);
+    const changedOld = [...before.byKey].filter(([key, row]) => after.byKey.has(key) && after.byKey.get(key) !== row);
+    expect([...after.rows].filter((r) => !members.rows.has(r))).toEqual([]);
+    expect(members.rows.size).toBe(after.rows.size + changedOld.length);
+    for (const [, row] of changedOld) expect(members.rows.has(row)).toBe(true);
+    const run = await env.store.exportRuns.get(second.started.runId);
+    expect(run.removed).toBe(leftRows);
+    expect(run.effectiveMode).toBe('mirror');
+  });
+
+  it('mirror: partial adds of a run killed half-way are removed by the next run', async () => {
+    const destination = await createDestination(env, { config: { mode: 'mirror', segments: ['vip'] } });
+    env.sandbox.faults.set({ latencyMs: 200 });
+    const started = await startExport(temporal.client, targetOf(destination, ['vip'], 'mirror'), {
+      taskQueue,
+      trigger: 'manual',
+      pageConcurrency: 1,
+      timings: { healthCheckDelaysMs: [] },
+    });
+    const handle = temporal.client.workflow.getHandle(started.workflowId);
+    await until(async () => (await handle.query(progressQuery)).pagesDone >= 1);
+    await handle.terminate('test: the run dies half-way');
+    env.sandbox.faults.set({ latencyMs: null });
+
+    const audienceId = (await env.store.destinations.get(destination.id)).audienceId!;
+    const partial = await sandboxMembers(env.sandbox, audienceId);
+    expect(partial.rows.size).toBeGreaterThan(0);
+    // Members that were sent by the dead run leave the segment before the next run.
+    const vip = await expectedRows(env.db, env.tables, ['vip']);
+    const leavers = [...vip.byKey]
+      .filter(([, row]) => partial.rows.has(row))
+      .slice(0, 25)
+      .map(([key]) => key);
+    expect(leavers.length).toBeGreaterThan(0);
+    await env.db.query(`DELETE FROM ${env.tables.membersTable} WHERE segment = 'vip' AND profile_key = ANY($1)`, [
+      leavers,
+    ]);
+
+    const rerun = await runExport(
+      temporal.client,
+      taskQueue,
+      await env.store.destinations.get(destination.id),
+      ['vip'],
+      'mirror',
+    );
+    expect(rerun.result.progress.mode).toBe('mirror');
+    const expected = await expectedRows(env.db, env.tables, ['vip']);
+    expect((await sandboxMembers(env.sandbox, audienceId)).rows).toEqual(expected.rows);
+  });
+
+  it('replace: a non-empty audience ends up equal to the segment; batch 1 went alone and first', async () => {
+    const destination = await createDestination(env, { existingAudience: true, config: { mode: 'replace' } });
+    const audienceId = destination.audienceId!;
+    // Someone else's members already in the audience.
+    const junk = Array.from({ length: 300 }, (_, i) =>
+      CANONICAL_SCHEMA.map((k, j) => (j === 1 ? hex64(i) : k.startsWith('DATA') ? (j === 15 ? [] : 0) : '')),
+    );
+    await env.graph.addUsers(
+      {
+        audienceId,
+        payload: { schema: [...CANONICAL_SCHEMA], data: junk },
+        session: { sessionId: 77, batchSeq: 1, lastBatch: true },
+      },
+      { token: env.sandbox.fixtures.systemUserToken },
+    );
+    const mark = await lastCallSeq(env.sandbox.url);
+    const { result } = await runExport(temporal.client, taskQueue, destination, ['all'], 'replace');
+    const expected = await expectedRows(env.db, env.tables, ['all']);
+    expect((await sandboxMembers(env.sandbox, audienceId)).rows).toEqual(expected.rows);
+    expect(result.progress.mode).toBe('replace');
+
+    const replaceCalls = (await sandboxCalls(env.sandbox.url, mark)).filter((c) => c.path.endsWith('/usersreplace'));
+    expect(replaceCalls.length).toBeGreaterThan(2);
+    expect(replaceCalls[0]!.batchSeq).toBe(1);
+    expect(replaceCalls.filter((c) => c.batchSeq === 1)).toHaveLength(1);
+    expect(new Set(replaceCalls.map((c) => c.sessionId)).size).toBe(1);
+    expect(replaceCalls.at(-1)!.lastBatchFlag).toBe(true);
+    expect(replaceCalls.filter((c) => c.lastBatchFlag)).toHaveLength(1);
+    expect(replaceCalls.some((c) => c.restarted)).toBe(false);
+    // No /users call during the replace.
+    expect((await sandboxCalls(env.sandbox.url, mark)).filter((c) => c.path.endsWith('/users'))).toEqual([]);
+  });
+
+  it('Limited Data Use fills the data-processing-options cells of every row', async () => {
+    const destination = await createDestination(env, {
+      config: { mode: 'add', segments: ['one_percent'], limitedDataUse: true },
+    });
+    const { result } = await runExport(temporal.client, taskQueue, destination, ['one_percent'], 'add');
+    const members = await sandboxMembers(env.sandbox, result.audienceId);
+    expect(members.schema.slice(-3)).toEqual([
+      'DATA_PROCESSING_OPTIONS',
+      'DATA_PROCESSING_OPTIONS_COUNTRY',
+      'DATA_PROCESSING_OPTIONS_STATE',
+    ]);
+    expect(members.rows.size).toBeGreaterThan(0);
+    for (const row of members.rows) expect((JSON.parse(row) as unknown[]).slice(-3)).toEqual([['LDU'], 0, 0]);
+  });
+
+  it.each(['mirror', 'add', 'replace'] as const)(
+    '%s: a profile that withdraws consent is removed at the next run',
+    async (mode) => {
+      const destination = await createDestination(env, {
+        config: { mode, segments: ['one_percent', 'vip'], consentAttribute: 'marketing_consent' },
+      });
+      const segments = ['one_percent', 'vip'];
+      const first = await runExport(temporal.client, taskQueue, destination, segments, mode);
+      const before = await expectedRows(env.db, env.tables, segments, { consentAttribute: true });
+      expect((await sandboxMembers(env.sandbox, first.result.audienceId)).rows).toEqual(before.rows);
+      expect(first.result.progress.droppedByReason.no_consent).toBeGreaterThan(0);
+
+      const withdrawing = [...before.usableKeys].slice(0, 10);
+      await env.db.query(`UPDATE ${env.tables.profilesTable} SET marketing_consent = false WHERE key = ANY($1)`, [
+        withdrawing,
+      ]);
+      const second = await runExport(
+        temporal.client,
+        taskQueue,
+        await env.store.destinations.get(destination.id),
+        segments,
+        mode,
+      );
+      const after = await expectedRows(env.db, env.tables, segments, { consentAttribute: true });
+      const members = await sandboxMembers(env.sandbox, second.result.audienceId);
+      for (const key of withdrawing) expect(members.rows.has(before.byKey.get(key)!)).toBe(false);
+      expect(members.rows).toEqual(after.rows);
+      await env.db.query(`UPDATE ${env.tables.profilesTable} SET marketing_consent = true WHERE key = ANY($1)`, [
+        withdrawing,
+      ]);
+    },
+  );
+});
+
+describe('replace past Meta’s session window', () => {
+  let env: ExportEnv;
+  let temporal: Awaited<ReturnType<typeof connectTemporal>>;
+
+  beforeAll(async () => {
+    env = await createExportEnv('wf_replace_timeout', 6_000, { config: { sessionWindowMs: 1_500 } });
+    temporal = await connectTemporal();
+  });
+  afterAll(async () => {
+    await temporal.close();
+    await env.close();
+  });
+
+  it('sends the rest as adds when the replace session times out, and the audience still equals the segment', async () => {
+    const taskQueue = uniqueTaskQueue('replace-timeout');
+    const destination = await createDestination(env, { existingAudience: true, config: { mode: 'replace' } });
+    const worker = await inProcessWorker(env, temporal.nativeConnection, taskQueue, 500);
+    env.sandbox.faults.set({ latencyMs: 250 });
+    const mark = await lastCallSeq(env.sandbox.url);
+    const { result, started } = await worker.runUntil(
+      runExport(temporal.client, taskQueue, destination, ['all'], 'replace'),
+    );
+    env.sandbox.faults.set({ latencyMs: null });
+
+    const calls = await sandboxCalls(env.sandbox.url, mark);
+    expect(calls.some((c) => c.errorCode === 2650 && c.errorSubcode === 1870158)).toBe(true);
+    expect(calls.some((c) => c.path.endsWith('/users') && c.status === 200)).toBe(true);
+    const expected = await expectedRows(env.db, env.tables, ['all']);
+    expect((await sandboxMembers(env.sandbox, result.audienceId)).rows).toEqual(expected.rows);
+    expect(result.progress.rowsSent).toBe(expected.usableKeys.size);
+    expect((await env.store.exportRuns.get(started.runId)).status).toBe('completed');
+  });
+});
+
+function hex64(i: number): string {
+  return i.toString(16).padStart(64, 'a');
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('condition not met in time');
+}
