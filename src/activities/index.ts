@@ -4,6 +4,7 @@
  */
 import type { PageInput } from '../workflows/contracts.js';
 import type { ActivityDeps } from './deps.js';
+import { checkAllTokens } from './check-tokens.js';
 import { finalizeExport, recordAudienceHealth } from './finalize-export.js';
 import { freezeSegment } from './freeze-segment.js';
 import { planUploads } from './plan-uploads.js';
@@ -21,6 +22,7 @@ export function createActivities(deps: ActivityDeps) {
     uploadPage: (input: PageInput) => uploadPage(deps, input),
     finalizeExport: (input: FinalizeInput) => finalizeExport(deps, input),
     recordAudienceHealth: (input: { runId: string; afterMs: number }) => recordAudienceHealth(deps, input),
+    checkAllTokens: () => checkAllTokens({ store: deps.store, graph: deps.graph }),
   };
 }
 
