@@ -21,7 +21,10 @@ const commands: Record<string, Command> = {
     summary: 'serve the HTTP API (docs at /docs)',
     run: async (args, config) => (await import('./api/command.js')).runApiCommand(args, config),
   },
-  worker: notYet('run a Temporal worker for exports', 9),
+  worker: {
+    summary: 'run a Temporal worker for exports',
+    run: async (_args, config) => (await import('./worker.js')).runWorker(config),
+  },
   sandbox: {
     summary: 'serve the local Graph API sandbox (--port N --config file --latency-ms 300-1500)',
     run: async (args) => (await import('./sandbox/command.js')).runSandboxCommand(args),
