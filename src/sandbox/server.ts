@@ -11,6 +11,7 @@ import {
   type SandboxConfigInput,
 } from './config.js';
 import { GraphError, graphErrors, newTraceId } from './errors.js';
+import { loadSandboxState, saveSandboxState } from './persistence.js';
 import { fixturesOf, type SandboxFixtures } from './fixtures.js';
 import type { GraphRequest } from './request.js';
 import { route } from './router.js';
@@ -33,6 +34,8 @@ export interface SandboxOptions {
   log?: boolean;
   /** Clock for session windows, token expiry and faults. @default Date.now */
   now?: () => number;
+  /** Load the world from this file at start (when it exists) and save it there on close. */
+  statePath?: string;
 }
 
 export interface Sandbox {
@@ -70,6 +73,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const now = options.now ?? Date.now;
   const config = resolveSandboxConfig(options.config, now());
   const world = new SandboxWorld(config, FaultConfigSchema.parse(options.faults ?? {}), now);
+  if (options.statePath) await loadSandboxState(world, options.statePath);
   const fixtures = fixturesOf(config);
   const logger = options.log ? createLogger('info', 'sandbox') : undefined;
   const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT });
@@ -114,7 +118,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const host = options.host ?? '127.0.0.1';
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
-    close: () => app.close(),
+    close: async () => {
+      await app.close();
+      if (options.statePath) await saveSandboxState(world, options.statePath);
+    },
     fixtures,
     faults: {
       set: (f) => world.setFaults(f),
