@@ -16,7 +16,10 @@ const notYet = (summary: string, issue: number): Command => ({
 });
 
 const commands: Record<string, Command> = {
-  start: notYet('run the Temporal dev server, worker, API and sandbox in one process tree', 14),
+  start: {
+    summary: 'run the Temporal dev server, worker, API and sandbox in one process tree',
+    run: async (args, config) => (await import('./app/start-command.js')).runStartCommand(args, config),
+  },
   api: {
     summary: 'serve the HTTP API (docs at /docs)',
     run: async (args, config) => (await import('./api/command.js')).runApiCommand(args, config),
@@ -33,7 +36,10 @@ const commands: Record<string, Command> = {
     summary: 'write synthetic demo profiles and segments (or change a share of a segment)',
     run: async (args, config) => (await import('./sources/seed-command.js')).runSeedCommand(args, config),
   },
-  demo: notYet('start everything, seed, and export a segment to the sandbox with live progress', 14),
+  demo: {
+    summary: 'start everything, seed, and export a segment to the sandbox with live progress (--profiles N)',
+    run: async (args, config) => (await import('./demo/demo-command.js')).runDemoCommand(args, config),
+  },
   export: notYet('start an export through the API and follow it', 14),
 };
 

@@ -1,0 +1,173 @@
+import { parseArgs } from 'node:util';
+import { startLocalStack, type LocalStack } from '../app/local-stack.js';
+import { ApiRequestError, ApiUnreachableError, createApiClient, type ApiClient } from '../cli-client/api-client.js';
+import { ExitCode } from '../cli-client/exit-codes.js';
+import { followViaApi, followWorkflow, type FollowedRun } from '../cli-client/follow-export.js';
+import { ProgressBar } from '../cli-client/progress-bar.js';
+import { n, runReportLines } from '../cli-client/progress-format.js';
+import type { Config } from '../config.js';
+import { startExport } from '../temporal/start-export.js';
+import { ensureDemoProfiles } from './demo-data.js';
+import { DEMO_SEGMENTS, prepareDemoDestination, type DestinationView } from './demo-destination.js';
+
+const USAGE = 'Usage: audience-export demo [--profiles N]   (default 100000; npm run demo -- --profiles N)';
+export const DEFAULT_DEMO_PROFILES = 100_000;
+/** The demo is sized for a laptop and the embedded database; bigger runs belong in `start` + `seed`. */
+const MAX_DEMO_PROFILES = 2_000_000;
+
+export function parseDemoArgs(args: string[]): { profiles: number } | { error: string } {
+  try {
+    const { values } = parseArgs({ args, options: { profiles: { type: 'string' } } });
+    const raw = (values.profiles ?? String(DEFAULT_DEMO_PROFILES)).replace(/[_,]/g, '');
+    const profiles = Number(raw);
+    if (!/^\d+$/.test(raw) || profiles < 1 || profiles > MAX_DEMO_PROFILES) {
+      return { error: `--profiles must be a whole number from 1 to ${n(MAX_DEMO_PROFILES)}, got '${values.profiles}'` };
+    }
+    return { profiles };
+  } catch (err) {
+    return { error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+interface StartedRun {
+  runId: string;
+  workflowId: string;
+  temporalRunId?: string;
+  viaApi: boolean;
+}
+
+/**
+ * Starts the export through the API's exports resource; until that route exists (404 from the router), through
+ * the Temporal client with the same start-or-join call the API makes.
+ */
+async function startDemoExport(api: ApiClient, stack: LocalStack, destination: DestinationView): Promise<StartedRun> {
+  try {
+    const started = await api.request<{ runId: string; workflowId: string; temporalRunId?: string }>(
+      'POST',
+      `/destinations/${destination.id}/exports`,
+      {},
+    );
+    return { ...started, viaApi: true };
+  } catch (err) {
+    if (!(err instanceof ApiRequestError && err.status === 404)) throw err;
+  }
+  const started = await startExport(
+    stack.client,
+    {
+      destinationId: destination.id,
+      destinationName: destination.displayName,
+      adAccountId: destination.adAccountId,
+      audienceId: destination.audienceId ?? undefined,
+      audienceName: destination.newAudienceName ?? destination.audienceId ?? destination.displayName,
+      segments: DEMO_SEGMENTS,
+      mode: 'mirror',
+    },
+    {
+      taskQueue: stack.config.temporal.taskQueue,
+      trigger: 'manual',
+      pageConcurrency: stack.config.export.pageConcurrency,
+    },
+  );
+  return { ...started, viaApi: false };
+}
+
+/**
+ * `audience-export demo`: the whole product on this machine against the sandbox. Starts everything, seeds demo
+ * profiles, sets up a destination over the HTTP API, runs a mirror export with a live progress bar, prints the
+ * run report and stops everything. A second run refreshes the same audience and sends only changes.
+ */
+export async function runDemoCommand(args: string[], baseConfig: Config): Promise<number> {
+  const parsed = parseDemoArgs(args);
+  if ('error' in parsed) {
+    console.error(`${parsed.error}\n${USAGE}`);
+    return ExitCode.Usage;
+  }
+  if (baseConfig.facebook.appId) {
+    console.error(
+      'The demo exports to the local sandbox, but FACEBOOK_APP_ID is set. Unset it for the demo, or use ' +
+        '`audience-export start` and the API to export to real Facebook (see README).',
+    );
+    return ExitCode.Usage;
+  }
+  const log = (line: string) => console.error(line);
+  const started = Date.now();
+  // The demo always reads its own tables, whatever PROFILE_SOURCE says.
+  const config: Config = { ...baseConfig, database: { ...baseConfig.database, profileSource: undefined } };
+  let stack: LocalStack | undefined;
+  const onSignal = () => {
+    log('\n[demo] interrupted: stopping');
+    void (stack?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    stack = await startLocalStack(config, {
+      freeApiPort: true,
+      // The demo's output is its progress and report; request logs only when LOG_LEVEL asks for them.
+      logLevel: process.env.LOG_LEVEL ? config.logLevel : 'warn',
+      prepareDb: async (db) => void (await ensureDemoProfiles(db, parsed.profiles, log)),
+      log,
+    });
+    log(`[demo] everything up in ${((Date.now() - started) / 1000).toFixed(1)} s; API at ${stack.apiUrl}`);
+    const api = createApiClient({ baseUrl: stack.apiUrl, apiKey: stack.apiKey });
+    const destination = await prepareDemoDestination(api, stack.sandbox!.fixtures, log);
+    const first = destination.audienceId === null;
+    log(`[demo] ${first ? 'first export: a new audience' : `refreshing audience ${destination.audienceId} (mirror)`}`);
+
+    const runStarted = Date.now();
+    const run = await startDemoExport(api, stack, destination);
+    const bar = new ProgressBar();
+    const outcome: FollowedRun = run.viaApi
+      ? await followViaApi(api, run.runId, bar)
+      : await followWorkflow(stack.client, run.workflowId, bar);
+    const report = runReportLines({
+      status: outcome.status,
+      segments: DEMO_SEGMENTS,
+      progress: outcome.progress ?? emptyProgress(),
+      health: outcome.health,
+      durationMs: Date.now() - runStarted,
+      runId: run.runId,
+      uiUrl: stack.runUrl(run.workflowId, run.temporalRunId),
+      error: outcome.error,
+    });
+    const after = await api.request<DestinationView>('GET', `/destinations/${destination.id}`);
+    console.log(
+      [
+        '',
+        ...report,
+        `  ${'audience'.padEnd(15)} ${after.audienceId ?? '(not created)'} in ${after.adAccountId} (sandbox)`,
+        '',
+        `Run it again to refresh the audience (mirror mode sends only changes). Total ${((Date.now() - started) / 1000).toFixed(1)} s.`,
+      ].join('\n'),
+    );
+    return outcome.status === 'completed' ? ExitCode.Done : ExitCode.RunFailed;
+  } catch (err) {
+    if (err instanceof ApiUnreachableError) {
+      console.error(`Demo failed: ${err.message}`);
+      return ExitCode.ApiUnreachable;
+    }
+    console.error(`Demo failed: ${err instanceof Error ? err.message : String(err)}`);
+    return ExitCode.RunFailed;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await stack?.stop();
+  }
+}
+
+function emptyProgress() {
+  return {
+    phase: 'done' as const,
+    pagesTotal: 0,
+    pagesDone: 0,
+    rowsTotal: 0,
+    rowsSent: 0,
+    rowsRemoved: 0,
+    rowsDropped: 0,
+    droppedByReason: {},
+    received: 0,
+    invalid: 0,
+    waitedMs: 0,
+    cancelRequested: false,
+  };
+}
