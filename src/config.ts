@@ -37,6 +37,8 @@ const EnvSchema = z.object({
     .regex(/^v\d+\.\d+$/, 'must look like v26.0')
     .default(DEFAULT_FACEBOOK_API_VERSION),
   FACEBOOK_TIMEOUT_MS: intFromEnv(60_000),
+  /** Only for the local sandbox: trust its `x-sandbox-retry-after-ms` throttle hint (Meta sends no such header). */
+  FACEBOOK_RETRY_AFTER_HEADER: z.string().optional(),
 
   API_HOST: z.string().default('127.0.0.1'),
   API_PORT: intFromEnv(8080, 0),
@@ -55,6 +57,13 @@ const EnvSchema = z.object({
 
   WEBHOOK_URL: optionalUrl,
   WEBHOOK_SECRET: z.string().optional(),
+  /** host:port where the worker serves the Temporal SDK's Prometheus metrics (e.g. 0.0.0.0:9464); off when unset. */
+  WORKER_METRICS_ADDRESS: z.string().optional(),
+  /** Comma-separated delays (ms) of the post-export audience health checks; unset = the workflow's 1 h and 24 h. */
+  EXPORT_HEALTH_CHECK_DELAYS_MS: z
+    .string()
+    .regex(/^(\d+(,\d+)*)?$/, 'must be comma-separated milliseconds, e.g. 3600000,86400000 (empty for none)')
+    .optional(),
 
   SANDBOX_PORT: intFromEnv(8787, 0),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -72,11 +81,14 @@ export interface Config {
     dialogUrl: string;
     apiVersion: string;
     timeoutMs: number;
+    retryAfterHeader?: string;
   };
   api: { host: string; port: number; keys: string[]; publicUrl: string };
   encryptionKey?: Buffer;
   export: { maxProfiles: number; pageSize: number; pageConcurrency: number; activityConcurrency: number };
   webhook: { url?: string; secret?: string };
+  /** Worker: Prometheus endpoint of the SDK's metrics; export timing overrides. */
+  worker: { metricsAddress?: string; healthCheckDelaysMs?: number[] };
   sandbox: { port: number };
   logLevel: Env['LOG_LEVEL'];
 }
@@ -116,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       dialogUrl: e.FACEBOOK_DIALOG_URL.replace(/\/+$/, ''),
       apiVersion: e.FACEBOOK_API_VERSION,
       timeoutMs: e.FACEBOOK_TIMEOUT_MS,
+      retryAfterHeader: e.FACEBOOK_RETRY_AFTER_HEADER,
     },
     api: {
       host: e.API_HOST,
@@ -131,6 +144,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       activityConcurrency: e.WORKER_ACTIVITY_CONCURRENCY,
     },
     webhook: { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET },
+    worker: {
+      metricsAddress: e.WORKER_METRICS_ADDRESS,
+      healthCheckDelaysMs:
+        e.EXPORT_HEALTH_CHECK_DELAYS_MS === undefined
+          ? undefined
+          : e.EXPORT_HEALTH_CHECK_DELAYS_MS.split(',').filter(Boolean).map(Number),
+    },
     sandbox: { port: e.SANDBOX_PORT },
     logLevel: e.LOG_LEVEL,
   };

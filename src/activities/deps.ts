@@ -1,6 +1,8 @@
+import type { Client } from '@temporalio/client';
 import type { GraphClient } from '../facebook/index.js';
 import type { ProfileSource } from '../sources/profile-source.js';
 import type { Store } from '../store/index.js';
+import type { ExportTimings } from '../workflows/contracts.js';
 
 /** What activities need from the outside world; tests and the worker build it from real parts. */
 export interface ActivityDeps {
@@ -15,4 +17,12 @@ export interface ActivityDeps {
   };
   /** Our Facebook app id, recorded on destinations; tokens of other apps are refused. */
   facebookAppId?: string;
+  /** For `startOrJoinExport` (scheduled exports): a client on the worker's namespace and the export task queue. */
+  temporalClient?: Client;
+  taskQueue?: string;
+  /** Timings the scheduled exports pass on (tests shorten health checks). */
+  exportTimings?: ExportTimings;
+  pageConcurrency?: number;
+  /** Where `notify` sends events; no URL = notifications off. */
+  webhook?: { url?: string; secret?: string };
 }

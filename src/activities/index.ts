@@ -7,10 +7,14 @@ import type { ActivityDeps } from './deps.js';
 import { checkAllTokens } from './check-tokens.js';
 import { finalizeExport, recordAudienceHealth } from './finalize-export.js';
 import { freezeSegment } from './freeze-segment.js';
+import { notify, notifyRunFinished, notifyTokenCheck } from './notify.js';
 import { planUploads } from './plan-uploads.js';
+import { startOrJoinExport, type StartOrJoinInput } from './start-export.js';
 import { uploadPage } from './upload-page.js';
 import { validateExport, type ValidateExportInput } from './validate-export.js';
 import type { FinalizeInput } from '../workflows/contracts.js';
+import type { NotificationEvent } from '../notifications/events.js';
+import type { TokenCheckSummary } from './check-tokens.js';
 
 export type { ActivityDeps } from './deps.js';
 
@@ -23,6 +27,10 @@ export function createActivities(deps: ActivityDeps) {
     finalizeExport: (input: FinalizeInput) => finalizeExport(deps, input),
     recordAudienceHealth: (input: { runId: string; afterMs: number }) => recordAudienceHealth(deps, input),
     checkAllTokens: () => checkAllTokens({ store: deps.store, graph: deps.graph }),
+    startOrJoinExport: (input: StartOrJoinInput) => startOrJoinExport(deps, input),
+    notify: (event: NotificationEvent) => notify(deps, event),
+    notifyRunFinished: (input: { runId: string }) => notifyRunFinished(deps, input),
+    notifyTokenCheck: (summary: TokenCheckSummary) => notifyTokenCheck(deps, summary),
   };
 }
 

@@ -16,7 +16,11 @@ import { consentRoutes } from './routes/consent.js';
 import { destinationRoutes } from './routes/destinations.js';
 import { exportConfigRoutes } from './routes/export-config.js';
 import { facebookRoutes } from './routes/facebook.js';
+import { exportRoutes } from './routes/exports.js';
 import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { refreshRoutes } from './routes/refresh.js';
+import { scheduleRoutes } from './routes/schedules.js';
 
 /** Bodies above this are refused with 413 before they are parsed. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -80,6 +84,10 @@ export const apiPlugin: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app, {
   await app.register(facebookRoutes);
   await app.register(consentRoutes);
   await app.register(exportConfigRoutes);
+  await app.register(exportRoutes);
+  await app.register(scheduleRoutes);
+  await app.register(refreshRoutes);
+  await app.register(metricsRoutes);
 };
 
 /** Builds the app (not listening): `server.ts` is the only place that listens. */

@@ -8,6 +8,7 @@ import type { CredentialRepository } from '../store/credentials.js';
 import type { Queryable } from '../store/db.js';
 import type { DestinationRepository } from '../store/destinations.js';
 import type { ExportConfigRepository } from '../store/export-configs.js';
+import type { ExportRunRepository } from '../store/export-runs.js';
 
 /** The repositories the API uses; the store's `createStore(...)` result satisfies it. */
 export interface ApiStore {
@@ -15,6 +16,7 @@ export interface ApiStore {
   credentials: CredentialRepository;
   consents: ConsentRepository;
   exportConfigs: ExportConfigRepository;
+  exportRuns: ExportRunRepository;
 }
 
 /** Everything the API talks to, injected so tests pass real parts built for the test. */

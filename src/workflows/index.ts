@@ -2,3 +2,4 @@
 export { exportSegment } from './export-segment.js';
 export { audienceHealth } from './audience-health.js';
 export { checkTokens } from './check-tokens.js';
+export { scheduledExport } from './scheduled-export.js';

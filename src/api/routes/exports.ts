@@ -1,0 +1,73 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { IdParamsSchema, problemResponses } from '../schemas/common.js';
+import {
+  CancelledSchema,
+  ExportDetailSchema,
+  ExportListQuerySchema,
+  ExportPageSchema,
+  RunIdParamsSchema,
+  StartedExportSchema,
+} from '../schemas/exports.js';
+import { cancelExport, getExport, listExports, startDestinationExport } from '../services/exports.js';
+
+const tags = ['exports'];
+
+export const exportRoutes: FastifyPluginAsyncZod = (app) => {
+  const { deps } = app;
+
+  app.post(
+    '/destinations/:id/exports',
+    {
+      schema: {
+        tags,
+        summary: "Start the destination's export now, or join the one running for its audience",
+        description:
+          'Refused with 409 before anything starts when consent, the Facebook connection, a working token or the ' +
+          'export config is missing, or the destination is deleted. The run record appears once validation ran.',
+        params: IdParamsSchema,
+        response: { 202: StartedExportSchema, ...problemResponses },
+      },
+    },
+    async (request, reply) => reply.code(202).send(await startDestinationExport(deps, request.params.id)),
+  );
+
+  app.get(
+    '/exports',
+    {
+      schema: {
+        tags,
+        summary: 'Export runs, newest first, with live status from Temporal for running ones',
+        querystring: ExportListQuerySchema,
+        response: { 200: ExportPageSchema, ...problemResponses },
+      },
+    },
+    async (request) => listExports(deps, request.query),
+  );
+
+  app.get(
+    '/exports/:runId',
+    {
+      schema: {
+        tags,
+        summary: 'One run: its record, health checks, and live progress while it runs',
+        params: RunIdParamsSchema,
+        response: { 200: ExportDetailSchema, ...problemResponses },
+      },
+    },
+    async (request) => getExport(deps, request.params.runId),
+  );
+
+  app.post(
+    '/exports/:runId/cancel',
+    {
+      schema: {
+        tags,
+        summary: 'Cancel a running export: in-flight pages settle, then it finalises as cancelled',
+        params: RunIdParamsSchema,
+        response: { 202: CancelledSchema, ...problemResponses },
+      },
+    },
+    async (request, reply) => reply.code(202).send(await cancelExport(deps, request.params.runId)),
+  );
+  return Promise.resolve();
+};

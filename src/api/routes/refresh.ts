@@ -1,0 +1,20 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { problemResponses } from '../schemas/common.js';
+import { RefreshSchema } from '../schemas/exports.js';
+import { refreshScheduled } from '../services/schedules.js';
+
+export const refreshRoutes: FastifyPluginAsyncZod = (app) => {
+  const { deps } = app;
+  app.post(
+    '/refresh',
+    {
+      schema: {
+        tags: ['schedules'],
+        summary: 'Start every scheduled (not paused) export now; those running are joined',
+        response: { 202: RefreshSchema, ...problemResponses },
+      },
+    },
+    async (_request, reply) => reply.code(202).send(await refreshScheduled(deps)),
+  );
+  return Promise.resolve();
+};

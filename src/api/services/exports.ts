@@ -1,0 +1,159 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { ExportRun, RunStatus } from '../../store/export-runs.js';
+import { startExport } from '../../temporal/start-export.js';
+import type { ExportProgress } from '../../workflows/contracts.js';
+import { progressQuery } from '../../workflows/export-segment.js';
+import type { ExportTrigger } from '../../workflows/search-attributes.js';
+import type { ApiDeps } from '../deps.js';
+import { ProblemError, ProblemKind } from '../problem.js';
+import { preflightExport } from './export-preflight.js';
+
+type ProgressView = ExportProgress & Record<string, unknown>;
+
+/** How long a GET waits for a worker to answer the progress query before it falls back to the record. */
+export const PROGRESS_QUERY_TIMEOUT_MS = 2_000;
+
+type Deps = Pick<ApiDeps, 'store' | 'graph' | 'config' | 'temporalClient' | 'now'>;
+
+export const temporalUiLink = (deps: Pick<ApiDeps, 'config'>, workflowId: string, temporalRunId: string | null) => {
+  const { uiUrl, namespace } = deps.config.temporal;
+  const base = `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+  return temporalRunId ? `${base}/${encodeURIComponent(temporalRunId)}` : base;
+};
+
+/** Checks the destination can export now, then starts its export or joins the audience's running one. */
+export async function startDestinationExport(deps: Deps, destinationId: string, trigger: ExportTrigger = 'manual') {
+  const target = await preflightExport(deps, destinationId);
+  const healthCheckDelaysMs = deps.config.worker.healthCheckDelaysMs;
+  const started = await startExport(deps.temporalClient, target, {
+    taskQueue: deps.config.temporal.taskQueue,
+    trigger,
+    pageConcurrency: deps.config.export.pageConcurrency,
+    ...(healthCheckDelaysMs ? { timings: { healthCheckDelaysMs } } : {}),
+  });
+  return {
+    ...started,
+    links: {
+      self: `/exports/${started.runId}`,
+      temporalUi: temporalUiLink(deps, started.workflowId, started.temporalRunId),
+    },
+  };
+}
+
+export function exportRunView(deps: Pick<ApiDeps, 'config'>, r: ExportRun) {
+  return {
+    runId: r.id,
+    destinationId: r.destinationId,
+    adAccountId: r.adAccountId,
+    audienceId: r.audienceId,
+    segments: [...r.segments],
+    mode: r.mode,
+    effectiveMode: r.effectiveMode,
+    trigger: r.trigger,
+    status: r.status,
+    phase: r.phase,
+    workflowId: r.workflowId,
+    temporalRunId: r.temporalRunId,
+    startedAt: r.startedAt.toISOString(),
+    finishedAt: r.finishedAt?.toISOString() ?? null,
+    segmentSize: r.segmentSize,
+    sent: r.sent,
+    removed: r.removed,
+    dropped: { ...r.dropped },
+    received: r.received,
+    invalid: r.invalid,
+    matched: r.matched,
+    pagesTotal: r.pagesTotal,
+    pagesDone: r.pagesDone,
+    error: r.errorMessage ? { type: r.errorType, message: r.errorMessage } : null,
+    links: { self: `/exports/${r.id}`, temporalUi: temporalUiLink(deps, r.workflowId, r.temporalRunId) },
+  };
+}
+
+/** Temporal's view of a run recorded as running; null when its execution is gone (the record stays the truth). */
+async function liveStatus(deps: Pick<ApiDeps, 'temporalClient'>, r: ExportRun) {
+  try {
+    const d = await deps.temporalClient.workflow.getHandle(r.workflowId, r.temporalRunId ?? undefined).describe();
+    return { status: d.status.name, closedAt: d.closeTime?.toISOString() ?? null };
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return null;
+    throw err;
+  }
+}
+
+export interface ExportListFilter {
+  destinationId?: string;
+  status?: RunStatus;
+  from?: string;
+  to?: string;
+  limit: number;
+  cursor?: string;
+}
+
+/** Runs from `export_runs`, newest first; those still running carry Temporal's live status. */
+export async function listExports(deps: Deps, q: ExportListFilter) {
+  const page = await deps.store.exportRuns.list({
+    limit: q.limit,
+    ...(q.cursor ? { cursor: q.cursor } : {}),
+    ...(q.destinationId ? { destinationId: q.destinationId } : {}),
+    ...(q.status ? { status: q.status } : {}),
+    ...(q.from ? { startedFrom: new Date(q.from) } : {}),
+    ...(q.to ? { startedBefore: new Date(q.to) } : {}),
+  });
+  const items = await Promise.all(
+    page.items.map(async (r) =>
+      r.status === 'running' ? { ...exportRunView(deps, r), live: await liveStatus(deps, r) } : exportRunView(deps, r),
+    ),
+  );
+  return { items, nextCursor: page.nextCursor ?? null };
+}
+
+/** The record, health checks, and live progress from the workflow while it runs. */
+export async function getExport(deps: Deps, runId: string) {
+  const r = await deps.store.exportRuns.get(runId);
+  const view = exportRunView(deps, r);
+  const detail = {
+    ...view,
+    progress: null as ProgressView | null,
+    audience: {
+      lowerBound: r.audienceLowerBound,
+      upperBound: r.audienceUpperBound,
+      operationStatus: r.operationStatusCode,
+      deliveryStatus: r.deliveryStatusCode,
+    },
+    healthChecks: r.healthChecks.map((c) => ({ ...c })),
+  };
+  if (r.status !== 'running') return detail;
+  const live = await liveStatus(deps, r);
+  return { ...detail, live, progress: live?.status === 'RUNNING' ? await queryProgress(deps, r) : null };
+}
+
+/** The `progress` query with a deadline: with no worker polling, Temporal would hold the query much longer. */
+async function queryProgress(deps: Pick<ApiDeps, 'temporalClient'>, r: ExportRun): Promise<ProgressView | null> {
+  const handle = deps.temporalClient.workflow.getHandle(r.workflowId, r.temporalRunId ?? undefined);
+  try {
+    const progress = await deps.temporalClient.withDeadline(Date.now() + PROGRESS_QUERY_TIMEOUT_MS, () =>
+      handle.query(progressQuery),
+    );
+    return { ...progress };
+  } catch {
+    return null; // no worker answered in time, or the run just closed: the record is the answer
+  }
+}
+
+/** Asks the run's workflow to cancel: it stops new pages, lets in-flight ones settle and finalises as cancelled. */
+export async function cancelExport(deps: Deps, runId: string) {
+  const r = await deps.store.exportRuns.get(runId);
+  const notRunning = () =>
+    new ProblemError(409, ProblemKind.conflict, `Export run ${runId} is not running (it is ${r.status}).`, [
+      { field: 'params.runId', message: 'not running' },
+    ]);
+  if (r.status !== 'running') throw notRunning();
+  try {
+    await deps.temporalClient.workflow.getHandle(r.workflowId, r.temporalRunId ?? undefined).cancel();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw notRunning();
+    throw err;
+  }
+  return { runId, workflowId: r.workflowId, cancelRequested: true as const };
+}
