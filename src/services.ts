@@ -61,6 +61,11 @@ export function activityDeps(services: Services, config: Config): ActivityDeps {
     graph: services.graph,
     limits: { maxProfiles: config.export.maxProfiles, pageSize: config.export.pageSize },
     facebookAppId: config.facebook.appId,
+    webhook: config.webhook,
+    pageConcurrency: config.export.pageConcurrency,
+    ...(config.worker.healthCheckDelaysMs
+      ? { exportTimings: { healthCheckDelaysMs: config.worker.healthCheckDelaysMs } }
+      : {}),
   };
 }
 

@@ -1,4 +1,5 @@
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
 import { createActivities, type ActivityDeps } from './activities/index.js';
 import type { Config } from './config.js';
@@ -35,15 +36,34 @@ export async function createExportWorker(options: ExportWorkerOptions): Promise<
 
 /** `audience-export worker`: runs until SIGINT/SIGTERM, then drains gracefully (the Runtime handles signals). */
 export async function runWorker(config: Config): Promise<number> {
+  installWorkerRuntime(config);
   const services = await openServices(config);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
+  // Scheduled exports start the audience's export workflow from an activity: that needs a client connection too.
+  const clientConnection = await Connection.connect({ address: config.temporal.address });
   try {
-    const worker = await createExportWorker({ config, connection, deps: activityDeps(services, config) });
+    const deps = {
+      ...activityDeps(services, config),
+      temporalClient: new Client({ connection: clientConnection, namespace: config.temporal.namespace }),
+      taskQueue: config.temporal.taskQueue,
+    };
+    const worker = await createExportWorker({ config, connection, deps });
     console.error(`[worker] polling task queue '${config.temporal.taskQueue}' at ${config.temporal.address}`);
     await worker.run();
     return 0;
   } finally {
+    await clientConnection.close();
     await connection.close();
     await services.close();
   }
+}
+
+/**
+ * With WORKER_METRICS_ADDRESS (e.g. `0.0.0.0:9464`), the SDK's own metrics (task slots, poll latency, activity and
+ * workflow task counts) are served for Prometheus at `http://<address>/metrics`. Must run before any connection.
+ */
+export function installWorkerRuntime(config: Config): void {
+  const bindAddress = config.worker.metricsAddress;
+  if (!bindAddress) return;
+  Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress } } } });
 }
