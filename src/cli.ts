@@ -6,15 +6,6 @@ interface Command {
   run(args: string[], config: Config): Promise<number>;
 }
 
-/** A command whose issue has not landed: says so and exits non-zero. */
-const notYet = (summary: string, issue: number): Command => ({
-  summary: `${summary} (not built yet: issue #${issue})`,
-  run: () => {
-    console.error(`This command is not built yet; it arrives with issue #${issue}.`);
-    return Promise.resolve(2);
-  },
-});
-
 const commands: Record<string, Command> = {
   start: {
     summary: 'run the Temporal dev server, worker, API and sandbox in one process tree',
@@ -40,7 +31,14 @@ const commands: Record<string, Command> = {
     summary: 'start everything, seed, and export a segment to the sandbox with live progress (--profiles N)',
     run: async (args, config) => (await import('./demo/demo-command.js')).runDemoCommand(args, config),
   },
-  export: notYet('start an export through the API and follow it', 14),
+  export: {
+    summary: 'start an export through the API and follow it (--destination ID [--follow])',
+    run: async (args) => (await import('./cli-client/export-command.js')).runExportCommand(args),
+  },
+  exports: {
+    summary: 'list export runs or show one through the API (list [--destination ID] | get RUN_ID)',
+    run: async (args) => (await import('./cli-client/export-command.js')).runExportsCommand(args),
+  },
 };
 
 function usage(): string {

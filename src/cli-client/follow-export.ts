@@ -2,7 +2,7 @@ import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { progressQuery } from '../workflows/export-segment.js';
 import type { AudienceHealth, ExportProgress, ExportResult } from '../workflows/contracts.js';
-import type { ApiClient } from './api-client.js';
+import { ApiRequestError, type ApiClient } from './api-client.js';
 import type { ProgressBar } from './progress-bar.js';
 
 /** How a followed run ended. */
@@ -15,6 +15,8 @@ export interface FollowedRun {
 }
 
 const POLL_MS = 500;
+/** How long a just-started run may be unknown to `GET /exports/:runId`. */
+const RECORD_GRACE_MS = 60_000;
 
 /** The innermost failure message: activities throw messages an operator can act on. */
 function failureMessage(err: unknown): string {
@@ -53,21 +55,63 @@ export async function followWorkflow(client: Client, workflowId: string, bar: Pr
   return { status: cancelled ? 'cancelled' : 'failed', progress: last, error: failureMessage(err) };
 }
 
-/** What `GET /exports/:runId` answers, as far as following needs it. */
+/** What `GET /exports/:runId` (and each item of `GET /exports`) answers, as far as the CLI needs it. */
 export interface ExportRunView {
   runId: string;
   status: string;
+  phase?: string;
   workflowId?: string;
-  temporalRunId?: string;
+  temporalRunId?: string | null;
   segments?: string[];
   mode?: string;
+  effectiveMode?: string | null;
+  segmentSize?: number | null;
+  sent?: number;
+  removed?: number;
+  dropped?: Record<string, number>;
+  received?: number;
+  invalid?: number;
+  pagesTotal?: number | null;
+  pagesDone?: number;
+  startedAt?: string;
+  finishedAt?: string | null;
+  /** Live counts while the workflow runs; null once it closed. */
   progress?: ExportProgress | null;
-  health?: AudienceHealth | null;
-  error?: { type?: string; message: string } | string | null;
-  links?: Record<string, string>;
+  audience?: { lowerBound: number | null; upperBound: number | null };
+  error?: { type?: string | null; message: string } | null;
+  links?: { self?: string; temporalUi?: string };
 }
 
 const FINAL = new Set(['completed', 'cancelled', 'failed', 'partial']);
+
+/** The run's counts as progress: the live query's while running, the recorded counts once finished. */
+export function progressOfView(view: ExportRunView): ExportProgress {
+  if (view.progress) return view.progress;
+  const dropped = view.dropped ?? {};
+  const done = FINAL.has(view.status);
+  return {
+    runId: view.runId,
+    phase: done ? 'done' : ((view.phase ?? 'validating') as ExportProgress['phase']),
+    mode: (view.effectiveMode ?? view.mode) as ExportProgress['mode'],
+    pagesTotal: view.pagesTotal ?? 0,
+    pagesDone: view.pagesDone ?? 0,
+    rowsTotal: view.segmentSize ?? 0,
+    rowsSent: view.sent ?? 0,
+    rowsRemoved: view.removed ?? 0,
+    rowsDropped: Object.values(dropped).reduce((a, b) => a + b, 0),
+    droppedByReason: dropped,
+    received: view.received ?? 0,
+    invalid: view.invalid ?? 0,
+    waitedMs: 0,
+    cancelRequested: false,
+  };
+}
+
+export function healthOfView(view: ExportRunView): AudienceHealth | undefined {
+  const a = view.audience;
+  if (!a || (a.lowerBound === null && a.upperBound === null)) return undefined;
+  return { lowerBound: a.lowerBound ?? undefined, upperBound: a.upperBound ?? undefined };
+}
 
 /** Follows a run through the API (`GET /exports/:runId`) until it reaches a final status. */
 export async function followViaApi(
@@ -75,20 +119,31 @@ export async function followViaApi(
   runId: string,
   bar: ProgressBar,
 ): Promise<FollowedRun & { view: ExportRunView }> {
+  const started = Date.now();
   for (;;) {
-    const view = await api.request<ExportRunView>('GET', `/exports/${encodeURIComponent(runId)}`);
-    if (view.progress) bar.update(view.progress);
+    let view: ExportRunView;
+    try {
+      view = await api.request<ExportRunView>('GET', `/exports/${encodeURIComponent(runId)}`);
+    } catch (err) {
+      // The run's record is written by the workflow's first activity, a moment after the start answered.
+      if (err instanceof ApiRequestError && err.status === 404 && Date.now() - started < RECORD_GRACE_MS) {
+        await sleep(POLL_MS);
+        continue;
+      }
+      throw err;
+    }
     if (FINAL.has(view.status)) {
-      bar.finish(view.progress ?? undefined);
-      const error = typeof view.error === 'string' ? view.error : (view.error?.message ?? undefined);
+      const progress = progressOfView(view);
+      bar.finish(progress);
       return {
         status: view.status as FollowedRun['status'],
-        progress: view.progress ?? undefined,
-        health: view.health ?? undefined,
-        error,
+        progress,
+        health: healthOfView(view),
+        error: view.error?.message,
         view,
       };
     }
+    bar.update(progressOfView(view));
     await sleep(POLL_MS);
   }
 }

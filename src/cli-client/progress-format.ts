@@ -90,3 +90,21 @@ export function runReportLines(r: RunReport): string[] {
     ...(r.error ? [row('error', r.error)] : []),
   ];
 }
+
+/** Progress of a run that reported none (failed before its first query answered). */
+export function emptyProgress(): ExportProgress {
+  return {
+    phase: 'done',
+    pagesTotal: 0,
+    pagesDone: 0,
+    rowsTotal: 0,
+    rowsSent: 0,
+    rowsRemoved: 0,
+    rowsDropped: 0,
+    droppedByReason: {},
+    received: 0,
+    invalid: 0,
+    waitedMs: 0,
+    cancelRequested: false,
+  };
+}

@@ -2,9 +2,9 @@ import { parseArgs } from 'node:util';
 import { startLocalStack, type LocalStack } from '../app/local-stack.js';
 import { ApiRequestError, ApiUnreachableError, createApiClient, type ApiClient } from '../cli-client/api-client.js';
 import { ExitCode } from '../cli-client/exit-codes.js';
-import { followViaApi, followWorkflow, type FollowedRun } from '../cli-client/follow-export.js';
+import { followWorkflow, type FollowedRun } from '../cli-client/follow-export.js';
 import { ProgressBar } from '../cli-client/progress-bar.js';
-import { n, runReportLines } from '../cli-client/progress-format.js';
+import { emptyProgress, n, runReportLines } from '../cli-client/progress-format.js';
 import type { Config } from '../config.js';
 import { startExport } from '../temporal/start-export.js';
 import { ensureDemoProfiles } from './demo-data.js';
@@ -33,7 +33,6 @@ interface StartedRun {
   runId: string;
   workflowId: string;
   temporalRunId?: string;
-  viaApi: boolean;
 }
 
 /**
@@ -47,7 +46,7 @@ async function startDemoExport(api: ApiClient, stack: LocalStack, destination: D
       `/destinations/${destination.id}/exports`,
       {},
     );
-    return { ...started, viaApi: true };
+    return started;
   } catch (err) {
     if (!(err instanceof ApiRequestError && err.status === 404)) throw err;
   }
@@ -68,7 +67,7 @@ async function startDemoExport(api: ApiClient, stack: LocalStack, destination: D
       pageConcurrency: stack.config.export.pageConcurrency,
     },
   );
-  return { ...started, viaApi: false };
+  return started;
 }
 
 /**
@@ -117,9 +116,8 @@ export async function runDemoCommand(args: string[], baseConfig: Config): Promis
     const runStarted = Date.now();
     const run = await startDemoExport(api, stack, destination);
     const bar = new ProgressBar();
-    const outcome: FollowedRun = run.viaApi
-      ? await followViaApi(api, run.runId, bar)
-      : await followWorkflow(stack.client, run.workflowId, bar);
+    // Followed through Temporal, which the demo has at hand: live waits and the result's health at once.
+    const outcome: FollowedRun = await followWorkflow(stack.client, run.workflowId, bar);
     const report = runReportLines({
       status: outcome.status,
       segments: DEMO_SEGMENTS,
@@ -153,21 +151,4 @@ export async function runDemoCommand(args: string[], baseConfig: Config): Promis
     process.off('SIGTERM', onSignal);
     await stack?.stop();
   }
-}
-
-function emptyProgress() {
-  return {
-    phase: 'done' as const,
-    pagesTotal: 0,
-    pagesDone: 0,
-    rowsTotal: 0,
-    rowsSent: 0,
-    rowsRemoved: 0,
-    rowsDropped: 0,
-    droppedByReason: {},
-    received: 0,
-    invalid: 0,
-    waitedMs: 0,
-    cancelRequested: false,
-  };
 }
