@@ -1,4 +1,3 @@
-import { log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { FLAGGED_OPERATION_STATUS, NotificationType, type NotificationEvent } from '../notifications/events.js';
 import { deliverEvent, WebhookDeliveryError } from '../notifications/webhook.js';
@@ -23,7 +22,7 @@ export async function notify(deps: Pick<ActivityDeps, 'webhook'>, event: Notific
     }
     throw err;
   }
-  log.info('notification sent', { eventId: event.id, type: event.type });
+  // No log line: the activity's completion in Temporal records the delivery, and this also runs outside activities.
   return true;
 }
 

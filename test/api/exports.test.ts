@@ -1,0 +1,318 @@
+import type { Worker } from '@temporalio/worker';
+import type { FastifyInstance } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { notifyRunFinished } from '../../src/activities/notify.js';
+import { NotificationType } from '../../src/notifications/events.js';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from '../../src/notifications/webhook.js';
+import { createExportWorker } from '../../src/worker.js';
+import { connectTemporal, uniqueTaskQueue } from '../support/context.js';
+import { API_VERSION, createDestination, createExportEnv, type ExportEnv } from '../support/export-env.js';
+import { auth, buildTestApp, testConfig, testDeps } from './harness.js';
+
+const WEBHOOK_SECRET = 'whsec-test-0123456789';
+
+/** The fields these tests read from run, page and problem answers. */
+interface Dto {
+  [k: string]: unknown;
+  runId: string;
+  workflowId: string;
+  temporalRunId: string;
+  status: string;
+  sent: number;
+  pagesDone: number;
+  pagesTotal: number;
+  progress: { pagesDone: number; pagesTotal: number } | null;
+  live: { status: string } | null;
+  items: Dto[];
+  links: { self: string; temporalUi: string };
+  detail: string;
+  errors: unknown[];
+}
+
+interface Received {
+  body: string;
+  signature?: string;
+  timestamp?: string;
+}
+
+/** A local webhook receiver that records every delivery. */
+async function startReceiver(): Promise<{ url: string; received: Received[]; server: Server }> {
+  const received: Received[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+    req.on('end', () => {
+      received.push({
+        body,
+        signature: req.headers[SIGNATURE_HEADER] as string | undefined,
+        timestamp: req.headers[TIMESTAMP_HEADER] as string | undefined,
+      });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received, server };
+}
+
+async function waitFor<T>(fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('exports API over real HTTP, the dev server, PostgreSQL and the sandbox', () => {
+  let env: ExportEnv;
+  let temporal: Awaited<ReturnType<typeof connectTemporal>>;
+  let worker: Worker;
+  let running: Promise<void>;
+  let app: FastifyInstance;
+  let baseUrl: string;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  const taskQueue = uniqueTaskQueue('api-exports');
+
+  beforeAll(async () => {
+    env = await createExportEnv('api_exports', 2_000);
+    temporal = await connectTemporal();
+    receiver = await startReceiver();
+    const f = env.sandbox.fixtures;
+    const config = testConfig({
+      TEMPORAL_NAMESPACE: inject('temporalNamespace'),
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      FACEBOOK_GRAPH_URL: env.sandbox.url,
+      FACEBOOK_API_VERSION: API_VERSION,
+      FACEBOOK_APP_ID: f.appId,
+      FACEBOOK_APP_SECRET: f.appSecret,
+      ENCRYPTION_KEY: env.encryptionKey.toString('base64'),
+      EXPORT_HEALTH_CHECK_DELAYS_MS: '',
+    });
+    worker = await createExportWorker({
+      config,
+      connection: temporal.nativeConnection,
+      taskQueue,
+      workflowBundlePath: inject('workflowBundlePath'),
+      deps: {
+        ...env.deps(200),
+        temporalClient: temporal.client,
+        taskQueue,
+        exportTimings: { healthCheckDelaysMs: [] },
+      },
+    });
+    running = worker.run();
+    app = await buildTestApp(
+      await testDeps({
+        config,
+        db: env.db,
+        temporalClient: temporal.client,
+        store: env.store,
+        graph: env.graph,
+        source: env.source,
+      }),
+    );
+    baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
+  });
+  afterAll(async () => {
+    await app?.close();
+    worker?.shutdown();
+    await running;
+    await temporal?.close();
+    receiver?.server.close();
+    await env?.close();
+  });
+
+  const get = async (path: string) => {
+    const res = await request(`${baseUrl}${path}`, { headers: auth });
+    return { status: res.statusCode, type: res.headers['content-type'], body: (await res.body.json()) as Dto };
+  };
+  const post = async (path: string) => {
+    const res = await request(`${baseUrl}${path}`, { method: 'POST', headers: auth });
+    return { status: res.statusCode, type: res.headers['content-type'], body: (await res.body.json()) as Dto };
+  };
+
+  it('starts an export (202 with ids and a UI link), shows live progress, then the completed record', async () => {
+    const destination = await createDestination(env);
+    env.sandbox.faults.set({ latencyMs: 100 });
+    try {
+      const started = await post(`/destinations/${destination.id}/exports`);
+      expect(started.status).toBe(202);
+      const { runId, workflowId, temporalRunId } = started.body;
+      expect(started.body).toMatchObject({ joined: false, links: { self: `/exports/${runId}` } });
+      expect(started.body.links.temporalUi).toBe(
+        `http://localhost:8233/namespaces/${inject('temporalNamespace')}/workflows/${encodeURIComponent(workflowId)}/${temporalRunId}`,
+      );
+      const again = await post(`/destinations/${destination.id}/exports`);
+      expect(again.body).toMatchObject({ runId, joined: true });
+
+      const live = await waitFor(async () => {
+        const r = await get(`/exports/${runId}`);
+        return r.status === 200 && r.body.progress && r.body.progress.pagesDone > 0 ? r.body : undefined;
+      });
+      expect(live.status).toBe('running');
+      expect(live.live).toMatchObject({ status: 'RUNNING' });
+      expect(live.progress!.pagesTotal).toBeGreaterThan(1);
+
+      const listed = await get(`/exports?destinationId=${destination.id}&status=running`);
+      expect(listed.body.items.map((i) => i.runId)).toEqual([runId]);
+      expect(listed.body.items[0]!.live?.status).toBe('RUNNING');
+    } finally {
+      env.sandbox.faults.set({ latencyMs: null });
+    }
+    const done = await waitFor(async () => {
+      const r = await get(
+        `/exports/${(await env.store.exportRuns.list({ destinationId: destination.id })).items[0]!.id}`,
+      );
+      return r.body.status === 'completed' ? r.body : undefined;
+    });
+    expect(done.sent).toBeGreaterThan(0);
+    expect(done.progress).toBeNull();
+    expect(done.pagesDone).toBe(done.pagesTotal);
+
+    // The Temporal run is deleted: list and get still answer from the record.
+    await temporal.client.workflowService.deleteWorkflowExecution({
+      namespace: inject('temporalNamespace'),
+      workflowExecution: { workflowId: done.workflowId, runId: done.temporalRunId },
+    });
+    await waitFor(async () => {
+      const d = await temporal.client.workflow.getHandle(done.workflowId, done.temporalRunId).describe();
+      return d ? undefined : true;
+    }, 20_000).catch(() => undefined);
+    expect((await get(`/exports/${done.runId}`)).body).toMatchObject({ runId: done.runId, status: 'completed' });
+    const page = await get(`/exports?destinationId=${destination.id}`);
+    expect(page.body.items).toHaveLength(1);
+    expect(page.body.items[0]).toMatchObject({ runId: done.runId, status: 'completed', sent: done.sent });
+  });
+
+  it('answers from the record for a run marked running whose workflow never existed', async () => {
+    const destination = await createDestination(env);
+    const run = await env.store.exportRuns.create({
+      id: randomUUID(),
+      destinationId: destination.id,
+      adAccountId: destination.adAccountId,
+      segments: ['all'],
+      mode: 'add',
+      trigger: 'manual',
+      workflowId: `export:${destination.adAccountId}:never-${randomUUID()}`,
+    });
+    const got = await get(`/exports/${run.id}`);
+    expect(got.status).toBe(200);
+    expect(got.body).toMatchObject({ status: 'running', live: null, progress: null });
+    const listed = await get(`/exports?destinationId=${destination.id}`);
+    expect(listed.body.items[0]).toMatchObject({ runId: run.id, live: null });
+    const cancel = await post(`/exports/${run.id}/cancel`);
+    expect(cancel.status).toBe(409);
+    expect(cancel.type).toMatch(/problem\+json/);
+  });
+
+  it('refuses to start without consent, after withdrawal and with an expired token: 409 problem+json', async () => {
+    const noConsent = await createDestination(env, { consent: false });
+    const a = await post(`/destinations/${noConsent.id}/exports`);
+    expect(a.status).toBe(409);
+    expect(a.type).toMatch(/application\/problem\+json/);
+    expect(a.body.errors).toEqual([{ field: 'consent', message: 'no current consent' }]);
+
+    const withdrawn = await createDestination(env);
+    const del = await request(`${baseUrl}/destinations/${withdrawn.id}/consent?withdrawnBy=ops`, {
+      method: 'DELETE',
+      headers: auth,
+    });
+    expect(del.statusCode).toBe(200);
+    await del.body.dump();
+    const b = await post(`/destinations/${withdrawn.id}/exports`);
+    expect(b.status).toBe(409);
+    expect(b.body.detail).toMatch(/consent/);
+
+    const expired = await createDestination(env, { token: env.sandbox.fixtures.expiredToken });
+    const c = await post(`/destinations/${expired.id}/exports`);
+    expect(c.status).toBe(409);
+    expect(c.body).toMatchObject({ type: '/problems/not-connected' });
+    expect(c.body.detail).toMatch(/reconnect/);
+    expect(JSON.stringify(c.body)).not.toContain(env.sandbox.fixtures.expiredToken);
+    expect((await env.store.exportRuns.list({ destinationId: expired.id })).items).toHaveLength(0);
+  });
+
+  it('a failed run delivers a signed export.failed event, and /metrics counts it', async () => {
+    const destination = await createDestination(env);
+    const before = await metricValue('audience_export_runs_finished_total', {
+      mode: 'replace',
+      trigger: 'schedule',
+      status: 'failed',
+    });
+    const run = await env.store.exportRuns.create({
+      id: randomUUID(),
+      destinationId: destination.id,
+      adAccountId: destination.adAccountId,
+      segments: ['vip'],
+      mode: 'replace',
+      trigger: 'schedule',
+      workflowId: `export:${destination.adAccountId}:failing`,
+    });
+    await env.store.exportRuns.recordPage(run.id, 0, { sent: 150, dropped: { key_identifier_missing: 7 } });
+    await env.store.exportRuns.finish(run.id, {
+      status: 'failed',
+      error: { type: 'FacebookRequestRejected', message: 'Facebook refused the upload: check the audience.' },
+    });
+
+    const sent = await notifyRunFinished(
+      { store: env.store, webhook: { url: receiver.url, secret: WEBHOOK_SECRET } },
+      { runId: run.id },
+    );
+    expect(sent).toBe(1);
+    const delivery = receiver.received.at(-1)!;
+    expect(verifySignature(WEBHOOK_SECRET, delivery, delivery.body)).toBe(true);
+    expect(verifySignature('wrong-secret-000000', delivery, delivery.body)).toBe(false);
+    const event = JSON.parse(delivery.body) as { id: string; type: string; data: Record<string, unknown> };
+    expect(event).toMatchObject({
+      id: `export.failed:${run.id}`,
+      type: NotificationType.ExportFailed,
+      data: {
+        runId: run.id,
+        destinationName: destination.displayName,
+        sent: 150,
+        dropped: { key_identifier_missing: 7 },
+        message: 'Facebook refused the upload: check the audience.',
+      },
+    });
+    expect(delivery.body).not.toContain(env.sandbox.fixtures.systemUserToken);
+
+    const after = await metricValue('audience_export_runs_finished_total', {
+      mode: 'replace',
+      trigger: 'schedule',
+      status: 'failed',
+    });
+    expect(after - before).toBe(1);
+    expect(
+      await metricValue('audience_export_rows_dropped_total', { reason: 'key_identifier_missing' }),
+    ).toBeGreaterThanOrEqual(7);
+    const text = await metricsText();
+    expect(text).toMatch(/# TYPE audience_export_page_duration_seconds histogram/);
+    expect(text).toMatch(/audience_export_page_duration_seconds_bucket\{le="\+Inf"\} \d+/);
+
+    const unauthorised = await request(`${baseUrl}/metrics`);
+    expect(unauthorised.statusCode).toBe(401);
+    await unauthorised.body.dump();
+  });
+
+  async function metricsText(): Promise<string> {
+    const res = await request(`${baseUrl}/metrics`, { headers: auth });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/text\/plain/);
+    return res.body.text();
+  }
+
+  async function metricValue(name: string, labels: Record<string, string>): Promise<number> {
+    const text = await metricsText();
+    for (const line of text.split('\n')) {
+      if (!line.startsWith(`${name}{`)) continue;
+      if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) return Number(line.split(' ').at(-1));
+    }
+    return 0;
+  }
+});
