@@ -39,6 +39,7 @@ export async function openServices(config: Config, overrides: ServiceOverrides =
       appId: config.facebook.appId,
       appSecret: config.facebook.appSecret,
       timeoutMs: config.facebook.timeoutMs,
+      retryAfterHeader: config.facebook.retryAfterHeader,
     });
   return {
     db,

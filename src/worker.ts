@@ -31,6 +31,10 @@ export async function createExportWorker(options: ExportWorkerOptions): Promise<
     maxConcurrentActivityTaskExecutions: config.export.activityConcurrency,
     // Let in-flight pages settle on shutdown rather than abandoning them mid-request.
     shutdownGraceTime: '30s',
+    // Heartbeats reach the server at least every second, so an abort (consent withdrawn) cancels in-flight
+    // requests within about a second instead of the default throttle of up to 30 seconds.
+    maxHeartbeatThrottleInterval: '1s',
+    defaultHeartbeatThrottleInterval: '1s',
   });
 }
 

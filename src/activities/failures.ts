@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailureCategory } from '@temporalio/common';
 import {
   AuthError,
   GraphApiError,
@@ -10,6 +11,21 @@ import {
 import { SegmentTooLargeError, UnknownAttributeError, UnknownSegmentError } from '../sources/errors.js';
 import { DestinationStatus, type Store } from '../store/index.js';
 import { ExportFailureType } from '../workflows/contracts.js';
+
+/**
+ * Waits out a rate-limit block on the ad account (set by any export to it) before calling Meta: Temporal retries
+ * the activity when the block ends, and nothing calls Meta during it (calls during a block extend it).
+ */
+export async function awaitAdAccount(store: Store, adAccountId: string): Promise<void> {
+  const block = await store.adAccountBlocks.get(adAccountId);
+  if (!block) return;
+  throw ApplicationFailure.create({
+    type: 'AdAccountBlocked',
+    message: `Waiting for Facebook's rate-limit block on ${adAccountId} to end: ${block.reason}`,
+    nextRetryDelay: Math.max(1, block.blockedUntil.getTime() - Date.now()),
+    category: ApplicationFailureCategory.BENIGN,
+  });
+}
 
 /** A failure Temporal must not retry; its message is for the operator and holds nothing personal. */
 export function nonRetryable(type: ExportFailureType, message: string, cause?: unknown): ApplicationFailure {

@@ -22,7 +22,8 @@ export async function finalizeExport(deps: ActivityDeps, input: FinalizeInput): 
   await source.dropFrozen(input.runId);
   if (!run) return undefined;
 
-  const health = input.status === 'failed' ? undefined : await readHealth(deps, run, input.sessionIds);
+  const health =
+    input.status === 'failed' || !input.readAudience ? undefined : await readHealth(deps, run, input.sessionIds);
   await store.exportRuns.finish(run.id, {
     status: input.status,
     phase: 'done',
@@ -58,6 +59,8 @@ async function readHealth(
   sessionIds: number[],
 ): Promise<AudienceHealth | undefined> {
   if (!run.audienceId) return undefined;
+  // Reading during a rate-limit block would extend it for every export to this ad account.
+  if (await deps.store.adAccountBlocks.get(run.adAccountId)) return undefined;
   const token = await tokenOf(deps.store, run.destinationId);
   if (!token) return undefined;
   try {

@@ -6,8 +6,11 @@ import type { DropCounts, PageInput, PageResult } from '../workflows/contracts.j
 import type { ActivityDeps } from './deps.js';
 import { classifyFailure } from './failures.js';
 
-/** Heartbeats while a page is in flight, so a crashed worker's page is retried quickly. */
-const HEARTBEAT_EVERY_MS = 5_000;
+/**
+ * Heartbeats while a page is in flight, so a crashed worker's page is retried quickly and an abort (consent
+ * withdrawn) reaches the request within about a second (the SDK throttles heartbeats to its own interval).
+ */
+const HEARTBEAT_EVERY_MS = 1_000;
 
 interface PreparedPage {
   rows: number;

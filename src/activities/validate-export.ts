@@ -4,7 +4,7 @@ import { DestinationStatus, NotFoundError, type Destination } from '../store/ind
 import { ExportFailureType, type ExportPlan } from '../workflows/contracts.js';
 import type { ExportTrigger } from '../workflows/search-attributes.js';
 import type { ActivityDeps } from './deps.js';
-import { classifyFailure, nonRetryable } from './failures.js';
+import { awaitAdAccount, classifyFailure, nonRetryable } from './failures.js';
 
 export interface ValidateExportInput {
   runId: string;
@@ -57,6 +57,7 @@ export async function validateExport(deps: ActivityDeps, input: ValidateExportIn
     throw err;
   });
 
+  await awaitAdAccount(store, destination.adAccountId);
   try {
     await checkToken(deps, destination, token);
     const account = await graph.getAdAccount(destination.adAccountId, { token });

@@ -2,6 +2,7 @@ import { Agent, request, type Dispatcher } from 'undici';
 import { adAccountDigits } from './ad-account-id.js';
 import { appSecretProof } from './appsecret-proof.js';
 import { classifyGraphError, networkError } from './classify-error.js';
+import { ThrottledError } from './errors.js';
 import { parseUsageHeaders, type BucUsage, type GraphUsage } from './usage.js';
 
 export interface GraphClientOptions {
@@ -24,6 +25,11 @@ export interface GraphClientOptions {
   dispatcher?: Dispatcher;
   /** Called with the rate-limit headers of every response that carries them, successes and failures alike. */
   onUsage?: (usage: GraphUsage, call: { operation: string; adAccountId?: string }) => void;
+  /**
+   * A response header whose value (milliseconds), when present on a throttled answer, replaces the computed wait.
+   * Meta sends none; the local sandbox sends `x-sandbox-retry-after-ms` so demos and tests can use short blocks.
+   */
+  retryAfterHeader?: string;
   /** Clock for proofs and token expiries (tests). */
   now?: () => number;
 }
@@ -132,13 +138,29 @@ export function createGraphTransport(options: GraphClientOptions) {
     const ok = res.statusCode >= 200 && res.statusCode < 300 && parsed !== undefined;
     // Graph may answer 200 with an error object on a few legacy paths; that is still an error.
     if (ok && !(parsed !== null && typeof parsed === 'object' && 'error' in parsed)) return parsed;
-    throw classifyGraphError({
+    const error = classifyGraphError({
       httpStatus: res.statusCode,
       body: parsed,
       usage,
       operation: spec.operation,
       ...(spec.adAccountId ? { adAccountId: spec.adAccountId } : {}),
     });
+    const retryAfter = options.retryAfterHeader ? Number(res.headers[options.retryAfterHeader.toLowerCase()]) : NaN;
+    if (error instanceof ThrottledError && Number.isFinite(retryAfter) && retryAfter >= 0) {
+      throw new ThrottledError(
+        {
+          code: error.code,
+          subcode: error.subcode,
+          type: error.type,
+          fbtraceId: error.fbtraceId,
+          operation: error.operation,
+          usage,
+        },
+        retryAfter,
+        true,
+      );
+    }
+    throw error;
   }
 
   return {

@@ -151,6 +151,8 @@ export interface FinalizeInput {
   progress: ExportProgress;
   sessionIds: number[];
   error?: { type: string; message: string };
+  /** Read the audience's size and statuses from Facebook; false once aborted (no call may follow an abort). */
+  readAudience: boolean;
 }
 
 export interface ExportResult {

@@ -5,6 +5,8 @@ import {
   ParentClosePolicy,
   condition,
   defineQuery,
+  defineSignal,
+  isCancellation,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -32,6 +34,11 @@ import { ExportState } from './export-state.js';
 import { newSessionId, UploadSessions } from './upload-sessions.js';
 
 export const progressQuery = defineQuery<ExportProgress>('progress');
+/**
+ * Stops a run at once, aborting in-flight requests (consent withdrawn, destination deleted). A plain cancel
+ * instead lets in-flight pages settle.
+ */
+export const abortExportSignal = defineSignal<[reason: string]>('abortExport');
 
 const DEFAULT_PAGE_CONCURRENCY = 4;
 const HOUR = 3_600_000;
@@ -61,10 +68,20 @@ interface PageSet {
  */
 export async function exportSegment(input: ExportInput): Promise<ExportResult> {
   const state = new ExportState();
+  // Page activities run in this scope, so an abort can cancel them (their requests abort) while a plain cancel
+  // request only raises a flag: no new page starts, in-flight pages settle, and the run is finalised as
+  // cancelled. Hence the work below runs in a non-cancellable scope.
+  let pagesScope: CancellationScope | undefined;
   setHandler(progressQuery, () => state.snapshot());
-  // A cancel request only raises a flag: no new page starts, in-flight pages settle, and the run is
-  // finalised as cancelled. Hence the work below runs in a non-cancellable scope.
-  CancellationScope.current().cancelRequested.catch(() => state.requestCancel());
+  setHandler(abortExportSignal, (reason) => {
+    state.abort(reason);
+    pagesScope?.cancel();
+  });
+  let cancelRequested = false;
+  CancellationScope.current().cancelRequested.catch(() => {
+    cancelRequested = true;
+    state.requestCancel();
+  });
 
   const runId = input.runId ?? uuid4();
   state.setRunId(runId);
@@ -96,27 +113,42 @@ export async function exportSegment(input: ExportInput): Promise<ExportResult> {
     setCurrentDetails(state.describe());
   };
 
+  /** Runs a page activity so that an abort cancels it; undefined when it was aborted. */
+  async function inPagesScope<T>(fn: () => Promise<T>): Promise<T | undefined> {
+    if (state.aborted) return undefined;
+    pagesScope ??= new CancellationScope();
+    try {
+      return await pagesScope.run(fn);
+    } catch (err) {
+      if (state.aborted && isCancellation(err)) return undefined;
+      throw err;
+    }
+  }
+
   /** Sends one page in its session slot, waiting out rate-limit blocks without spending retries. */
   async function sendPage(set: PageSet, sessions: UploadSessions, page: number, lastBatch: boolean) {
     const slot = sessions.assign(page, Date.now());
     if (!sessionIds.includes(slot.sessionId)) sessionIds.push(slot.sessionId);
     for (;;) {
       await waitWhileBlocked(state, report);
-      const result = await uploadPage.executeWithOptions(
-        { summary: `${set.operation} page ${page + 1} of ${set.pages.length}${lastBatch ? ', last batch' : ''}` },
-        [
-          {
-            runId,
-            page,
-            pageSize,
-            table: set.table,
-            operation: set.operation,
-            ...slot,
-            lastBatch,
-            estimatedTotal: set.rows,
-          },
-        ],
+      const result = await inPagesScope(() =>
+        uploadPage.executeWithOptions(
+          { summary: `${set.operation} page ${page + 1} of ${set.pages.length}${lastBatch ? ', last batch' : ''}` },
+          [
+            {
+              runId,
+              page,
+              pageSize,
+              table: set.table,
+              operation: set.operation,
+              ...slot,
+              lastBatch,
+              estimatedTotal: set.rows,
+            },
+          ],
+        ),
       );
+      if (result === undefined) return { status: 'aborted' as const };
       if (result.status === 'throttled') {
         state.throttled(Date.now(), result.waitMs, result.reason);
         continue;
@@ -136,7 +168,11 @@ export async function exportSegment(input: ExportInput): Promise<ExportResult> {
   async function sendAll(set: PageSet, sessions: UploadSessions): Promise<number[]> {
     const refused: number[] = [];
     if (set.pages.length === 0) return refused;
-    const settle = (page: number, result: SettledPage | Extract<PageResult, { status: 'replace_closed' }>) => {
+    const settle = (
+      page: number,
+      result: SettledPage | Extract<PageResult, { status: 'replace_closed' }> | { status: 'aborted' },
+    ) => {
+      if (result.status === 'aborted') return;
       if (result.status === 'replace_closed') refused.push(page);
       else state.pageSettled(result, set.operation === 'remove');
       report();
@@ -171,22 +207,28 @@ export async function exportSegment(input: ExportInput): Promise<ExportResult> {
       await waitWhileBlocked(state, report);
       const only = index === set.pages.length - 1;
       try {
-        const result = await startReplace.executeWithOptions(
-          { summary: `replace batch 1 (page ${page + 1}), session attempt ${attempt}` },
-          [
-            {
-              runId,
-              page,
-              pageSize,
-              table: set.table,
-              operation: 'replace',
-              sessionId,
-              batchSeq: 1,
-              lastBatch: only,
-              estimatedTotal: set.rows,
-            },
-          ],
+        const result = await inPagesScope(() =>
+          startReplace.executeWithOptions(
+            { summary: `replace batch 1 (page ${page + 1}), session attempt ${attempt}` },
+            [
+              {
+                runId,
+                page,
+                pageSize,
+                table: set.table,
+                operation: 'replace',
+                sessionId,
+                batchSeq: 1,
+                lastBatch: only,
+                estimatedTotal: set.rows,
+              },
+            ],
+          ),
         );
+        if (result === undefined) {
+          replaceStarted = true; // batch 1 may have reached Meta before the abort
+          return;
+        }
         if (result.status === 'throttled') {
           state.throttled(Date.now(), result.waitMs, result.reason);
         } else if (result.status === 'replace_closed') {
@@ -227,7 +269,14 @@ export async function exportSegment(input: ExportInput): Promise<ExportResult> {
     return state.cancelRequested ? 'cancelled' : 'completed';
   };
   const finalize = (status: FinalizeInput['status'], error?: FinalizeInput['error']) =>
-    finalizeExport({ runId, status, progress: state.snapshot(), sessionIds, error });
+    finalizeExport({
+      runId,
+      status,
+      progress: state.snapshot(),
+      sessionIds,
+      error: error ?? (state.aborted ? { type: 'Aborted', message: state.abortReason! } : undefined),
+      readAudience: !state.aborted,
+    });
 
   try {
     await CancellationScope.nonCancellable(async () => {
@@ -273,6 +322,9 @@ export async function exportSegment(input: ExportInput): Promise<ExportResult> {
     throw err;
   }
 
+  if (state.aborted && !cancelRequested) {
+    throw ApplicationFailure.nonRetryable(`Export aborted: ${state.abortReason}`, 'Aborted');
+  }
   if (state.cancelRequested) throw new CancelledFailure('Export cancelled; finalised with what was sent');
 
   const delays = timings.healthCheckDelaysMs ?? [HOUR, 24 * HOUR];

@@ -21,6 +21,17 @@ export class ExportState {
   };
   /** Workflow time (ms) until which no page may call Meta. */
   blockedUntil = 0;
+  /** Why the run was aborted (consent withdrawn, destination deleted); in-flight requests were cancelled. */
+  abortReason?: string;
+
+  get aborted(): boolean {
+    return this.abortReason !== undefined;
+  }
+
+  abort(reason: string): void {
+    this.abortReason ??= reason;
+    this.progress.cancelRequested = true;
+  }
 
   get cancelRequested(): boolean {
     return this.progress.cancelRequested;

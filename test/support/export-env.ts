@@ -15,6 +15,7 @@ import { createExportWorker } from '../../src/worker.js';
 import { openTestDb, testDatabaseUrl } from './context.js';
 
 export const API_VERSION = 'v26.0';
+export const SANDBOX_RETRY_AFTER_HEADER = 'x-sandbox-retry-after-ms';
 
 /** One test file's world: its own demo tables, a sandbox, a store, and helpers to set up destinations. */
 export interface ExportEnv {
@@ -50,6 +51,7 @@ export async function createExportEnv(
     apiVersion: API_VERSION,
     appId: sandbox.fixtures.appId,
     appSecret: sandbox.fixtures.appSecret,
+    retryAfterHeader: SANDBOX_RETRY_AFTER_HEADER,
   });
   const encryptionKey = randomBytes(32);
   const store = createStore(db, { encryptionKey });
@@ -80,6 +82,7 @@ export async function createExportEnv(
       FACEBOOK_API_VERSION: API_VERSION,
       FACEBOOK_APP_ID: sandbox.fixtures.appId,
       FACEBOOK_APP_SECRET: sandbox.fixtures.appSecret,
+      FACEBOOK_RETRY_AFTER_HEADER: SANDBOX_RETRY_AFTER_HEADER,
       ENCRYPTION_KEY: encryptionKey.toString('base64'),
       PROFILE_SOURCE: JSON.stringify(sourceConfig),
       LOG_LEVEL: 'warn',

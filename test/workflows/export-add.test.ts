@@ -1,4 +1,4 @@
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,7 @@ import { startExport } from '../../src/temporal/start-export.js';
 import { ExportFailureType, type ExportResult } from '../../src/workflows/contracts.js';
 import { progressQuery } from '../../src/workflows/export-segment.js';
 import { connectTemporal, uniqueTaskQueue } from '../support/context.js';
+import { attemptsOf, decodedHistory } from '../support/history.js';
 import {
   createDestination,
   createExportEnv,
@@ -258,30 +259,4 @@ function failureCause(err: unknown): { type?: string; message: string } {
   let e = err as { cause?: unknown; type?: string; message: string };
   while (e.cause && !(e as { type?: string }).type) e = e.cause as typeof e;
   return { type: e.type, message: e.message };
-}
-
-type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
-
-/** The history as text, with every payload's bytes decoded, so a scan sees what the payloads hold. */
-function decodedHistory(history: History): string {
-  return JSON.stringify(history, (_key, value: unknown) => {
-    if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8');
-    const b = value as { type?: string; data?: unknown };
-    if (b && b.type === 'Buffer' && Array.isArray(b.data)) return Buffer.from(b.data as number[]).toString('utf8');
-    return value;
-  });
-}
-
-/** Attempts of each run of an activity type, from its ActivityTaskStarted events. */
-function attemptsOf(history: History, activityType: string): number[] {
-  const scheduled = new Map<string, string>();
-  const attempts: number[] = [];
-  for (const e of history.events ?? []) {
-    const s = e.activityTaskScheduledEventAttributes;
-    if (s?.activityType?.name) scheduled.set(String(e.eventId), s.activityType.name);
-    const started = e.activityTaskStartedEventAttributes;
-    if (started && scheduled.get(String(started.scheduledEventId)) === activityType)
-      attempts.push(started.attempt ?? 0);
-  }
-  return attempts;
 }

@@ -29,7 +29,11 @@ export async function withdrawConsent(deps: Deps, destinationId: string, withdra
   await deps.store.destinations.get(destinationId);
   const withdrawn = await deps.store.consents.withdraw(destinationId, { withdrawnBy });
   await pauseSchedule(deps.temporalClient, destinationId, 'consent withdrawn');
-  const cancelledExports = await cancelRunningExports(deps.temporalClient, destinationId);
+  const cancelledExports = await cancelRunningExports(
+    deps.temporalClient,
+    destinationId,
+    'the data privacy and compliance consent was withdrawn',
+  );
   deps.logger.info({ destinationId, cancelledExports }, 'consent withdrawn');
   return { withdrawn: withdrawn.map(consentRecordView), cancelledExports, schedulePaused: true };
 }

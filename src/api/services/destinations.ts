@@ -51,7 +51,7 @@ export async function updateDestination(
 export async function deleteDestination(deps: Deps, id: string, options: { deleteAudience: boolean }) {
   const d = await deps.store.destinations.setStatus(id, 'deleted');
   await deleteSchedule(deps.temporalClient, id);
-  const cancelled = await cancelRunningExports(deps.temporalClient, id);
+  const cancelled = await cancelRunningExports(deps.temporalClient, id, 'the destination was deleted');
   if (options.deleteAudience && d.audienceId) {
     const token = await deps.store.credentials.getToken(id);
     await deps.graph.deleteAudience(d.audienceId, { token });

@@ -1,0 +1,178 @@
+import { WorkflowFailedError } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cancelRunningExports } from '../../src/api/services/temporal-control.js';
+import { startExport } from '../../src/temporal/start-export.js';
+import type { ExportResult } from '../../src/workflows/contracts.js';
+import { progressQuery } from '../../src/workflows/export-segment.js';
+import { connectTemporal, uniqueTaskQueue } from '../support/context.js';
+import { attemptsOf } from '../support/history.js';
+import {
+  createDestination,
+  createExportEnv,
+  inProcessWorker,
+  targetOf,
+  type ExportEnv,
+} from '../support/export-env.js';
+import { expectedRows, sandboxMembers } from '../support/expected-audience.js';
+import { lastCallSeq, sandboxCalls } from '../support/run-export.js';
+
+type ExportFn = (i: unknown) => Promise<ExportResult>;
+
+describe('export control: throttling, cancellation, abort, health checks', () => {
+  let env: ExportEnv;
+  let temporal: Awaited<ReturnType<typeof connectTemporal>>;
+  let taskQueue: string;
+  let worker: Worker;
+  let running: Promise<void>;
+
+  beforeAll(async () => {
+    env = await createExportEnv('wf_control', 12_000);
+    temporal = await connectTemporal();
+    taskQueue = uniqueTaskQueue('export-control');
+    worker = await inProcessWorker(env, temporal.nativeConnection, taskQueue, 1_000);
+    running = worker.run();
+  });
+  afterAll(async () => {
+    worker.shutdown();
+    await running;
+    await temporal.close();
+    await env.close();
+  });
+
+  const start = async (
+    destination: Awaited<ReturnType<typeof createDestination>>,
+    options: { pageConcurrency?: number; healthCheckDelaysMs?: number[] } = {},
+  ) => {
+    const started = await startExport(temporal.client, targetOf(destination, ['all'], 'add'), {
+      taskQueue,
+      trigger: 'manual',
+      pageConcurrency: options.pageConcurrency ?? 1,
+      timings: { healthCheckDelaysMs: options.healthCheckDelaysMs ?? [] },
+    });
+    return { started, handle: temporal.client.workflow.getHandle<ExportFn>(started.workflowId) };
+  };
+
+  it('a throttle pauses the whole fan-out once, with no call during the block; another export to the account waits too', async () => {
+    const blockMs = 4_000;
+    const first = await createDestination(env);
+    const second = await createDestination(env);
+    const mark = await lastCallSeq(env.sandbox.url);
+    // Budget runs out after 6 more calls to the ad account; then a 4-second block.
+    env.sandbox.faults.set({ throttle: { callsPerWindow: 6, windowMs: 3_600_000, blockMs } });
+    try {
+      const a = await start(first);
+      await until(
+        async () => (await sandboxCalls(env.sandbox.url, mark)).some((c) => c.errorCode === 80003),
+        60_000,
+        10,
+      );
+      // The block in force stays; no new budget runs out after it.
+      env.sandbox.faults.set({ throttle: null });
+      const b = await start(second);
+      const [ra, rb] = await Promise.all([a.handle.result(), b.handle.result()]);
+
+      const calls = await sandboxCalls(env.sandbox.url, mark);
+      const throttled = calls.filter((c) => c.errorCode === 80003);
+      expect(throttled).toHaveLength(1);
+      const blockStart = (throttled[0] as { atMs?: number }).atMs!;
+      const during = calls.filter(
+        (c) =>
+          (c as { atMs?: number }).atMs! > blockStart && (c as { atMs?: number }).atMs! < blockStart + blockMs - 50,
+      );
+      expect(during).toEqual([]);
+
+      expect(ra.progress.waitedMs).toBeGreaterThanOrEqual(blockMs - 500);
+      expect(ra.progress.waitedMs).toBeLessThan(blockMs * 2);
+      expect(rb.status).toBe('completed');
+      const expected = await expectedRows(env.db, env.tables, ['all']);
+      expect((await sandboxMembers(env.sandbox, ra.audienceId)).rows).toEqual(expected.rows);
+      expect((await sandboxMembers(env.sandbox, rb.audienceId)).rows).toEqual(expected.rows);
+      // Waiting spent no retries: every page activity ran exactly once.
+      const attempts = attemptsOf(await a.handle.fetchHistory(), 'uploadPage');
+      expect(attempts.length).toBeGreaterThan(0);
+      expect(new Set(attempts)).toEqual(new Set([1]));
+    } finally {
+      env.sandbox.faults.set({ throttle: null });
+    }
+  });
+
+  it('cancel mid-run: ends cancelled, the record says how far it got, and no call is made after it settles', async () => {
+    const destination = await createDestination(env);
+    env.sandbox.faults.set({ latencyMs: 300 });
+    try {
+      const { started, handle } = await start(destination, { pageConcurrency: 2 });
+      await until(async () => (await handle.query(progressQuery)).pagesDone >= 2);
+      await handle.cancel();
+      const err = await handle.result().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WorkflowFailedError);
+      expect((await handle.describe()).status.name).toBe('CANCELLED');
+      const settledAt = Date.now();
+      const run = await env.store.exportRuns.get(started.runId);
+      expect(run.status).toBe('cancelled');
+      expect(run.pagesDone).toBeGreaterThanOrEqual(2);
+      expect(run.pagesDone).toBeLessThan(run.pagesTotal!);
+      expect(run.sent).toBeGreaterThan(0);
+      const audienceId = run.audienceId!;
+      const mark = await lastCallSeq(env.sandbox.url);
+      await new Promise((r) => setTimeout(r, 1_500));
+      const after = (await sandboxCalls(env.sandbox.url, mark)).filter(
+        (c) => (c as { audienceId?: string }).audienceId === audienceId,
+      );
+      expect(after).toEqual([]);
+      expect(settledAt).toBeGreaterThan(0);
+    } finally {
+      env.sandbox.faults.set({ latencyMs: null });
+    }
+  });
+
+  it('consent withdrawn mid-run aborts in-flight calls and ends the run at once', async () => {
+    const destination = await createDestination(env);
+    env.sandbox.faults.set({ latencyMs: 6_000 });
+    try {
+      const { started, handle } = await start(destination, { pageConcurrency: 2 });
+      await until(async () => (await handle.query(progressQuery)).phase === 'uploading');
+      await new Promise((r) => setTimeout(r, 500)); // two pages now wait 6 s for the sandbox
+      await env.store.consents.withdraw(destination.id, { withdrawnBy: 'operator@example.test' });
+      const t0 = Date.now();
+      expect(await cancelRunningExports(temporal.client, destination.id, 'consent withdrawn')).toBe(1);
+      await handle.result().catch(() => undefined);
+      const elapsed = Date.now() - t0;
+      expect(elapsed).toBeLessThan(4_000); // the in-flight calls would have taken 6 s
+      const run = await env.store.exportRuns.get(started.runId);
+      expect(run.status).toBe('cancelled');
+      expect(run.errorType).toBe('Aborted');
+      expect(run.errorMessage).toContain('consent withdrawn');
+      expect(run.sent).toBe(0);
+    } finally {
+      env.sandbox.faults.set({ latencyMs: null });
+    }
+  });
+
+  it('records the audience health again after the (shortened) delays', async () => {
+    const destination = await createDestination(env, { config: { segments: ['one_percent'] } });
+    const started = await startExport(temporal.client, targetOf(destination, ['one_percent'], 'add'), {
+      taskQueue,
+      trigger: 'manual',
+      timings: { healthCheckDelaysMs: [300, 900] },
+    });
+    const result = await temporal.client.workflow.getHandle<ExportFn>(started.workflowId).result();
+    expect(result.status).toBe('completed');
+    await temporal.client.workflow.getHandle(`health:${started.runId}`).result();
+    const run = await env.store.exportRuns.get(started.runId);
+    expect(run.healthChecks).toHaveLength(2);
+    for (const check of run.healthChecks) {
+      expect(check.upperBound).toBeGreaterThan(0);
+      expect(check.operationStatus).toBe(200);
+    }
+  });
+});
+
+async function until(check: () => Promise<boolean>, timeoutMs = 60_000, everyMs = 100): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error('condition not met in time');
+}
