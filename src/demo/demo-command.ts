@@ -1,3 +1,4 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { parseArgs } from 'node:util';
 import { startLocalStack, type LocalStack } from '../app/local-stack.js';
 import { ApiRequestError, ApiUnreachableError, createApiClient, type ApiClient } from '../cli-client/api-client.js';
@@ -6,7 +7,8 @@ import { followWorkflow, type FollowedRun } from '../cli-client/follow-export.js
 import { ProgressBar } from '../cli-client/progress-bar.js';
 import { emptyProgress, n, runReportLines } from '../cli-client/progress-format.js';
 import type { Config } from '../config.js';
-import { startExport } from '../temporal/start-export.js';
+import { audienceKey, startExport } from '../temporal/start-export.js';
+import { exportWorkflowId } from '../workflows/contracts.js';
 import { ensureDemoProfiles } from './demo-data.js';
 import { DEMO_SEGMENTS, prepareDemoDestination, type DestinationView } from './demo-destination.js';
 
@@ -71,6 +73,27 @@ async function startDemoExport(api: ApiClient, stack: LocalStack, destination: D
 }
 
 /**
+ * An export left running by an interrupted demo would hold the audience (one export per audience) and wait out
+ * its in-flight activity's timeout, up to 30 minutes, before this run could go on. The demo owns that audience,
+ * so it ends the leftover; `start` and the API leave such runs to resume.
+ */
+async function terminateLeftover(stack: LocalStack, destination: DestinationView, log: (line: string) => void) {
+  const workflowId = exportWorkflowId(
+    destination.adAccountId,
+    audienceKey({ destinationId: destination.id, audienceId: destination.audienceId ?? undefined }),
+  );
+  const handle = stack.client.workflow.getHandle(workflowId);
+  try {
+    if ((await handle.describe()).status.name !== 'RUNNING') return;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return;
+    throw err;
+  }
+  log('[demo] ending an export left running by an interrupted demo');
+  await handle.terminate('left running by an interrupted demo; the next demo run starts afresh');
+}
+
+/**
  * `audience-export demo`: the whole product on this machine against the sandbox. Starts everything, seeds demo
  * profiles, sets up a destination over the HTTP API, runs a mirror export with a live progress bar, prints the
  * run report and stops everything. A second run refreshes the same audience and sends only changes.
@@ -113,6 +136,7 @@ export async function runDemoCommand(args: string[], baseConfig: Config): Promis
     const first = destination.audienceId === null;
     log(`[demo] ${first ? 'first export: a new audience' : `refreshing audience ${destination.audienceId} (mirror)`}`);
 
+    await terminateLeftover(stack, destination, log);
     const runStarted = Date.now();
     const run = await startDemoExport(api, stack, destination);
     const bar = new ProgressBar();
