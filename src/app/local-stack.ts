@@ -112,6 +112,8 @@ export async function startLocalStack(baseConfig: Config, options: LocalStackOpt
         ...config,
         facebook: {
           ...config.facebook,
+          // The sandbox names how long a throttle lasts; Meta does not, so this is for the sandbox only.
+          retryAfterHeader: config.facebook.retryAfterHeader ?? 'x-sandbox-retry-after-ms',
           graphUrl: sandbox.url,
           dialogUrl: sandbox.url,
           appId: f.appId,
