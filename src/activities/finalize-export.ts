@@ -27,6 +27,8 @@ export async function finalizeExport(deps: ActivityDeps, input: FinalizeInput): 
   await store.exportRuns.finish(run.id, {
     status: input.status,
     phase: 'done',
+    throttleWaits: input.progress.throttleWaits,
+    waitedMs: input.progress.waitedMs,
     ...(health?.lowerBound !== undefined ? { audienceLowerBound: health.lowerBound } : {}),
     ...(health?.upperBound !== undefined ? { audienceUpperBound: health.upperBound } : {}),
     ...(health?.operationStatus !== undefined ? { operationStatusCode: health.operationStatus } : {}),

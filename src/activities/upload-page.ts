@@ -54,7 +54,9 @@ export async function uploadPage(deps: ActivityDeps, input: PageInput): Promise<
   const beat = setInterval(() => heartbeat({ page: input.page }), HEARTBEAT_EVERY_MS);
   try {
     heartbeat({ page: input.page });
+    const started = performance.now();
     const result = await call(request, { token, signal: cancellationSignal() });
+    const durationMs = Math.round(performance.now() - started);
     const sent = page.data.length;
     await store.exportRuns.recordPage(run.id, input.page, {
       kind,
@@ -63,6 +65,7 @@ export async function uploadPage(deps: ActivityDeps, input: PageInput): Promise<
       received: sent,
       invalid: result.numInvalidEntries,
       dropped: page.dropped,
+      durationMs,
     });
     return {
       status: 'sent',

@@ -82,6 +82,9 @@ export type NewExportRun = Pick<
 /** Fields a progress update may set; omitted fields are left as they are. */
 export interface RunProgress {
   readonly phase?: string;
+  /** How many times the run was told to wait out a rate limit, and for how long in all. */
+  readonly throttleWaits?: number;
+  readonly waitedMs?: number;
   readonly effectiveMode?: ExportMode;
   readonly audienceId?: string;
   readonly temporalRunId?: string;
@@ -100,6 +103,8 @@ export interface PageOutcome {
   readonly kind?: 'add' | 'remove';
   readonly sent: number;
   readonly removed?: number;
+  /** How long the upload call took (page latency in /metrics). */
+  readonly durationMs?: number;
   readonly received?: number;
   readonly invalid?: number;
   readonly dropped?: DroppedCounts;
@@ -190,6 +195,8 @@ const fromRow = (r: RunRow): ExportRun => ({
 
 const PROGRESS_COLUMNS: Record<keyof RunProgress, string> = {
   phase: 'phase',
+  throttleWaits: 'throttle_waits',
+  waitedMs: 'waited_ms',
   effectiveMode: 'effective_mode',
   audienceId: 'audience_id',
   temporalRunId: 'temporal_run_id',
@@ -307,10 +314,11 @@ export function createExportRunRepository(db: Db) {
         const [run] = await tx.query<{ id: string }>('SELECT id FROM export_runs WHERE id = $1 FOR UPDATE', [id]);
         if (!run) throw new NotFoundError('export run', id);
         await tx.query(
-          `INSERT INTO export_run_pages (run_id, kind, page, sent, removed, received, invalid, dropped)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+          `INSERT INTO export_run_pages (run_id, kind, page, sent, removed, received, invalid, dropped, duration_ms)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
            ON CONFLICT (run_id, kind, page) DO UPDATE SET sent = EXCLUDED.sent, removed = EXCLUDED.removed,
-             received = EXCLUDED.received, invalid = EXCLUDED.invalid, dropped = EXCLUDED.dropped`,
+             received = EXCLUDED.received, invalid = EXCLUDED.invalid, dropped = EXCLUDED.dropped,
+             duration_ms = EXCLUDED.duration_ms`,
           [
             id,
             outcome.kind ?? 'add',
@@ -320,6 +328,7 @@ export function createExportRunRepository(db: Db) {
             outcome.received ?? 0,
             outcome.invalid ?? 0,
             JSON.stringify(outcome.dropped ?? {}),
+            outcome.durationMs ?? null,
           ],
         );
         const rows = await tx.query<RunRow>(

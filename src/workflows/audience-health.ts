@@ -1,10 +1,12 @@
 import { proxyActivities, sleep } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import { NOTIFY_ACTIVITY_OPTIONS } from '../notifications/events.js';
 
 const { recordAudienceHealth } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '10s', maximumInterval: '10 minutes', maximumAttempts: 20 },
 });
+const { notifyRunFinished } = proxyActivities<Activities>(NOTIFY_ACTIVITY_OPTIONS);
 
 export interface AudienceHealthInput {
   runId: string;
@@ -19,5 +21,7 @@ export async function audienceHealth(input: AudienceHealthInput): Promise<void> 
     await sleep(delay - elapsed, { summary: `health check ${Math.round(delay / 60_000)} min after the export` });
     elapsed = delay;
     await recordAudienceHealth({ runId: input.runId, afterMs: delay });
+    // Announces the audience if Facebook flagged it since (an event id per run: sent once).
+    await notifyRunFinished({ runId: input.runId });
   }
 }

@@ -132,6 +132,8 @@ export interface ExportProgress {
   received: number;
   invalid: number;
   waitedMs: number;
+  /** Throttled answers (or blocks found) that made the run wait. */
+  throttleWaits: number;
   waitReason?: string;
   waitingUntil?: string;
   cancelRequested: boolean;

@@ -16,6 +16,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import { announceRun } from './announce-run.js';
 import { audienceHealth } from './audience-health.js';
 import {
   NON_RETRYABLE_ERROR_TYPES,
@@ -312,16 +313,18 @@ export async function exportSegment(input: ExportInput): Promise<ExportResult> {
     });
   } catch (err) {
     const failure = findApplicationFailure(err);
-    await CancellationScope.nonCancellable(() =>
-      finalize(finalStatus(true), {
+    await CancellationScope.nonCancellable(async () => {
+      await finalize(finalStatus(true), {
         type: failure?.type ?? 'Error',
         message: failure?.message ?? (err as Error).message,
-      }),
-    );
+      });
+      await announce(runId);
+    });
     report('done');
     throw err;
   }
 
+  await CancellationScope.nonCancellable(() => announce(runId));
   if (state.aborted && !cancelRequested) {
     throw ApplicationFailure.nonRetryable(`Export aborted: ${state.abortReason}`, 'Aborted');
   }
@@ -338,6 +341,16 @@ export async function exportSegment(input: ExportInput): Promise<ExportResult> {
     });
   }
   return { runId, status: 'completed', audienceId: plan!.audienceId, progress: state.snapshot(), health };
+}
+
+/** Starts the run's webhook announcement in a workflow of its own that outlives this one. */
+async function announce(runId: string): Promise<void> {
+  await startChild(announceRun, {
+    workflowId: `announce:${runId}`,
+    parentClosePolicy: ParentClosePolicy.ABANDON,
+    args: [{ runId }],
+    staticSummary: `Webhook announcement of export run ${runId}`,
+  });
 }
 
 /** Waits out a rate-limit block shared by every page of this run; returns early when cancelled. */

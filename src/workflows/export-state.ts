@@ -17,6 +17,7 @@ export class ExportState {
     received: 0,
     invalid: 0,
     waitedMs: 0,
+    throttleWaits: 0,
     cancelRequested: false,
   };
   /** Workflow time (ms) until which no page may call Meta. */
@@ -86,6 +87,7 @@ export class ExportState {
   /** A page was throttled at `now`: extend the shared block and count the extra wait once. */
   throttled(now: number, waitMs: number, reason: string): void {
     const until = now + waitMs;
+    this.progress.throttleWaits += 1;
     if (until > this.blockedUntil) {
       this.progress.waitedMs += until - Math.max(now, this.blockedUntil);
       this.blockedUntil = until;

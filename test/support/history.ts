@@ -25,3 +25,27 @@ export function attemptsOf(history: History, activityType: string): number[] {
   }
   return attempts;
 }
+
+/**
+ * With RECORD_HISTORIES=1, saves a finished run's history as a replay fixture in test/histories (through the
+ * Temporal CLI's JSON export, the format `historyFromJSON` reads). The replay test runs every fixture against
+ * the current workflow code, so a change that would break running exports fails CI.
+ */
+export async function recordHistory(name: string, workflowId: string, runId?: string): Promise<void> {
+  if (process.env.RECORD_HISTORIES !== '1') return;
+  const { execFileSync } = await import('node:child_process');
+  const { writeFileSync, mkdirSync } = await import('node:fs');
+  const { inject } = await import('vitest');
+  const { ensureTemporalCli } = await import('../../src/temporal/cli-binary.js');
+  const json = execFileSync(
+    ensureTemporalCli(),
+    [
+      'workflow', 'show', '--address', inject('temporalAddress'), '--namespace', inject('temporalNamespace'),
+      '--workflow-id', workflowId, ...(runId ? ['--run-id', runId] : []), '--output', 'json',
+    ],
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+  ); // prettier-ignore
+  const dir = new URL('../histories/', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(new URL(`${name}.json`, dir), json);
+}

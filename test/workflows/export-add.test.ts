@@ -8,7 +8,7 @@ import { startExport } from '../../src/temporal/start-export.js';
 import { ExportFailureType, type ExportResult } from '../../src/workflows/contracts.js';
 import { progressQuery } from '../../src/workflows/export-segment.js';
 import { connectTemporal, uniqueTaskQueue } from '../support/context.js';
-import { attemptsOf, decodedHistory } from '../support/history.js';
+import { attemptsOf, decodedHistory, recordHistory } from '../support/history.js';
 import {
   createDestination,
   createExportEnv,
@@ -53,6 +53,7 @@ describe('exportSegment, add mode, on the real dev server, PostgreSQL and the sa
     const result = await handle.result();
 
     expect(result.status).toBe('completed');
+    await recordHistory('export-add', started.workflowId, started.temporalRunId);
     const expected = await expectedRows(env.db, env.tables, ['all']);
     const members = await sandboxMembers(env.sandbox, result.audienceId);
     expect(members.rows.size).toBe(expected.rows.size);

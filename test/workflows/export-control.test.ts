@@ -6,7 +6,7 @@ import { startExport } from '../../src/temporal/start-export.js';
 import type { ExportResult } from '../../src/workflows/contracts.js';
 import { progressQuery } from '../../src/workflows/export-segment.js';
 import { connectTemporal, uniqueTaskQueue } from '../support/context.js';
-import { attemptsOf } from '../support/history.js';
+import { attemptsOf, recordHistory } from '../support/history.js';
 import {
   createDestination,
   createExportEnv,
@@ -71,6 +71,7 @@ describe('export control: throttling, cancellation, abort, health checks', () =>
       env.sandbox.faults.set({ throttle: null });
       const b = await start(second);
       const [ra, rb] = await Promise.all([a.handle.result(), b.handle.result()]);
+      await recordHistory('export-throttled', a.started.workflowId, a.started.temporalRunId);
 
       const calls = await sandboxCalls(env.sandbox.url, mark);
       const throttled = calls.filter((c) => c.errorCode === 80003);
@@ -107,6 +108,7 @@ describe('export control: throttling, cancellation, abort, health checks', () =>
       const err = await handle.result().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(WorkflowFailedError);
       expect((await handle.describe()).status.name).toBe('CANCELLED');
+      await recordHistory('export-cancelled', started.workflowId, started.temporalRunId);
       const settledAt = Date.now();
       const run = await env.store.exportRuns.get(started.runId);
       expect(run.status).toBe('cancelled');
@@ -139,6 +141,7 @@ describe('export control: throttling, cancellation, abort, health checks', () =>
       await handle.result().catch(() => undefined);
       const elapsed = Date.now() - t0;
       expect(elapsed).toBeLessThan(4_000); // the in-flight calls would have taken 6 s
+      await recordHistory('export-aborted', started.workflowId, started.temporalRunId);
       const run = await env.store.exportRuns.get(started.runId);
       expect(run.status).toBe('cancelled');
       expect(run.errorType).toBe('Aborted');

@@ -13,6 +13,7 @@ import {
   type ExportEnv,
 } from '../support/export-env.js';
 import { expectedRows, sandboxMembers } from '../support/expected-audience.js';
+import { recordHistory } from '../support/history.js';
 import { lastCallSeq, runExport, sandboxCalls } from '../support/run-export.js';
 
 const PROFILES = 10_000;
@@ -49,6 +50,7 @@ describe('export modes: mirror, replace, per-profile consent', () => {
     expect(change.left + change.joined + change.changedEmail).toBe(100);
     const mark = await lastCallSeq(env.sandbox.url);
     const second = await runExport(temporal.client, taskQueue, destination, ['all'], 'mirror');
+    await recordHistory('export-mirror', second.started.workflowId, second.started.temporalRunId);
     const after = await expectedRows(env.db, env.tables, ['all']);
 
     // Only the difference went out: joiners and changed members added, leavers removed.
@@ -129,7 +131,8 @@ describe('export modes: mirror, replace, per-profile consent', () => {
       { token: env.sandbox.fixtures.systemUserToken },
     );
     const mark = await lastCallSeq(env.sandbox.url);
-    const { result } = await runExport(temporal.client, taskQueue, destination, ['all'], 'replace');
+    const { result, started } = await runExport(temporal.client, taskQueue, destination, ['all'], 'replace');
+    await recordHistory('export-replace', started.workflowId, started.temporalRunId);
     const expected = await expectedRows(env.db, env.tables, ['all']);
     expect((await sandboxMembers(env.sandbox, audienceId)).rows).toEqual(expected.rows);
     expect(result.progress.mode).toBe('replace');
@@ -218,6 +221,7 @@ describe('replace past Meta’s session window', () => {
       runExport(temporal.client, taskQueue, destination, ['all'], 'replace'),
     );
     env.sandbox.faults.set({ latencyMs: null });
+    await recordHistory('export-replace-timeout', started.workflowId, started.temporalRunId);
 
     const calls = await sandboxCalls(env.sandbox.url, mark);
     expect(calls.some((c) => c.errorCode === 2650 && c.errorSubcode === 1870158)).toBe(true);
