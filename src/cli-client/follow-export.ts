@@ -103,6 +103,7 @@ export function progressOfView(view: ExportRunView): ExportProgress {
     received: view.received ?? 0,
     invalid: view.invalid ?? 0,
     waitedMs: 0,
+    throttleWaits: 0,
     cancelRequested: false,
   };
 }

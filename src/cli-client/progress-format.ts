@@ -105,6 +105,7 @@ export function emptyProgress(): ExportProgress {
     received: 0,
     invalid: 0,
     waitedMs: 0,
+    throttleWaits: 0,
     cancelRequested: false,
   };
 }
