@@ -13,6 +13,7 @@ import { createApiKeyCheck } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { handleError, handleNotFound } from './error-handler.js';
 import { consentRoutes } from './routes/consent.js';
+import { erasureRoutes } from './routes/erasure.js';
 import { destinationRoutes } from './routes/destinations.js';
 import { exportConfigRoutes } from './routes/export-config.js';
 import { facebookRoutes } from './routes/facebook.js';
@@ -88,6 +89,7 @@ export const apiPlugin: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app, {
   await app.register(scheduleRoutes);
   await app.register(refreshRoutes);
   await app.register(metricsRoutes);
+  await app.register(erasureRoutes);
 };
 
 /** Builds the app (not listening): `server.ts` is the only place that listens. */

@@ -9,6 +9,7 @@ import type { Queryable } from '../store/db.js';
 import type { DestinationRepository } from '../store/destinations.js';
 import type { ExportConfigRepository } from '../store/export-configs.js';
 import type { ExportRunRepository } from '../store/export-runs.js';
+import type { SnapshotRepository } from '../store/snapshots.js';
 
 /** The repositories the API uses; the store's `createStore(...)` result satisfies it. */
 export interface ApiStore {
@@ -17,6 +18,8 @@ export interface ApiStore {
   consents: ConsentRepository;
   exportConfigs: ExportConfigRepository;
   exportRuns: ExportRunRepository;
+  /** Erasure requests delete a person's rows. */
+  snapshots: SnapshotRepository;
 }
 
 /** Everything the API talks to, injected so tests pass real parts built for the test. */

@@ -1,0 +1,24 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { problemResponses } from '../schemas/common.js';
+import { ErasureRequestSchema, ErasureResultSchema } from '../schemas/erasure.js';
+import { erasePerson } from '../services/erasure.js';
+
+export const erasureRoutes: FastifyPluginAsyncZod = (app) => {
+  const { deps } = app;
+  app.post(
+    '/erasure-requests',
+    {
+      schema: {
+        tags: ['privacy'],
+        summary: 'Remove a person (by e-mail or phone) from every audience of an ad account and from our snapshots',
+        description:
+          'The identifier is normalised and hashed, then removed with usersofanyaudience; the answer holds counts ' +
+          'only. Remove the person from the profile source too, or the next export adds them back.',
+        body: ErasureRequestSchema,
+        response: { 202: ErasureResultSchema, ...problemResponses },
+      },
+    },
+    async (request, reply) => reply.code(202).send(await erasePerson(deps, request.body)),
+  );
+  return Promise.resolve();
+};

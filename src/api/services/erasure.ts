@@ -1,0 +1,160 @@
+import { CANONICAL_SCHEMA, type Cell } from '../../domain/canonical-row.js';
+import { toAdAccountId } from '../../facebook/index.js';
+import type { Queryable } from '../../store/db.js';
+import { decodeCells } from '../../store/snapshot-codec.js';
+import type { ApiDeps } from '../deps.js';
+import { ProblemError, ProblemKind } from '../problem.js';
+import { erasureIdentifiers, identifierOnlyRow, rowHoldsIdentifier, type ErasureIdentifier } from './erasure-rows.js';
+import { withToken } from './facebook-connection.js';
+
+type Deps = Pick<ApiDeps, 'config' | 'store' | 'graph' | 'db' | 'logger'>;
+
+export interface ErasureRequest {
+  adAccountId?: string | undefined;
+  destinationId?: string | undefined;
+  email?: string | undefined;
+  phone?: string | undefined;
+  country?: string | undefined;
+}
+
+/** Counts only: the identifiers never go back out (nor into logs). */
+export interface ErasureResult {
+  adAccountId: string;
+  audiencesSearched: number;
+  snapshotRowsMatched: number;
+  rowsSent: number;
+  numReceived: number;
+  snapshotRowsDeleted: number;
+}
+
+/** Meta's limit on rows per users call (reference 4.2). */
+const MAX_ROWS_PER_CALL = 10_000;
+
+interface AccountDestination {
+  id: string;
+  audience_id: string | null;
+  has_token: boolean;
+  default_country: string | null;
+}
+
+/** The ad account's live destinations, with whether each holds a token and its export config's default country. */
+async function destinationsOfAccount(db: Queryable, adAccountId: string): Promise<AccountDestination[]> {
+  return db.query<AccountDestination>(
+    `SELECT d.id, d.audience_id, c.destination_id IS NOT NULL AS has_token, e.default_country
+     FROM destinations d
+     LEFT JOIN credentials c ON c.destination_id = d.id
+     LEFT JOIN export_configs e ON e.destination_id = d.id
+     WHERE d.ad_account_id = $1 AND d.status <> 'deleted'
+     ORDER BY d.created_at, d.id`,
+    [adAccountId],
+  );
+}
+
+interface MatchedRow {
+  audienceId: string;
+  profileKey: string;
+  fingerprint: Buffer;
+  cells: Cell[];
+}
+
+/**
+ * Snapshot rows of these audiences holding an identifier. Hash cells are stored as their 32 raw bytes
+ * (snapshot-codec.ts), so `position` narrows the scan in SQL; decoding then confirms the hash sits in its column.
+ */
+async function matchingSnapshotRows(
+  db: Queryable,
+  audienceIds: readonly string[],
+  identifiers: readonly ErasureIdentifier[],
+): Promise<MatchedRow[]> {
+  if (audienceIds.length === 0) return [];
+  const rows = await db.query<{ audience_id: string; profile_key: string; fingerprint: Uint8Array; cells: Uint8Array }>(
+    `SELECT audience_id, profile_key, fingerprint, cells FROM audience_snapshots
+     WHERE audience_id = ANY($1::text[])
+       AND EXISTS (SELECT 1 FROM unnest($2::text[]) AS h(hex) WHERE position(decode(h.hex, 'hex') IN cells) > 0)`,
+    [audienceIds, identifiers.map((i) => i.hash)],
+  );
+  return rows.flatMap((r) => {
+    const cells = decodeCells(r.cells).map((c): Cell => (Array.isArray(c) ? [...(c as string[])] : (c as Cell)));
+    if (!rowHoldsIdentifier(cells, identifiers)) return [];
+    return [{ audienceId: r.audience_id, profileKey: r.profile_key, fingerprint: Buffer.from(r.fingerprint), cells }];
+  });
+}
+
+const badField = (field: string, message: string, detail: string) =>
+  new ProblemError(400, ProblemKind.validation, detail, [{ field, message }]);
+
+/**
+ * Removes a person from every audience of an ad account (`DELETE /act_<id>/usersofanyaudience`) and from our
+ * snapshots. It sends the exact rows we sent that carry the person's e-mail or phone (Meta removes exact rows in
+ * the sandbox and matches people at Meta), plus a row with only each identifier, so rows we never sent go too.
+ * Snapshot rows are deleted only after Meta accepted the removal, so a failure leaves the request repeatable.
+ * The person stays in the source: remove them there too, or the next export adds them back.
+ */
+export async function erasePerson(deps: Deps, request: ErasureRequest): Promise<ErasureResult> {
+  const adAccountId = request.destinationId
+    ? (await deps.store.destinations.get(request.destinationId)).adAccountId
+    : toAdAccountId(request.adAccountId ?? '');
+  const destinations = await destinationsOfAccount(deps.db, adAccountId);
+  const tokenHolder =
+    destinations.find((d) => d.id === request.destinationId && d.has_token) ?? destinations.find((d) => d.has_token);
+  if (!tokenHolder) {
+    throw new ProblemError(
+      409,
+      ProblemKind.notConnected,
+      `No destination of ad account ${adAccountId} has a Facebook connection; connect one, then repeat the request.`,
+      [{ field: request.destinationId ? 'body.destinationId' : 'body.adAccountId', message: 'no Facebook connection' }],
+    );
+  }
+  const { identifiers, unusable } = erasureIdentifiers({
+    email: request.email,
+    phone: request.phone,
+    country: request.country,
+    defaultCountry:
+      (destinations.find((d) => d.id === request.destinationId) ?? tokenHolder).default_country ?? undefined,
+  });
+  const [field] = unusable;
+  if (field !== undefined) {
+    throw badField(
+      `body.${field}`,
+      `not a usable ${field === 'email' ? 'e-mail address' : 'phone number'}`,
+      field === 'phone'
+        ? 'The phone number does not normalise; give it with its +country code or give country.'
+        : 'The e-mail address does not normalise; check it.',
+    );
+  }
+
+  const audienceIds = [...new Set(destinations.flatMap((d) => (d.audience_id ? [d.audience_id] : [])))];
+  const matched = await matchingSnapshotRows(deps.db, audienceIds, identifiers);
+  const data: Cell[][] = [...matched.map((m) => m.cells), ...identifiers.map(identifierOnlyRow)];
+  let numReceived = 0;
+  for (let from = 0; from < data.length; from += MAX_ROWS_PER_CALL) {
+    const result = await withToken(deps, tokenHolder.id, (token) =>
+      deps.graph.removeFromAllAudiences(
+        adAccountId,
+        { schema: [...CANONICAL_SCHEMA], data: data.slice(from, from + MAX_ROWS_PER_CALL) },
+        { token },
+      ),
+    );
+    numReceived += result.numReceived;
+  }
+
+  let snapshotRowsDeleted = 0;
+  for (const audienceId of new Set(matched.map((m) => m.audienceId))) {
+    snapshotRowsDeleted += await deps.store.snapshots.deleteRows(
+      audienceId,
+      matched.filter((m) => m.audienceId === audienceId),
+    );
+  }
+  deps.logger.info(
+    { adAccountId, audiences: audienceIds.length, matched: matched.length, deleted: snapshotRowsDeleted },
+    'erasure request carried out',
+  );
+  return {
+    adAccountId,
+    audiencesSearched: audienceIds.length,
+    snapshotRowsMatched: matched.length,
+    rowsSent: data.length,
+    numReceived,
+    snapshotRowsDeleted,
+  };
+}
