@@ -10,6 +10,7 @@ import { freezeSegment } from './freeze-segment.js';
 import { notify, notifyRunFinished, notifyTokenCheck } from './notify.js';
 import { planUploads } from './plan-uploads.js';
 import { startOrJoinExport, type StartOrJoinInput } from './start-export.js';
+import { sweepStagingTables } from './sweep-staging.js';
 import { uploadPage } from './upload-page.js';
 import { validateExport, type ValidateExportInput } from './validate-export.js';
 import type { FinalizeInput } from '../workflows/contracts.js';
@@ -27,6 +28,8 @@ export function createActivities(deps: ActivityDeps) {
     finalizeExport: (input: FinalizeInput) => finalizeExport(deps, input),
     recordAudienceHealth: (input: { runId: string; afterMs: number }) => recordAudienceHealth(deps, input),
     checkAllTokens: () => checkAllTokens({ store: deps.store, graph: deps.graph }),
+    sweepStagingTables: () =>
+      sweepStagingTables({ store: deps.store, source: deps.source, temporalClient: deps.temporalClient }),
     startOrJoinExport: (input: StartOrJoinInput) => startOrJoinExport(deps, input),
     notify: (event: NotificationEvent) => notify(deps, event),
     notifyRunFinished: (input: { runId: string }) => notifyRunFinished(deps, input),

@@ -47,6 +47,8 @@ export interface ProfileSource {
   countFrozen(runId: string): Promise<number>;
   /** Drops a run's staging table; true when there was one. */
   dropFrozen(runId: string): Promise<boolean>;
+  /** Run ids that have a staging table (canonical UUIDs). */
+  listFrozen(): Promise<string[]>;
   /** Drops staging tables of runs that are not live; returns their run ids. */
   sweepFrozen(live: readonly string[] | ((runId: string) => boolean)): Promise<string[]>;
   /** Quoted names of a run's staging table and the upload-plan tables beside it (same schema, same database). */
@@ -189,6 +191,7 @@ export async function createProfileSource(db: Db, rawConfig: ProfileSourceConfig
     stagingTables: (runId) => frozen.tablesSql(runId),
     countFrozen: (runId) => frozen.count(runId),
     dropFrozen: (runId) => frozen.drop(runId),
+    listFrozen: () => frozen.list(),
     sweepFrozen: (live) => frozen.sweep(live),
   };
 }

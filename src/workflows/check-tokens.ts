@@ -1,10 +1,17 @@
-import { log, proxyActivities } from '@temporalio/workflow';
+import { log, patched, proxyActivities } from '@temporalio/workflow';
 import type { TokenCheckSummary } from '../activities/check-tokens.js';
+import type { SweepSummary } from '../activities/sweep-staging.js';
 import { NOTIFY_ACTIVITY_OPTIONS } from '../notifications/events.js';
 
 const { checkAllTokens } = proxyActivities<{ checkAllTokens(): Promise<TokenCheckSummary> }>({
   startToCloseTimeout: '30 minutes',
   retry: { initialInterval: '1 minute', maximumInterval: '30 minutes', maximumAttempts: 10 },
+});
+
+// One attempt: the sweep is daily housekeeping, so a failure waits for tomorrow instead of holding the check open.
+const { sweepStagingTables } = proxyActivities<{ sweepStagingTables(): Promise<SweepSummary> }>({
+  startToCloseTimeout: '30 minutes',
+  retry: { maximumAttempts: 1 },
 });
 
 const { notifyTokenCheck } = proxyActivities<{ notifyTokenCheck(summary: TokenCheckSummary): Promise<number> }>(
@@ -14,7 +21,7 @@ const { notifyTokenCheck } = proxyActivities<{ notifyTokenCheck(summary: TokenCh
 /**
  * The daily token check: flags destinations whose Facebook token stopped working (`needs_reconnect`) and reports
  * those expiring within 7 days, and sends both to the webhook when one is configured. Its result holds destination
- * ids only.
+ * ids only. It then sweeps staging tables of runs that died (design "Storage").
  */
 export async function checkTokens(): Promise<TokenCheckSummary> {
   const summary = await checkAllTokens();
@@ -29,6 +36,16 @@ export async function checkTokens(): Promise<TokenCheckSummary> {
       await notifyTokenCheck(summary);
     } catch (err) {
       log.warn('token notifications not delivered', { error: (err as Error).message });
+    }
+  }
+  // Patched: daily checks started before the sweep existed replay without it.
+  if (patched('sweep-staging-tables')) {
+    try {
+      const swept = await sweepStagingTables();
+      log.info('staging tables swept', { found: swept.found, swept: swept.swept.length });
+    } catch (err) {
+      // A failed sweep must not fail the token check; tomorrow's run tries again.
+      log.warn('staging sweep failed', { error: (err as Error).message });
     }
   }
   return summary;
