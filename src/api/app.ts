@@ -101,6 +101,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     // Fastify's access log writes the URL with its query; ours (onResponse above) writes the route pattern.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
+    // Malformed or overlong URLs are refused by the router before any hook: answer them as problems too.
+    frameworkErrors: handleError,
     return503OnClosing: true,
   }).withTypeProvider<ZodTypeProvider>();
   await app.register(apiPlugin, { deps });

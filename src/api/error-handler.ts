@@ -75,6 +75,15 @@ export function handleError(error: FastifyError | ProblemError | Error, request:
       return send(reply, request, 415, ProblemKind.unsupportedMediaType, 'Send bodies as application/json.', [
         { field: 'headers.content-type', message: 'unsupported media type' },
       ]);
+    // Router refusals (frameworkErrors in app.ts); Fastify's own answers would be plain JSON echoing the path.
+    case 'FST_ERR_BAD_URL':
+      return send(reply, request, 400, ProblemKind.validation, 'The URL has malformed percent-encoding.', [
+        { field: 'url', message: 'malformed' },
+      ]);
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return send(reply, request, 414, ProblemKind.validation, 'A path parameter is longer than any id the API uses.', [
+        { field: 'url', message: 'too long' },
+      ]);
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
