@@ -12,6 +12,7 @@ import {
 import { createApiKeyCheck } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { handleError, handleNotFound } from './error-handler.js';
+import { refuseNul } from './nul-guard.js';
 import { consentRoutes } from './routes/consent.js';
 import { erasureRoutes } from './routes/erasure.js';
 import { destinationRoutes } from './routes/destinations.js';
@@ -62,6 +63,14 @@ export const apiPlugin: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app, {
   app.addHook('onRequest', (request, _reply, done) => {
     try {
       if (!isPublic(request.url)) checkKey(request.headers.authorization);
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  });
+  app.addHook('preValidation', (request, _reply, done) => {
+    try {
+      refuseNul(request);
       done();
     } catch (err) {
       done(err as Error);
