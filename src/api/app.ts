@@ -111,7 +111,9 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
     // Malformed or overlong URLs are refused by the router before any hook: answer them as problems too.
-    frameworkErrors: handleError,
+    frameworkErrors: (error, request, reply) => {
+      void handleError(error, request, reply);
+    },
     return503OnClosing: true,
   }).withTypeProvider<ZodTypeProvider>();
   await app.register(apiPlugin, { deps });
