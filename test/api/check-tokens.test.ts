@@ -1,7 +1,8 @@
 import { Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkAllTokens } from '../../src/activities/check-tokens.js';
+import { checkAllTokens, type TokenCheckSummary } from '../../src/activities/check-tokens.js';
+import { notifyTokenCheck } from '../../src/activities/notify.js';
 import { createGraphClient } from '../../src/facebook/index.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { openDb, type Db } from '../../src/store/db.js';
@@ -68,7 +69,11 @@ describe('daily token check (workflow + activity)', () => {
       namespace: temporal.namespace,
       taskQueue,
       workflowBundle: { codePath: inject('workflowBundlePath') },
-      activities: { checkAllTokens: () => checkAllTokens({ store, graph, now }) },
+      activities: {
+        checkAllTokens: () => checkAllTokens({ store, graph, now }),
+        // No webhook configured: the check's notifications are a no-op here (tested in notifications tests).
+        notifyTokenCheck: (summary: TokenCheckSummary) => notifyTokenCheck({ store, webhook: undefined }, summary),
+      },
     });
     const summary = await worker.runUntil(
       temporal.client.workflow.execute('checkTokens', { taskQueue, workflowId: `check-tokens-${taskQueue}` }),
