@@ -91,7 +91,9 @@ describe('destinations repository', () => {
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
     expect(new Set(seen).size).toBe(seen.length);
-    const order = mine.map((d) => seen.indexOf(d.id));
+    // Creation order is (created_at to the millisecond, then id): two made in one millisecond sort by id.
+    const created = [...mine].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1));
+    const order = created.map((d) => seen.indexOf(d.id));
     expect(order.every((pos, i) => pos >= 0 && (i === 0 || pos > order[i - 1]!))).toBe(true);
 
     const needsTerms = await store.destinations.list({ status: 'needs_terms', limit: 500 });
