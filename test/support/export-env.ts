@@ -4,6 +4,7 @@ import { inject } from 'vitest';
 import type { ActivityDeps } from '../../src/activities/deps.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createGraphClient, type GraphClient } from '../../src/facebook/index.js';
+import { defaultSandboxConfig } from '../../src/sandbox/config.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { demoSourceConfig, seedDemoProfiles } from '../../src/sources/demo-seed.js';
 import { createProfileSource, type ProfileSource } from '../../src/sources/profile-source.js';
@@ -44,7 +45,13 @@ export async function createExportEnv(
   await seedDemoProfiles(db, { ...tables, profiles, seed: 7 });
   const sourceConfig = demoSourceConfig(tables);
   const source = await createProfileSource(db, sourceConfig);
-  const sandbox = await startSandbox({ port: 0, ...sandboxConfig });
+  // Ad account ids of their own: the store's rate-limit blocks are per ad account, and test files share a database.
+  const adAccounts = defaultSandboxConfig().adAccounts.map((a, i) => ({ ...a, id: uniqueAccountId(i) }));
+  const sandbox = await startSandbox({
+    port: 0,
+    ...sandboxConfig,
+    config: { adAccounts, ...sandboxConfig.config },
+  });
   const graph = createGraphClient({
     graphUrl: sandbox.url,
     dialogUrl: sandbox.url,
@@ -94,6 +101,10 @@ export async function createExportEnv(
       await db.close();
     },
   };
+}
+
+function uniqueAccountId(index: number): string {
+  return `1${String(Math.floor(Math.random() * 1e12)).padStart(12, '0')}${index}`;
 }
 
 export interface DestinationSetup {
