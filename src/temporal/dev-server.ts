@@ -19,6 +19,8 @@ export interface DevServerOptions {
   /** Serve the Temporal UI on this port; headless when absent. */
   uiPort?: number;
   ip?: string;
+  /** More flags, e.g. `--dynamic-config-value limit.historyCount.suggestContinueAsNew=50` in tests. */
+  extraArgs?: string[];
   /** How long to wait for the frontend to answer. @default 60000 */
   startTimeoutMs?: number;
   log?: (line: string) => void;
@@ -66,6 +68,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     ...searchAttributeFlags(),
     ...(options.dbFilename ? ['--db-filename', options.dbFilename] : []),
     ...(options.uiPort ? ['--ui-port', String(options.uiPort)] : ['--headless']),
+    ...(options.extraArgs ?? []),
   ];
   const child = spawn(options.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: false });
   let output = '';

@@ -38,6 +38,20 @@ export interface ExportTimings {
   healthCheckDelaysMs?: number[];
 }
 
+/**
+ * Where a continued run picks up: between the removes and the adds, when the history has grown (design,
+ * "Temporal"); never while an upload session is open.
+ */
+export interface ExportResume {
+  plan: ExportPlan;
+  uploads: UploadPlan;
+  pageSize: number;
+  progress: ExportProgress;
+  sessionIds: number[];
+  /** Workflow time until which the ad account is blocked. */
+  blockedUntil: number;
+}
+
 export interface ExportInput {
   destinationId: string;
   trigger: ExportTrigger;
@@ -46,6 +60,8 @@ export interface ExportInput {
   /** Maximum pages in flight. @default 4 */
   pageConcurrency?: number;
   timings?: ExportTimings;
+  /** Set only by continue-as-new. */
+  resume?: ExportResume;
 }
 
 /** What validation found: enough to run and to describe the run, nothing personal. */

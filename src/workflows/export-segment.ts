@@ -1,9 +1,11 @@
 import {
   ApplicationFailure,
   CancellationScope,
+  ContinueAsNew,
   CancelledFailure,
   ParentClosePolicy,
   condition,
+  continueAsNew,
   defineQuery,
   defineSignal,
   isCancellation,
@@ -23,6 +25,7 @@ import {
   type AudienceHealth,
   type ExportInput,
   type ExportPlan,
+  type ExportResume,
   type ExportProgress,
   type ExportResult,
   type FinalizeInput,
@@ -281,28 +284,45 @@ export async function exportSegment(input: ExportInput): Promise<ExportResult> {
 
   try {
     await CancellationScope.nonCancellable(async () => {
-      const info = workflowInfo();
-      plan = await validateExport({
-        runId,
-        destinationId: input.destinationId,
-        trigger: input.trigger,
-        workflowId: info.workflowId,
-        temporalRunId: info.runId,
-      });
-      if (state.cancelRequested) return;
-      report('freezing');
-      const frozen = await freezeSegment({ runId });
-      pageSize = frozen.pageSize;
-      state.frozen(frozen);
-      if (state.cancelRequested) return;
-      report('planning');
-      uploads = await planUploads({ runId, audienceHasMembers: plan.audienceHasMembers });
-      state.planned(uploads);
-      report('removing');
-      await sendAll(
-        { table: 'removes', operation: 'remove', pages: range(0, uploads.removes.pages), rows: uploads.removes.rows },
-        new UploadSessions(rotateAfterMs),
-      );
+      if (input.resume) {
+        ({ plan, uploads, pageSize } = input.resume);
+        state.restore(input.resume.progress, input.resume.blockedUntil);
+        sessionIds.push(...input.resume.sessionIds);
+      } else {
+        plan = await validateExport({
+          runId,
+          destinationId: input.destinationId,
+          trigger: input.trigger,
+          workflowId: workflowInfo().workflowId,
+          temporalRunId: workflowInfo().runId,
+        });
+        if (state.cancelRequested) return;
+        report('freezing');
+        const frozen = await freezeSegment({ runId });
+        pageSize = frozen.pageSize;
+        state.frozen(frozen);
+        if (state.cancelRequested) return;
+        report('planning');
+        uploads = await planUploads({ runId, audienceHasMembers: plan.audienceHasMembers });
+        state.planned(uploads);
+        report('removing');
+        await sendAll(
+          { table: 'removes', operation: 'remove', pages: range(0, uploads.removes.pages), rows: uploads.removes.rows },
+          new UploadSessions(rotateAfterMs),
+        );
+        if (workflowInfo().continueAsNewSuggested && !state.cancelRequested) {
+          // Between phases, with the removes' session closed: the adds continue in a fresh history.
+          const resume: ExportResume = {
+            plan,
+            uploads,
+            pageSize,
+            progress: state.snapshot(),
+            sessionIds,
+            blockedUntil: state.blockedUntil,
+          };
+          await continueAsNew<typeof exportSegment>({ ...input, runId, resume });
+        }
+      }
       report('uploading');
       const adds = { table: uploads.adds.table, pages: range(0, uploads.adds.pages), rows: uploads.adds.rows };
       if (uploads.mode === 'replace') await replaceAll({ ...adds, operation: 'replace' });
@@ -312,6 +332,7 @@ export async function exportSegment(input: ExportInput): Promise<ExportResult> {
       report('done');
     });
   } catch (err) {
+    if (err instanceof ContinueAsNew) throw err;
     const failure = findApplicationFailure(err);
     await CancellationScope.nonCancellable(async () => {
       await finalize(finalStatus(true), {

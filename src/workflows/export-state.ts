@@ -42,6 +42,12 @@ export class ExportState {
     return { ...this.progress, droppedByReason: { ...this.progress.droppedByReason } };
   }
 
+  /** Picks up a continued run's counters. */
+  restore(progress: ExportProgress, blockedUntil: number): void {
+    this.progress = { ...progress, droppedByReason: { ...progress.droppedByReason }, cancelRequested: false };
+    this.blockedUntil = blockedUntil;
+  }
+
   setRunId(runId: string): void {
     this.progress.runId = runId;
   }
