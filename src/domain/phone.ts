@@ -6,10 +6,38 @@ const NANP_REGIONS: ReadonlySet<string> = new Set([
   'lc', 'vc', 'sx', 'tt', 'tc', 'vi',
 ]); // prettier-ignore
 
-/** The common written forms of a North American number: digits, spaces, `()`, `-`, `.`, an optional `+`. */
-const NANP_SHAPE = /^\+?[\d\s().-]+$/;
+/**
+ * The common written forms: digits, spaces, `()`, `-`, `.`, an optional leading `+`, blanks around. Anything else
+ * (letters, extensions, `/`, other separators, Unicode spaces inside) takes the plain path.
+ */
+const COMMON_SHAPE = /^\s*\+?[\d ().-]+\s*$/;
 /** Area code and exchange both start 2–9: libphonenumber leaves such numbers exactly as written. */
 const NANP_NATIONAL = /^1?([2-9]\d{2}[2-9]\d{6})$/;
+/** The plain path refuses longer text; the fast path must too. */
+const MAX_TEXT_LENGTH = 64;
+
+interface TrunkZeroPlan {
+  readonly callingCode: string;
+  /** National lengths (after the trunk `0`) that every region of this calling code finds possible. */
+  readonly lengths: ReadonlySet<number>;
+  /** National prefixes libphonenumber would strip again after the calling code (GB: `180020`, its text relay). */
+  readonly restripped?: string;
+}
+
+/**
+ * Countries written nationally with a trunk `0` (UK, Germany, France): `0` + national number, or the calling code
+ * + national number after `+`, `00` (or `011` where that is the international prefix). Lengths are the common
+ * ones only: for them libphonenumber strips the `0` and keeps the digits as written (the test proves it); any
+ * other length takes the plain path.
+ */
+const TRUNK_ZERO_PLANS: Readonly<Record<string, TrunkZeroPlan>> = {
+  gb: { callingCode: '44', lengths: new Set([10]), restripped: '180020' },
+  de: { callingCode: '49', lengths: new Set([6, 7, 8, 9, 10, 11, 12, 13]) },
+  fr: { callingCode: '33', lengths: new Set([9]) },
+};
+const PLANS_BY_CALLING_CODE: ReadonlyMap<string, TrunkZeroPlan> = new Map(
+  Object.values(TRUNK_ZERO_PLANS).map((plan) => [plan.callingCode, plan]),
+);
 
 /**
  * A phone number as Meta wants it: E.164 digits without the `+`, or `''`.
@@ -20,25 +48,56 @@ const NANP_NATIONAL = /^1?([2-9]\d{2}[2-9]\d{6})$/;
  * start with a calling code. Numbers that are *possible* (right length for the country) are accepted, not only
  * *valid* ones: Meta's own example `15559876543` is not valid.
  *
- * Common North American shapes take a fast path that skips libphonenumber; `normalizePhoneByParsing` is the
- * plain path, and a test proves both agree.
+ * Common North American, UK, German and French shapes take a fast path that skips libphonenumber;
+ * `normalizePhoneByParsing` is the plain path, and a test proves both agree.
  * @param region lowercase ISO alpha-2, if known
  */
 export function normalizePhone(text: string, region: string | undefined): string {
-  if (NANP_SHAPE.test(text)) {
-    const fast = nanpFastPath(text, region);
-    if (fast !== undefined) return fast;
-  }
-  return normalizePhoneByParsing(text, region);
+  return normalizePhoneByFastPath(text, region) ?? normalizePhoneByParsing(text, region);
 }
 
-function nanpFastPath(text: string, region: string | undefined): string | undefined {
-  const international = text.trimStart().startsWith('+');
-  if (!international && (region === undefined || !NANP_REGIONS.has(region))) return undefined;
-  const digits = text.replace(/\D/g, '');
-  if (international && (digits.length !== 11 || !digits.startsWith('1'))) return undefined;
-  const national = NANP_NATIONAL.exec(digits)?.[1];
-  return national === undefined ? undefined : `1${national}`;
+/** The fast path alone: the number for a common shape, or undefined when only full parsing can tell. */
+export function normalizePhoneByFastPath(text: string, region: string | undefined): string | undefined {
+  return text.length <= MAX_TEXT_LENGTH && COMMON_SHAPE.test(text) ? fastPath(text.trim(), region) : undefined;
+}
+
+/** The E.164 digits for a common shape, or undefined to leave the number to the plain path. */
+function fastPath(trimmed: string, region: string | undefined): string | undefined {
+  const international = internationalRest(trimmed, region);
+  if (international !== undefined) {
+    // libphonenumber reads `+(44)…` and `+ (…` its own way: only a digit right after the prefix is fast.
+    const first = international.trimStart().charCodeAt(0);
+    return first >= 48 && first <= 57 ? internationalFastPath(international.replace(/\D/g, '')) : undefined;
+  }
+  if (region === undefined) return undefined;
+  const digits = trimmed.replace(/\D/g, '');
+  if (NANP_REGIONS.has(region)) {
+    const national = NANP_NATIONAL.exec(digits)?.[1];
+    return national === undefined ? undefined : `1${national}`;
+  }
+  const plan = TRUNK_ZERO_PLANS[region];
+  if (plan === undefined || !digits.startsWith('0')) return undefined;
+  return trunkZeroNational(plan, digits.slice(1));
+}
+
+/** Digits after an international prefix: `1` + a North American number, or a trunk-zero country's number. */
+function internationalFastPath(digits: string): string | undefined {
+  if (digits.startsWith('1')) {
+    if (digits.length !== 11) return undefined;
+    const national = NANP_NATIONAL.exec(digits)?.[1];
+    return national === undefined ? undefined : `1${national}`;
+  }
+  const plan = PLANS_BY_CALLING_CODE.get(digits.slice(0, 2));
+  if (plan === undefined) return undefined;
+  const national = digits.slice(2);
+  if (plan.restripped !== undefined && national.startsWith(plan.restripped)) return undefined;
+  return trunkZeroNational(plan, national);
+}
+
+function trunkZeroNational(plan: TrunkZeroPlan, national: string): string | undefined {
+  // A second 0 is an international prefix (`0 044…`) to libphonenumber: not a common shape.
+  if (national.startsWith('0') || !plan.lengths.has(national.length)) return undefined;
+  return `${plan.callingCode}${national}`;
 }
 
 /** The plain path: international prefixes handled here, the rest by libphonenumber-js. */
