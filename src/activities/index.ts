@@ -7,6 +7,7 @@ import type { ActivityDeps } from './deps.js';
 import { checkAllTokens } from './check-tokens.js';
 import { finalizeExport, recordAudienceHealth } from './finalize-export.js';
 import { freezeSegment } from './freeze-segment.js';
+import { whileHeartbeating } from './keep-alive.js';
 import { notify, notifyRunFinished, notifyTokenCheck } from './notify.js';
 import { planUploads } from './plan-uploads.js';
 import { startOrJoinExport, type StartOrJoinInput } from './start-export.js';
@@ -21,11 +22,12 @@ export type { ActivityDeps } from './deps.js';
 
 export function createActivities(deps: ActivityDeps) {
   return {
-    validateExport: (input: ValidateExportInput) => validateExport(deps, input),
-    freezeSegment: (input: { runId: string }) => freezeSegment(deps, input),
-    planUploads: (input: { runId: string; audienceHasMembers: boolean }) => planUploads(deps, input),
+    validateExport: (input: ValidateExportInput) => whileHeartbeating(() => validateExport(deps, input)),
+    freezeSegment: (input: { runId: string }) => whileHeartbeating(() => freezeSegment(deps, input)),
+    planUploads: (input: { runId: string; audienceHasMembers: boolean }) =>
+      whileHeartbeating(() => planUploads(deps, input)),
     uploadPage: (input: PageInput) => uploadPage(deps, input),
-    finalizeExport: (input: FinalizeInput) => finalizeExport(deps, input),
+    finalizeExport: (input: FinalizeInput) => whileHeartbeating(() => finalizeExport(deps, input)),
     recordAudienceHealth: (input: { runId: string; afterMs: number }) => recordAudienceHealth(deps, input),
     checkAllTokens: () => checkAllTokens({ store: deps.store, graph: deps.graph }),
     sweepStagingTables: () =>

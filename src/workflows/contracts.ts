@@ -32,6 +32,11 @@ export const NON_RETRYABLE_ERROR_TYPES: string[] = Object.values(ExportFailureTy
 export interface ExportTimings {
   /** Heartbeat timeout of page activities: how soon a crashed worker's page is retried. @default '60s' */
   pageHeartbeatTimeout?: string;
+  /**
+   * Heartbeat timeout of the other steps (validate, freeze, plan, finalise): how soon a crashed worker's step is
+   * retried. Generous, as embedded PostgreSQL holds the event loop while a large freeze runs. @default '2 minutes'
+   */
+  stepHeartbeatTimeout?: string;
   /** Rotate an upload session this long after its first batch (Meta closes it at 90 minutes). @default 75 min */
   sessionRotateAfterMs?: number;
   /** Delays after finalising at which the audience's health is recorded again. @default [1 h, 24 h] */

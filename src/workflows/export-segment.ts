@@ -49,11 +49,14 @@ const HOUR = 3_600_000;
 /** Attempts at a replace's batch 1, each in a new session: its outcome may be unknown, and it is never resent. */
 const REPLACE_START_ATTEMPTS = 5;
 
-const { validateExport, freezeSegment, planUploads, finalizeExport } = proxyActivities<Activities>({
-  // Freezing and diffing 10 million rows are single SQL statements of a few minutes; they cannot heartbeat.
-  startToCloseTimeout: '30 minutes',
-  retry: { initialInterval: '2s', maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES },
-});
+/** The run's steps besides pages; they heartbeat from a timer, so a crashed worker's step is retried soon. */
+const stepActivities = (heartbeatTimeout: string) =>
+  proxyActivities<Activities>({
+    // Freezing and diffing 10 million rows are single SQL statements of a few minutes.
+    startToCloseTimeout: '30 minutes',
+    heartbeatTimeout,
+    retry: { initialInterval: '2s', maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES },
+  });
 
 type SettledPage = Extract<PageResult, { status: 'sent' | 'empty' }>;
 
@@ -90,6 +93,9 @@ export async function exportSegment(input: ExportInput): Promise<ExportResult> {
   const runId = input.runId ?? uuid4();
   state.setRunId(runId);
   const timings = input.timings ?? {};
+  const { validateExport, freezeSegment, planUploads, finalizeExport } = stepActivities(
+    timings.stepHeartbeatTimeout ?? '2 minutes',
+  );
   const concurrency = input.pageConcurrency ?? DEFAULT_PAGE_CONCURRENCY;
   const rotateAfterMs = timings.sessionRotateAfterMs ?? 75 * 60_000;
   const pageOptions = {
