@@ -1,0 +1,96 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildRows } from '../../src/domain/canonical-row.js';
+import type { AttributeMapping } from '../../src/domain/mapping.js';
+import { generateProfile } from '../../src/domain/synthetic-profiles.js';
+import { RowBuilderError, RowBuilderFailure, RowBuilderPool } from '../../src/workers/row-builder-pool.js';
+
+const MAPPING: AttributeMapping = {
+  EMAIL: { attribute: 'email' },
+  PHONE: { attribute: 'phone' },
+  FN: { attribute: 'first_name' },
+  LN: { attribute: 'last_name' },
+  GEN: { attribute: 'gender' },
+  DOB: { attribute: 'date_of_birth' },
+  CT: { attribute: 'city' },
+  ST: { attribute: 'state' },
+  ZIP: { attribute: 'zip' },
+  COUNTRY: { attribute: 'country' },
+};
+const OPTIONS = {
+  keyIdentifier: 'EMAIL',
+  defaultCountry: 'US',
+  consentAttribute: 'marketing_consent',
+  limitedDataUse: true,
+} as const;
+
+const pools: RowBuilderPool[] = [];
+const poolOf = (...args: ConstructorParameters<typeof RowBuilderPool>): RowBuilderPool => {
+  const pool = new RowBuilderPool(...args);
+  pools.push(pool);
+  return pool;
+};
+afterAll(async () => {
+  await Promise.all(pools.map((pool) => pool.close()));
+});
+
+describe('RowBuilderPool', () => {
+  it('gives exactly what buildRows gives, drops by reason included, for pages on several threads at once', async () => {
+    const pool = poolOf({ threads: 2, minPageSize: 1_000 });
+    const pages = [0, 1, 2, 3].map((page) =>
+      Array.from({ length: 5_000 }, (_, index) => generateProfile(page * 5_000 + index, 13)),
+    );
+    const built = await Promise.all(
+      pages.map((profiles) => pool.build({ profiles, mapping: MAPPING, options: OPTIONS })),
+    );
+    for (const [page, profiles] of pages.entries()) {
+      const inline = buildRows(profiles, MAPPING, OPTIONS);
+      expect(built[page]).toEqual(inline);
+      // Byte for byte, as the request body will carry it (toEqual alone would accept a different key order).
+      expect(JSON.stringify(built[page])).toBe(JSON.stringify(inline));
+      expect(inline.dropped.length).toBeGreaterThan(0);
+      expect(Object.values(inline.droppedByReason).filter((n) => n > 0).length).toBeGreaterThanOrEqual(2);
+    }
+  });
+
+  it('builds small pages inline and with 0 threads, with the same result', async () => {
+    const profiles = Array.from({ length: 300 }, (_, index) => generateProfile(index, 17));
+    const expected = buildRows(profiles, MAPPING, OPTIONS);
+    expect(await poolOf({ threads: 0 }).build({ profiles, mapping: MAPPING, options: OPTIONS })).toEqual(expected);
+    expect(await poolOf({ threads: 1 }).build({ profiles, mapping: MAPPING, options: OPTIONS })).toEqual(expected);
+  });
+
+  it('rejects the page of a thread that dies, without hanging, and builds the next page on a new thread', async () => {
+    // A thread whose heap a page overflows dies with ERR_WORKER_OUT_OF_MEMORY, as a real crash would.
+    const pool = poolOf({ threads: 1, minPageSize: 1, resourceLimits: { maxOldGenerationSizeMb: 48 } });
+    const huge = 'x'.repeat(4_000_000);
+    const heavy = Array.from({ length: 16 }, (_, index) => ({
+      key: `p-${index}`,
+      attributes: { email: `${huge}${index}@example.com`, first_name: huge, last_name: huge },
+    }));
+    const failure = await pool.build({ profiles: heavy, mapping: MAPPING, options: OPTIONS }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(failure).toBeInstanceOf(RowBuilderError);
+    expect(failure).toMatchObject({ code: RowBuilderFailure.THREAD_CRASHED, detail: 'ERR_WORKER_OUT_OF_MEMORY' });
+    expect((failure as RowBuilderError).message).not.toContain('xxxx');
+
+    const profiles = Array.from({ length: 500 }, (_, index) => generateProfile(index, 19));
+    expect(await pool.build({ profiles, mapping: MAPPING, options: OPTIONS })).toEqual(
+      buildRows(profiles, MAPPING, OPTIONS),
+    );
+  });
+
+  it('rejects queued and running pages on close, and refuses pages after', async () => {
+    const pool = poolOf({ threads: 1, minPageSize: 1 });
+    const profiles = Array.from({ length: 2_000 }, (_, index) => generateProfile(index, 23));
+    const running = pool.build({ profiles, mapping: MAPPING, options: OPTIONS });
+    const queued = pool.build({ profiles, mapping: MAPPING, options: OPTIONS });
+    const outcomes = Promise.allSettled([running, queued]);
+    await pool.close();
+    for (const outcome of await outcomes) {
+      expect(outcome).toMatchObject({ status: 'rejected', reason: { code: RowBuilderFailure.POOL_CLOSED } });
+    }
+    await expect(pool.build({ profiles, mapping: MAPPING, options: OPTIONS })).rejects.toBeInstanceOf(RowBuilderError);
+  });
+});
