@@ -1,21 +1,34 @@
 /**
  * Normalisation throughput on one thread: rows/s where a row = normalise + hash + lay out in the canonical schema,
  * over generated messy profiles. Prints min/median/max of several runs, the targets, and what each fast path is
- * worth (by turning it off). Run: npm run bench:normalize [-- --rows 100000 --runs 5]
+ * worth (by turning it off); then the row-builder pool (worker threads) on 10,000-row pages, what moving a page
+ * to a thread and back costs, and where a page starts to pay. The 1-minute load average is printed beside every
+ * figure: on a shared machine, figures taken under load are low.
+ * Run: npm run bench:normalize [-- --rows 100000 --runs 5 --threads 2]
  */
+import { availableParallelism, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { buildRows, type EncoderTuning } from '../src/domain/canonical-row.js';
+import { normalizeCountry } from '../src/domain/location.js';
 import type { AttributeMapping } from '../src/domain/mapping.js';
-import { normalizePhone, normalizePhoneByParsing } from '../src/domain/phone.js';
+import { normalizePhone, normalizePhoneByFastPath, normalizePhoneByParsing } from '../src/domain/phone.js';
 import { sha256Hex, sha256HexByStream } from '../src/domain/sha256.js';
 import { generateProfile, type SyntheticProfile } from '../src/domain/synthetic-profiles.js';
+import { toThreadTask } from '../src/workers/row-builder-messages.js';
+import { RowBuilderPool } from '../src/workers/row-builder-pool.js';
 
 const { values } = parseArgs({
-  options: { rows: { type: 'string', default: '100000' }, runs: { type: 'string', default: '5' } },
+  options: {
+    rows: { type: 'string', default: '100000' },
+    runs: { type: 'string', default: '5' },
+    threads: { type: 'string' },
+  },
 });
 const ROWS = Number(values.rows);
 const RUNS = Number(values.runs);
+const DEFAULT_THREADS = Math.max(1, availableParallelism() - 1);
+const POOL_THREADS = [...new Set([1, DEFAULT_THREADS, Number(values.threads ?? availableParallelism())])];
 
 const EMAIL_ONLY: AttributeMapping = { EMAIL: { attribute: 'email' } };
 const TEN_KEYS: AttributeMapping = {
@@ -38,18 +51,21 @@ interface Figures {
   max: number;
 }
 
-function measure(label: string, runOnce: () => number): Figures {
-  runOnce(); // warm-up: JIT, and the caches a long export would have warm after its first pages
+async function measure(label: string, runOnce: () => number | Promise<number>): Promise<Figures> {
+  await runOnce(); // warm-up: JIT, and the caches a long export would have warm after its first pages
   const rates: number[] = [];
+  const loads: number[] = [];
   for (let run = 0; run < RUNS; run++) {
     const started = performance.now();
-    const count = runOnce();
+    const count = await runOnce();
     rates.push(count / ((performance.now() - started) / 1000));
+    loads.push(loadavg()[0]!);
   }
   rates.sort((a, b) => a - b);
   const figures = { min: rates[0]!, median: rates[Math.floor(rates.length / 2)]!, max: rates[rates.length - 1]! };
+  const load = `load ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`;
   console.log(
-    `${label.padEnd(46)} ${fmt(figures.min)} / ${fmt(figures.median)} / ${fmt(figures.max)} rows/s (min/median/max)`,
+    `${label.padEnd(46)} ${fmt(figures.min)} / ${fmt(figures.median)} / ${fmt(figures.max)} rows/s (min/median/max)  ${load}`,
   );
   return figures;
 }
@@ -69,34 +85,114 @@ function rowsPerRun(profiles: SyntheticProfile[], mapping: AttributeMapping, tun
 console.log(`node ${process.version}, ${ROWS.toLocaleString('en-US')} generated profiles, ${RUNS} runs each\n`);
 const profiles = Array.from({ length: ROWS }, (_, index) => generateProfile(index, 11));
 
-const email = measure('email-only rows', rowsPerRun(profiles, EMAIL_ONLY));
-const ten = measure('10 mapped keys (13 hashed cells)', rowsPerRun(profiles, TEN_KEYS));
+const email = await measure('email-only rows', rowsPerRun(profiles, EMAIL_ONLY));
+const ten = await measure('10 mapped keys (13 hashed cells)', rowsPerRun(profiles, TEN_KEYS));
 console.log(`\ntarget email-only ≥ 400,000 rows/s: ${email.median >= 400_000 ? 'met' : 'NOT met'} (median)`);
 console.log(`target 10-key     ≥  60,000 rows/s: ${ten.median >= 60_000 ? 'met' : 'NOT met'} (median)\n`);
 
 console.log('10 mapped keys, one fast path off at a time:');
-measure('  without the low-cardinality caches', rowsPerRun(profiles, TEN_KEYS, { cache: false }));
-measure('  with createHash() instead of crypto.hash()', rowsPerRun(profiles, TEN_KEYS, { hash: sha256HexByStream }));
-measure('  without the phone fast path', rowsPerRun(profiles, TEN_KEYS, { phone: normalizePhoneByParsing }));
-measure(
+await measure('  without the low-cardinality caches', rowsPerRun(profiles, TEN_KEYS, { cache: false }));
+await measure(
+  '  with createHash() instead of crypto.hash()',
+  rowsPerRun(profiles, TEN_KEYS, { hash: sha256HexByStream }),
+);
+await measure('  without the phone fast path', rowsPerRun(profiles, TEN_KEYS, { phone: normalizePhoneByParsing }));
+await measure(
+  '  North American phone fast path only',
+  rowsPerRun(profiles, TEN_KEYS, {
+    phone: (text, region) => {
+      const fast = normalizePhoneByFastPath(text, region);
+      return fast?.startsWith('1') === true ? fast : normalizePhoneByParsing(text, region);
+    },
+  }),
+);
+await measure(
   '  plain path (all three off)',
   rowsPerRun(profiles, TEN_KEYS, { cache: false, hash: sha256HexByStream, phone: normalizePhoneByParsing }),
 );
-measure('email-only with createHash()', rowsPerRun(profiles, EMAIL_ONLY, { hash: sha256HexByStream }));
+await measure('email-only with createHash()', rowsPerRun(profiles, EMAIL_ONLY, { hash: sha256HexByStream }));
 
 console.log('\nwhere the time goes (per operation, median):');
 const emails = profiles.map((p) => String(p.attributes.email ?? '').toLowerCase());
 const phones = profiles.flatMap((p) => (p.attributes.phone === undefined ? [] : [String(p.attributes.phone)]));
-const perOp = (label: string, items: number, run: () => void): void => {
-  const figures = measure(label, () => {
+const ownCountry = profiles.flatMap((p) =>
+  p.attributes.phone === undefined
+    ? []
+    : [[String(p.attributes.phone), normalizeCountry(String(p.attributes.country ?? '')) || 'us'] as const],
+);
+const perOp = async (label: string, items: number, run: () => void): Promise<void> => {
+  const figures = await measure(label, () => {
     run();
     return items;
   });
   console.log(`${''.padEnd(46)} ≈ ${(1e9 / figures.median).toFixed(0)} ns each`);
 };
-perOp('  sha256 crypto.hash() of an email', emails.length, () => emails.forEach((e) => sha256Hex(e)));
-perOp('  sha256 createHash() of an email', emails.length, () => emails.forEach((e) => sha256HexByStream(e)));
-perOp('  phone with fast path (region us)', phones.length, () => phones.forEach((p) => normalizePhone(p, 'us')));
-perOp('  phone by full parsing (region us)', phones.length, () =>
+await perOp('  sha256 crypto.hash() of an email', emails.length, () => emails.forEach((e) => sha256Hex(e)));
+await perOp('  sha256 createHash() of an email', emails.length, () => emails.forEach((e) => sha256HexByStream(e)));
+await perOp('  phone with fast path (region us)', phones.length, () => phones.forEach((p) => normalizePhone(p, 'us')));
+await perOp('  phone by full parsing (region us)', phones.length, () =>
   phones.forEach((p) => normalizePhoneByParsing(p, 'us')),
 );
+await perOp('  phone with fast paths (own country)', ownCountry.length, () =>
+  ownCountry.forEach(([p, region]) => normalizePhone(p, region)),
+);
+await perOp('  phone by full parsing (own country)', ownCountry.length, () =>
+  ownCountry.forEach(([p, region]) => normalizePhoneByParsing(p, region)),
+);
+
+console.log(
+  `\nrow-builder pool, 10 mapped keys on 10,000-row pages, all pages at once (${availableParallelism()} cores):`,
+);
+const pages: SyntheticProfile[][] = [];
+for (let start = 0; start < profiles.length; start += 10_000) pages.push(profiles.slice(start, start + 10_000));
+const page = { mapping: TEN_KEYS, options: OPTIONS };
+for (const threads of POOL_THREADS) {
+  for (const inlineWhenBusy of [false, true]) {
+    const pool = new RowBuilderPool({ threads, minPageSize: 1, inlineWhenBusy });
+    const label = `  ${threads} thread${threads === 1 ? '' : 's'}${threads === DEFAULT_THREADS ? ' (default)' : ''}`;
+    // Every page at once, as concurrent upload activities would hand them over.
+    await measure(`${label}${inlineWhenBusy ? ' + main thread when busy' : ', threads only'}`, async () => {
+      await Promise.all(pages.map((profilesOfPage) => pool.build({ profiles: profilesOfPage, ...page })));
+      return profiles.length;
+    });
+    await pool.close();
+  }
+}
+
+console.log('\nmoving a 10,000-row page to a thread and back, per row:');
+const sample = pages[0]!;
+const sampleBuilt = buildRows(sample, TEN_KEYS, OPTIONS);
+const sampleTask = toThreadTask(1, { profiles: sample, ...page });
+const sampleJson = JSON.stringify(sampleBuilt);
+await perOp(
+  '  main: columns of the mapped attributes',
+  sample.length,
+  () => void toThreadTask(1, { profiles: sample, ...page }),
+);
+await perOp('  main+thread: structured clone of the columns', sample.length, () => void structuredClone(sampleTask));
+await perOp('  (for comparison: clone of the profile objects)', sample.length, () => void structuredClone(sample));
+await perOp('  thread: JSON.stringify of the built rows', sample.length, () => void JSON.stringify(sampleBuilt));
+await perOp('  main: JSON.parse of the built rows', sample.length, () => void JSON.parse(sampleJson));
+await perOp('  (for comparison: clone of the built rows)', sample.length, () => void structuredClone(sampleBuilt));
+
+console.log('\none page at a time, inline vs one thread (ms per page, median of runs):');
+const onePool = new RowBuilderPool({ threads: 1, minPageSize: 1, inlineWhenBusy: false });
+for (const size of [500, 1_000, 2_000, 5_000, 10_000]) {
+  const slice = sample.slice(0, size);
+  const timeOf = async (build: () => unknown): Promise<number> => {
+    await build();
+    const times: number[] = [];
+    for (let run = 0; run < RUNS * 4; run++) {
+      const started = performance.now();
+      await build();
+      times.push(performance.now() - started);
+    }
+    return times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
+  };
+  const inline = await timeOf(() => buildRows(slice, TEN_KEYS, OPTIONS));
+  const threaded = await timeOf(() => onePool.build({ profiles: slice, ...page }));
+  console.log(
+    `  ${String(size).padStart(6)} rows: inline ${inline.toFixed(1).padStart(6)} ms, thread ${threaded.toFixed(1).padStart(6)} ms (main thread free meanwhile)  load ${loadavg()[0]!.toFixed(1)}`,
+  );
+}
+await onePool.close();

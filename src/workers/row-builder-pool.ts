@@ -3,7 +3,7 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { buildRows, type BuiltRows } from '../domain/canonical-row.js';
-import type { RowBuilderPage, ThreadReply, ThreadTask } from './row-builder-messages.js';
+import { parseBuiltRows, toThreadTask, type RowBuilderPage, type ThreadReply } from './row-builder-messages.js';
 
 export type { RowBuilderPage } from './row-builder-messages.js';
 
@@ -15,6 +15,11 @@ export interface RowBuilderPoolOptions {
    * about what the thread saves (bench/normalize.ts measures it). @default 2000
    */
   minPageSize?: number;
+  /**
+   * When every thread is busy, build the page on the calling thread instead of queueing it, so the main thread's
+   * core works too (on 2 cores, 1 thread + the main thread). Off: pages wait for a thread. @default true
+   */
+  inlineWhenBusy?: boolean;
   /** Heap limits per thread, so a runaway page ends its thread (and fails its page) instead of the process. */
   resourceLimits?: ResourceLimits;
 }
@@ -40,7 +45,8 @@ export class RowBuilderError extends Error {
 }
 
 interface Pending {
-  readonly task: ThreadTask;
+  readonly id: number;
+  readonly page: RowBuilderPage;
   readonly resolve: (built: BuiltRows) => void;
   readonly reject: (err: Error) => void;
 }
@@ -60,6 +66,7 @@ const THREAD_SCRIPT = new URL(`./row-builder-thread${extname(fileURLToPath(impor
 export class RowBuilderPool {
   readonly threads: number;
   readonly minPageSize: number;
+  readonly inlineWhenBusy: boolean;
   private readonly resourceLimits: ResourceLimits | undefined;
   private readonly idle: Thread[] = [];
   private readonly busy = new Set<Thread>();
@@ -70,12 +77,14 @@ export class RowBuilderPool {
   constructor(options: RowBuilderPoolOptions = {}) {
     this.threads = Math.max(0, Math.floor(options.threads ?? Math.max(1, availableParallelism() - 1)));
     this.minPageSize = options.minPageSize ?? 2_000;
+    this.inlineWhenBusy = options.inlineWhenBusy ?? true;
     this.resourceLimits = options.resourceLimits;
   }
 
   /** `buildRows(page.profiles, page.mapping, page.options)`, on a thread when the page is large enough to pay. */
   build(page: RowBuilderPage): Promise<BuiltRows> {
-    if (this.threads === 0 || page.profiles.length < this.minPageSize) {
+    const saturated = this.idle.length === 0 && this.busy.size >= this.threads;
+    if (this.threads === 0 || page.profiles.length < this.minPageSize || (this.inlineWhenBusy && saturated)) {
       try {
         return Promise.resolve(buildRows(page.profiles, page.mapping, page.options));
       } catch (err) {
@@ -88,7 +97,7 @@ export class RowBuilderPool {
       );
     }
     return new Promise<BuiltRows>((resolve, reject) => {
-      this.queue.push({ task: { id: this.nextId++, page }, resolve, reject });
+      this.queue.push({ id: this.nextId++, page, resolve, reject });
       this.dispatch();
     });
   }
@@ -109,10 +118,33 @@ export class RowBuilderPool {
       const thread = this.idle.pop() ?? (this.busy.size < this.threads ? this.spawn() : undefined);
       if (thread === undefined) return;
       const pending = this.queue.shift()!;
+      let task;
+      try {
+        task = toThreadTask(pending.id, pending.page);
+      } catch (err) {
+        this.idle.push(thread);
+        pending.reject(err instanceof Error ? err : new Error(String(err)));
+        continue;
+      }
+      try {
+        thread.worker.postMessage(task);
+      } catch {
+        // A value a structured clone cannot carry (a function, a symbol): build this page here instead.
+        this.idle.push(thread);
+        this.buildInline(pending);
+        continue;
+      }
       thread.running = pending;
       this.busy.add(thread);
       thread.worker.ref();
-      thread.worker.postMessage(pending.task);
+    }
+  }
+
+  private buildInline(pending: Pending): void {
+    try {
+      pending.resolve(buildRows(pending.page.profiles, pending.page.mapping, pending.page.options));
+    } catch (err) {
+      pending.reject(err instanceof Error ? err : new Error(String(err)));
     }
   }
 
@@ -127,12 +159,12 @@ export class RowBuilderPool {
 
   private settle(thread: Thread, reply: ThreadReply): void {
     const pending = thread.running;
-    if (pending === undefined || pending.task.id !== reply.id) return;
+    if (pending === undefined || pending.id !== reply.id) return;
     thread.running = undefined;
     this.busy.delete(thread);
     thread.worker.unref();
     if (!this.closed) this.idle.push(thread);
-    if ('built' in reply) pending.resolve(reply.built);
+    if ('builtJson' in reply) pending.resolve(parseBuiltRows(reply.builtJson));
     else {
       const message = `Building a page's rows failed on a thread (${reply.failure}); the page is retried.`;
       pending.reject(new RowBuilderError(RowBuilderFailure.BUILD_FAILED, reply.failure, message));

@@ -4,7 +4,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { buildRows } from '../domain/canonical-row.js';
-import type { ThreadReply, ThreadTask } from './row-builder-messages.js';
+import { fromThreadTask, type ThreadReply, type ThreadTask } from './row-builder-messages.js';
 
 const port = parentPort;
 if (port === null) throw new Error('row-builder-thread.ts runs only as a worker thread of RowBuilderPool');
@@ -12,7 +12,7 @@ if (port === null) throw new Error('row-builder-thread.ts runs only as a worker 
 port.on('message', (task: ThreadTask) => {
   let reply: ThreadReply;
   try {
-    reply = { id: task.id, built: buildRows(task.page.profiles, task.page.mapping, task.page.options) };
+    reply = { id: task.id, builtJson: JSON.stringify(buildRows(fromThreadTask(task), task.mapping, task.options)) };
   } catch (err) {
     // Only the error's name crosses back: a message could quote profile data.
     reply = { id: task.id, failure: err instanceof Error ? err.name : typeof err };

@@ -34,22 +34,53 @@ afterAll(async () => {
 });
 
 describe('RowBuilderPool', () => {
-  it('gives exactly what buildRows gives, drops by reason included, for pages on several threads at once', async () => {
-    const pool = poolOf({ threads: 2, minPageSize: 1_000 });
-    const pages = [0, 1, 2, 3].map((page) =>
-      Array.from({ length: 5_000 }, (_, index) => generateProfile(page * 5_000 + index, 13)),
-    );
-    const built = await Promise.all(
-      pages.map((profiles) => pool.build({ profiles, mapping: MAPPING, options: OPTIONS })),
-    );
-    for (const [page, profiles] of pages.entries()) {
-      const inline = buildRows(profiles, MAPPING, OPTIONS);
-      expect(built[page]).toEqual(inline);
-      // Byte for byte, as the request body will carry it (toEqual alone would accept a different key order).
-      expect(JSON.stringify(built[page])).toBe(JSON.stringify(inline));
-      expect(inline.dropped.length).toBeGreaterThan(0);
-      expect(Object.values(inline.droppedByReason).filter((n) => n > 0).length).toBeGreaterThanOrEqual(2);
-    }
+  it.each([false, true])(
+    'gives exactly what buildRows gives, drops by reason included, for pages at once (inline when busy: %s)',
+    async (inlineWhenBusy) => {
+      const pool = poolOf({ threads: 2, minPageSize: 1_000, inlineWhenBusy });
+      const pages = [0, 1, 2, 3].map((page) =>
+        Array.from({ length: 5_000 }, (_, index) => generateProfile(page * 5_000 + index, 13)),
+      );
+      const built = await Promise.all(
+        pages.map((profiles) => pool.build({ profiles, mapping: MAPPING, options: OPTIONS })),
+      );
+      for (const [page, profiles] of pages.entries()) {
+        const inline = buildRows(profiles, MAPPING, OPTIONS);
+        expect(built[page]).toEqual(inline);
+        // Byte for byte, as the request body will carry it (toEqual alone would accept a different key order).
+        expect(JSON.stringify(built[page])).toBe(JSON.stringify(inline));
+        expect(inline.dropped.length).toBeGreaterThan(0);
+        expect(Object.values(inline.droppedByReason).filter((n) => n > 0).length).toBeGreaterThanOrEqual(2);
+      }
+    },
+  );
+
+  it('carries every kind of attribute value and name exactly (dates, objects, null, __proto__, inherited names)', async () => {
+    const mapping: AttributeMapping = {
+      EMAIL: { attribute: '__proto__' },
+      PHONE: { attribute: 'toString' },
+      DOB: { attribute: 'born' },
+      FN: { attribute: 'first' },
+      EXTERN_ID: { attribute: 'id' },
+      COUNTRY: { attribute: 'country' },
+    };
+    const values: unknown[] = [new Date('1980-02-03T00:00:00Z'), { a: 1 }, null, 42, true, '', ' x@y.com ', [1], NaN];
+    const profiles = Array.from({ length: 400 }, (_, index) => {
+      const attributes: Record<string, unknown> = JSON.parse(
+        `{"__proto__": ${JSON.stringify(index % 3 === 0 ? `u${index}@example.com` : ' ')}}`,
+      ) as Record<string, unknown>;
+      attributes.born = values[index % values.length];
+      attributes.first = values[(index + 1) % values.length];
+      attributes.id = index % 5 === 0 ? undefined : `ext-${index}\u0000\ud800`;
+      if (index % 7 === 0) attributes.country = 'Deutschland';
+      attributes.marketing_consent = index % 11 === 0 ? values[index % values.length] : 'yes';
+      return { key: `p-${index}`, attributes };
+    });
+    const options = { ...OPTIONS, keyIdentifier: 'EMAIL', defaultCountry: 'FR' } as const;
+    const built = await poolOf({ threads: 1, minPageSize: 1 }).build({ profiles, mapping, options });
+    const inline = buildRows(profiles, mapping, options);
+    expect(JSON.stringify(built)).toBe(JSON.stringify(inline));
+    expect(inline.rows.length).toBeGreaterThan(40);
   });
 
   it('builds small pages inline and with 0 threads, with the same result', async () => {
@@ -82,7 +113,7 @@ describe('RowBuilderPool', () => {
   });
 
   it('rejects queued and running pages on close, and refuses pages after', async () => {
-    const pool = poolOf({ threads: 1, minPageSize: 1 });
+    const pool = poolOf({ threads: 1, minPageSize: 1, inlineWhenBusy: false });
     const profiles = Array.from({ length: 2_000 }, (_, index) => generateProfile(index, 23));
     const running = pool.build({ profiles, mapping: MAPPING, options: OPTIONS });
     const queued = pool.build({ profiles, mapping: MAPPING, options: OPTIONS });
