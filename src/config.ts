@@ -54,6 +54,8 @@ const EnvSchema = z.object({
   EXPORT_PAGE_SIZE: intFromEnv(10_000).pipe(z.number().max(10_000, 'Meta accepts at most 10,000 rows per call')),
   EXPORT_PAGE_CONCURRENCY: intFromEnv(4),
   WORKER_ACTIVITY_CONCURRENCY: intFromEnv(16),
+  /** Threads normalising and hashing large pages; 0 = off; unset = one less than the cores, at least 1. */
+  WORKER_HASH_THREADS: z.coerce.number().int().min(0).max(64).optional(),
 
   WEBHOOK_URL: optionalUrl,
   WEBHOOK_SECRET: z.string().optional(),
@@ -88,7 +90,7 @@ export interface Config {
   export: { maxProfiles: number; pageSize: number; pageConcurrency: number; activityConcurrency: number };
   webhook: { url?: string; secret?: string };
   /** Worker: Prometheus endpoint of the SDK's metrics; export timing overrides. */
-  worker: { metricsAddress?: string; healthCheckDelaysMs?: number[] };
+  worker: { metricsAddress?: string; healthCheckDelaysMs?: number[]; hashThreads?: number };
   sandbox: { port: number };
   logLevel: Env['LOG_LEVEL'];
 }
@@ -146,6 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhook: { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET },
     worker: {
       metricsAddress: e.WORKER_METRICS_ADDRESS,
+      hashThreads: e.WORKER_HASH_THREADS,
       healthCheckDelaysMs:
         e.EXPORT_HEALTH_CHECK_DELAYS_MS === undefined
           ? undefined

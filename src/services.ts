@@ -7,6 +7,7 @@ import { createProfileSource, type ProfileSource } from './sources/profile-sourc
 import type { ProfileSourceConfig } from './sources/profile-source-config.js';
 import { openDb, type Db } from './store/db.js';
 import { createStore, migrate, type Store } from './store/index.js';
+import { RowBuilderPool } from './workers/row-builder-pool.js';
 
 /** The long-lived parts every process (worker, API, demo) builds from config, and one way to close them. */
 export interface Services {
@@ -15,6 +16,8 @@ export interface Services {
   store: Store;
   source: ProfileSource;
   graph: GraphClient;
+  /** Threads for normalising and hashing large pages: started on first use, ended by `close`. */
+  rowBuilder: RowBuilderPool;
   close(): Promise<void>;
 }
 
@@ -41,13 +44,16 @@ export async function openServices(config: Config, overrides: ServiceOverrides =
       timeoutMs: config.facebook.timeoutMs,
       retryAfterHeader: config.facebook.retryAfterHeader,
     });
+  const rowBuilder = new RowBuilderPool({ threads: config.worker.hashThreads });
   return {
     db,
     sourceDb,
     store: createStore(db, { encryptionKey: config.encryptionKey }),
     source,
     graph,
+    rowBuilder,
     async close() {
+      await rowBuilder.close();
       if (!overrides.graph) await graph.close();
       if (sourceDb !== db) await sourceDb.close();
       if (!overrides.db) await db.close();
@@ -60,6 +66,7 @@ export function activityDeps(services: Services, config: Config): ActivityDeps {
     store: services.store,
     source: services.source,
     graph: services.graph,
+    rowBuilder: services.rowBuilder,
     limits: { maxProfiles: config.export.maxProfiles, pageSize: config.export.pageSize },
     facebookAppId: config.facebook.appId,
     webhook: config.webhook,

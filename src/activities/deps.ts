@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { GraphClient } from '../facebook/index.js';
 import type { ProfileSource } from '../sources/profile-source.js';
 import type { Store } from '../store/index.js';
+import type { RowBuilderPool } from '../workers/row-builder-pool.js';
 import type { ExportTimings } from '../workflows/contracts.js';
 
 /** What activities need from the outside world; tests and the worker build it from real parts. */
@@ -23,6 +24,8 @@ export interface ActivityDeps {
   /** Timings the scheduled exports pass on (tests shorten health checks). */
   exportTimings?: ExportTimings;
   pageConcurrency?: number;
+  /** Builds large pages' rows on worker threads; without it, rows are built inline. */
+  rowBuilder?: RowBuilderPool;
   /** Where `notify` sends events; no URL = notifications off. */
   webhook?: { url?: string; secret?: string };
 }
