@@ -150,6 +150,8 @@ export class RowBuilderPool {
 
   private spawn(): Thread {
     const worker = startThread(this.resourceLimits);
+    // Only a busy thread keeps the process alive (ref'd while it builds a page).
+    worker.unref();
     const thread: Thread = { worker, running: undefined };
     worker.on('message', (reply: ThreadReply) => this.settle(thread, reply));
     worker.on('error', (err) => this.retire(thread, errorCode(err)));
