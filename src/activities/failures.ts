@@ -42,7 +42,13 @@ export function nonRetryable(type: ExportFailureType, message: string, cause?: u
  * marks the destination when an operator must act (reconnect, accept terms). Transient errors pass through
  * unchanged, so Temporal retries them with backoff.
  */
-export async function classifyFailure(err: unknown, store: Store, destinationId: string): Promise<unknown> {
+export async function classifyFailure(
+  err: unknown,
+  store: Store,
+  destinationId: string,
+  /** The audience the failed call went to, so an operator learns which one (Graph's messages name none). */
+  audienceId?: string,
+): Promise<unknown> {
   if (err instanceof AuthError) {
     await store.destinations.setStatus(destinationId, DestinationStatus.NeedsReconnect);
     return nonRetryable(ExportFailureType.TokenInvalid, `Reconnect Facebook: ${err.message}`, err);
@@ -60,11 +66,11 @@ export async function classifyFailure(err: unknown, store: Store, destinationId:
     );
   }
   if (err instanceof InvalidRequestError) {
-    const type =
-      err.reason === InvalidRequestReason.audienceMissing || err.reason === InvalidRequestReason.audienceFlagged
-        ? ExportFailureType.AudienceUnusable
-        : ExportFailureType.RequestRejected;
-    return nonRetryable(type, err.message, err);
+    const unusable =
+      err.reason === InvalidRequestReason.audienceMissing || err.reason === InvalidRequestReason.audienceFlagged;
+    if (!unusable) return nonRetryable(ExportFailureType.RequestRejected, err.message, err);
+    const message = audienceId ? `Audience ${audienceId} can no longer be updated: ${err.message}` : err.message;
+    return nonRetryable(ExportFailureType.AudienceUnusable, message, err);
   }
   if (err instanceof GraphApiError && !err.retryable) {
     return nonRetryable(ExportFailureType.RequestRejected, err.message, err);

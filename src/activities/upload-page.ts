@@ -86,7 +86,7 @@ export async function uploadPage(deps: ActivityDeps, input: PageInput): Promise<
     if (err instanceof ReplaceSessionError && err.action === ReplaceAction.switchToAdds) {
       return { status: 'replace_closed', reason: err.message };
     }
-    throw await classifyFailure(err, store, run.destinationId);
+    throw await classifyFailure(err, store, run.destinationId, run.audienceId ?? undefined);
   } finally {
     clearInterval(beat);
   }
