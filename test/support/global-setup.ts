@@ -31,6 +31,7 @@ async function createRunDatabase(): Promise<{ url: string; drop: () => Promise<v
         'Start it (pg_ctlcluster <version> main start) or set DATABASE_URL.',
     );
   }
+  await dropAbandonedDatabases(admin);
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
   const url = new URL(ADMIN_DATABASE_URL);
@@ -44,6 +45,27 @@ async function createRunDatabase(): Promise<{ url: string; drop: () => Promise<v
       await c.end();
     },
   };
+}
+
+/** Drops databases of earlier test runs whose process is gone (killed runs never reach their teardown). */
+async function dropAbandonedDatabases(admin: pg.Client): Promise<void> {
+  const { rows } = await admin.query<{ datname: string }>(
+    "SELECT datname FROM pg_database WHERE datname ~ '^ae_test_[0-9]+_[0-9a-z]+$'",
+  );
+  for (const { datname } of rows) {
+    const pid = Number(datname.split('_')[2]);
+    if (isAlive(pid)) continue;
+    await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`).catch(() => undefined);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 export default async function setup(project: TestProject) {
