@@ -137,7 +137,7 @@ export async function exportSegment(input: ExportInput): Promise<ExportResult> {
 
   /** Sends one page in its session slot, waiting out rate-limit blocks without spending retries. */
   async function sendPage(set: PageSet, sessions: UploadSessions, page: number, lastBatch: boolean) {
-    const slot = sessions.assign(page, Date.now());
+    let slot = sessions.assign(page, Date.now());
     if (!sessionIds.includes(slot.sessionId)) sessionIds.push(slot.sessionId);
     for (;;) {
       await waitWhileBlocked(state, report);
@@ -161,6 +161,13 @@ export async function exportSegment(input: ExportInput): Promise<ExportResult> {
       if (result === undefined) return { status: 'aborted' as const };
       if (result.status === 'throttled') {
         state.throttled(Date.now(), result.waitMs, result.reason);
+        continue;
+      }
+      if (result.status === 'replace_closed' && set.operation !== 'replace') {
+        // Meta closed this add or remove session (its window passed while the page waited, e.g. in a rate-limit
+        // block). A closed session keeps what it received, so the page goes again in a new one, not dropped.
+        slot = sessions.reassign(page, slot.sessionId, Date.now());
+        if (!sessionIds.includes(slot.sessionId)) sessionIds.push(slot.sessionId);
         continue;
       }
       if (result.status === 'sent') {

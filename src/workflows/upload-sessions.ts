@@ -47,6 +47,21 @@ export class UploadSessions {
     return slot;
   }
 
+  /**
+   * A new slot for a page that a session Meta had closed refused (its window passed while the page waited): in a
+   * new session, or in the one a sibling page refused by the same closed session already opened.
+   */
+  reassign(page: number, closedSessionId: number, now: number): SessionSlot {
+    let session = this.current();
+    if (!session || session.id === closedSessionId) {
+      session = { id: newSessionId(), openedAt: now, nextSeq: 1, received: 0 };
+      this.sessions.push(session);
+    }
+    const slot = { sessionId: session.id, batchSeq: session.nextSeq++ };
+    this.slots.set(page, slot);
+    return slot;
+  }
+
   sent(sessionId: number, page: number, received: number): void {
     const session = this.sessions.find((s) => s.id === sessionId);
     if (!session) return;
