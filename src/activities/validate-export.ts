@@ -28,6 +28,19 @@ export async function validateExport(deps: ActivityDeps, input: ValidateExportIn
   if (destination.status === DestinationStatus.Deleted) {
     throw nonRetryable(ExportFailureType.DestinationNotFound, `Destination ${destination.id} is being deleted.`);
   }
+  // Recorded before any check, so a refused run is in the history (API, metrics, webhook) with its reason.
+  const configured = await store.exportConfigs.get(destination.id).catch(() => undefined);
+  await store.exportRuns.create({
+    id: input.runId,
+    destinationId: destination.id,
+    adAccountId: destination.adAccountId,
+    audienceId: destination.audienceId,
+    segments: [...(configured?.segments ?? [])],
+    mode: configured?.mode ?? 'mirror',
+    trigger: input.trigger,
+    workflowId: input.workflowId,
+    temporalRunId: input.temporalRunId,
+  });
   if (!(await store.consents.current(destination.id))) {
     throw nonRetryable(
       ExportFailureType.ConsentMissing,
@@ -73,17 +86,8 @@ export async function validateExport(deps: ActivityDeps, input: ValidateExportIn
     if (destination.status !== DestinationStatus.Active) {
       await store.destinations.setStatus(destination.id, DestinationStatus.Active);
     }
-    await store.exportRuns.create({
-      id: input.runId,
-      destinationId: destination.id,
-      adAccountId: destination.adAccountId,
-      audienceId: audience.id,
-      segments: [...config.segments],
-      mode: config.mode,
-      trigger: input.trigger,
-      workflowId: input.workflowId,
-      temporalRunId: input.temporalRunId,
-    });
+    if (audience.id !== destination.audienceId)
+      await store.exportRuns.updateProgress(input.runId, { audienceId: audience.id });
     log.info('export validated', { runId: input.runId, audienceId: audience.id, mode: config.mode });
     return {
       runId: input.runId,

@@ -6,12 +6,12 @@ import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { notifyRunFinished } from '../../src/activities/notify.js';
+import { startExport } from '../../src/temporal/start-export.js';
 import { NotificationType } from '../../src/notifications/events.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from '../../src/notifications/webhook.js';
 import { createExportWorker } from '../../src/worker.js';
 import { connectTemporal, uniqueTaskQueue } from '../support/context.js';
-import { API_VERSION, createDestination, createExportEnv, type ExportEnv } from '../support/export-env.js';
+import { API_VERSION, createDestination, createExportEnv, targetOf, type ExportEnv } from '../support/export-env.js';
 import { auth, buildTestApp, testConfig, testDeps } from './harness.js';
 
 const WEBHOOK_SECRET = 'whsec-test-0123456789';
@@ -104,6 +104,7 @@ describe('exports API over real HTTP, the dev server, PostgreSQL and the sandbox
         temporalClient: temporal.client,
         taskQueue,
         exportTimings: { healthCheckDelaysMs: [] },
+        webhook: { url: receiver.url, secret: WEBHOOK_SECRET },
       },
     });
     running = worker.run();
@@ -239,58 +240,43 @@ describe('exports API over real HTTP, the dev server, PostgreSQL and the sandbox
   });
 
   it('a failed run delivers a signed export.failed event, and /metrics counts it', async () => {
-    const destination = await createDestination(env);
+    // A run that fails for real (its token expired; started as a schedule would, without the API's pre-check):
+    // the workflow finalises it as failed and announces it through the webhook.
+    const destination = await createDestination(env, { token: env.sandbox.fixtures.expiredToken });
     const before = await metricValue('audience_export_runs_finished_total', {
-      mode: 'replace',
+      mode: 'add',
       trigger: 'schedule',
       status: 'failed',
     });
-    const run = await env.store.exportRuns.create({
-      id: randomUUID(),
-      destinationId: destination.id,
-      adAccountId: destination.adAccountId,
-      segments: ['vip'],
-      mode: 'replace',
+    const started = await startExport(temporal.client, targetOf(destination, ['all'], 'add'), {
+      taskQueue,
       trigger: 'schedule',
-      workflowId: `export:${destination.adAccountId}:failing`,
+      timings: { healthCheckDelaysMs: [] },
     });
-    await env.store.exportRuns.recordPage(run.id, 0, { sent: 150, dropped: { key_identifier_missing: 7 } });
-    await env.store.exportRuns.finish(run.id, {
-      status: 'failed',
-      error: { type: 'FacebookRequestRejected', message: 'Facebook refused the upload: check the audience.' },
-    });
-
-    const sent = await notifyRunFinished(
-      { store: env.store, webhook: { url: receiver.url, secret: WEBHOOK_SECRET } },
-      { runId: run.id },
+    await temporal.client.workflow
+      .getHandle(started.workflowId)
+      .result()
+      .catch(() => undefined);
+    const delivery = await waitFor(() =>
+      Promise.resolve(receiver.received.find((d) => d.body.includes(`export.failed:${started.runId}`))),
     );
-    expect(sent).toBe(1);
-    const delivery = receiver.received.at(-1)!;
     expect(verifySignature(WEBHOOK_SECRET, delivery, delivery.body)).toBe(true);
     expect(verifySignature('wrong-secret-000000', delivery, delivery.body)).toBe(false);
     const event = JSON.parse(delivery.body) as { id: string; type: string; data: Record<string, unknown> };
     expect(event).toMatchObject({
-      id: `export.failed:${run.id}`,
+      id: `export.failed:${started.runId}`,
       type: NotificationType.ExportFailed,
-      data: {
-        runId: run.id,
-        destinationName: destination.displayName,
-        sent: 150,
-        dropped: { key_identifier_missing: 7 },
-        message: 'Facebook refused the upload: check the audience.',
-      },
+      data: { runId: started.runId, destinationName: destination.displayName },
     });
-    expect(delivery.body).not.toContain(env.sandbox.fixtures.systemUserToken);
+    expect(String(event.data.message)).toMatch(/Reconnect Facebook/);
+    expect(delivery.body).not.toContain(env.sandbox.fixtures.expiredToken);
 
     const after = await metricValue('audience_export_runs_finished_total', {
-      mode: 'replace',
+      mode: 'add',
       trigger: 'schedule',
       status: 'failed',
     });
     expect(after - before).toBe(1);
-    expect(
-      await metricValue('audience_export_rows_dropped_total', { reason: 'key_identifier_missing' }),
-    ).toBeGreaterThanOrEqual(7);
     const text = await metricsText();
     expect(text).toMatch(/# TYPE audience_export_page_duration_seconds histogram/);
     expect(text).toMatch(/audience_export_page_duration_seconds_bucket\{le="\+Inf"\} \d+/);
