@@ -52,6 +52,13 @@ function openPostgres(url: string, max: number, applicationName = 'audience-expo
     },
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       const client = await pool.connect();
+      // A checked-out client has no pool listener: losing its connection between two queries of the transaction
+      // would emit an unhandled 'error' and end the process. Keep the error; the next query fails on its own.
+      let lost: Error | undefined;
+      const onError = (err: Error) => {
+        lost = err;
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const out = await fn({
@@ -64,7 +71,9 @@ function openPostgres(url: string, max: number, applicationName = 'audience-expo
         await client.query('ROLLBACK').catch(() => undefined);
         throw err;
       } finally {
-        client.release();
+        client.off('error', onError);
+        // A client whose connection was lost is discarded rather than handed out again.
+        client.release(lost);
       }
     },
     close: () => pool.end(),
