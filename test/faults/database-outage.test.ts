@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDb } from '../../src/store/db.js';
 import { progressQuery } from '../../src/workflows/export-segment.js';
 import { connectTemporal, testDatabaseUrl, uniqueTaskQueue } from '../support/context.js';
 import { createDestination, createExportEnv, type ExportEnv } from '../support/export-env.js';
@@ -54,10 +55,15 @@ describe('PostgreSQL cut off from the worker mid-run (through a TCP proxy; the c
       const outcome = handle.result();
       outcome.catch(() => undefined);
 
+      // If the worker dies, say why (its last lines), rather than only that no poller is left.
+      worker.child.once('exit', (code, signal) =>
+        console.log(`[faults] worker exited (${code ?? signal}):\n${worker.output()}`),
+      );
       const cuts: number[] = [];
       for (let i = 1; i <= OUTAGES; i++) {
+        await waitFor(async () => (await handle.query(progressQuery)).pagesTotal > 0, 120_000);
         const progress = await handle.query(progressQuery);
-        const target = Math.max(1, Math.floor((progress.pagesTotal || 16) * (i / (OUTAGES + 2))));
+        const target = Math.max(1, Math.floor(progress.pagesTotal * (i / (OUTAGES + 2))));
         await waitFor(async () => (await handle.query(progressQuery)).pagesDone >= target, 120_000);
         cuts.push((await handle.query(progressQuery)).pagesDone);
         await proxy.cut();
@@ -86,4 +92,35 @@ describe('PostgreSQL cut off from the worker mid-run (through a TCP proxy; the c
     },
     scale.testTimeoutMs,
   );
+
+  it('a connection lost between the queries of a transaction fails that transaction, not the process', async () => {
+    const target = new URL(testDatabaseUrl());
+    const own = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    const viaProxy = new URL(testDatabaseUrl());
+    viaProxy.hostname = '127.0.0.1';
+    viaProxy.port = String(own.port);
+    const db = await openDb({ url: viaProxy.toString(), maxConnections: 1 });
+    try {
+      // Unfixed, the checked-out client's 'error' event had no listener: an uncaught error ended the process
+      // (vitest reports it as an unhandled error and fails the run).
+      const failed = await db
+        .transaction(async (tx) => {
+          await tx.query('SELECT 1');
+          await own.cut();
+          await sleep(200);
+          await tx.query('SELECT 1');
+        })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(failed).toBeInstanceOf(Error);
+      await own.restore();
+      // The broken client was discarded: the pool's one slot serves again.
+      expect(await db.query<{ x: number }>('SELECT 2 AS x')).toEqual([{ x: 2 }]);
+    } finally {
+      await db.close();
+      await own.close();
+    }
+  });
 });

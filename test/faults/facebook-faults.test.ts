@@ -106,7 +106,9 @@ describe('Facebook faults from the sandbox', () => {
       const destination = await createDestination(env);
       env.sandbox.faults.set({ latencyMs: [50, 150] });
       const mark = await lastCallSeq(env.sandbox.url);
-      const { handle } = await startFaultExport(temporal.client, taskQueue, destination, ['all'], 'add');
+      // One page at a time, so the one throttled call is the only call near the block (two in flight could both
+      // meet it, each rightly waiting without a retry, but then no call could be told to be inside it or not).
+      const { handle } = await startFaultExport(temporal.client, taskQueue, destination, ['all'], 'add', 1);
       try {
         await waitFor(async () => (await handle.query(progressQuery)).pagesDone >= 2, 60_000, 50);
         // The ad account's budget is long spent: its next call starts a block (no sandbox hint override).
@@ -122,22 +124,18 @@ describe('Facebook faults from the sandbox', () => {
         const calls = (await sandboxCalls(env.sandbox.url, mark)) as Call[];
         const throttled = calls.filter((c) => c.errorCode === 80003);
         const blockStart = throttled[0]!.atMs!;
-        // A call arriving during the block would be refused (and extend it); a page already in flight when the
-        // block began (two run at once) is answered inside it but was metered before it.
-        const inWindow = calls.filter((c) => c.atMs! > blockStart && c.atMs! < blockStart + blockMs - 50);
-        const during = inWindow.filter((c) => c.status !== 200);
+        const during = calls.filter((c) => c.atMs! > blockStart && c.atMs! < blockStart + blockMs - 50);
         const attempts = attemptsOf(await handle.fetchHistory(), 'uploadPage');
         const diff = await exactAudience(result.audienceId);
         console.log(
           `[faults] throttle: runs=1 block=${seconds(blockMs)} (${FULL ? 'from estimated_time_to_regain_access' : 'sandbox hint'}) ` +
-            `throttled answers=${throttled.length} waited=${seconds(result.progress.waitedMs)} calls during block=${during.length} in-flight answers during block=${inWindow.length - during.length} ` +
+            `throttled answers=${throttled.length} waited=${seconds(result.progress.waitedMs)} calls during block=${during.length} ` +
             `page attempts=${attempts.length} retried=${attempts.filter((a) => a > 1).length} rows lost=${diff.lost} rows extra=${diff.extra} ` +
             `time=${seconds(Date.now() - t0)}`,
         );
         expect(result.status).toBe('completed');
         expect(throttled).toHaveLength(1);
         expect(during).toEqual([]);
-        expect(inWindow.length).toBeLessThanOrEqual(1);
         expect(result.progress.waitedMs).toBeGreaterThanOrEqual(blockMs - 1_000);
         expect(new Set(attempts)).toEqual(new Set([1]));
         expect(diff).toEqual({ lost: 0, extra: 0 });
@@ -160,7 +158,8 @@ describe('Facebook faults from the sandbox', () => {
           let result;
           try {
             const { handle } = await startFaultExport(temporal.client, taskQueue, destination, ['all'], 'add');
-            result = await resultWithin(handle, 240_000);
+            // At 30%, validation (five calls or so) may take several attempts, with backoff up to a minute.
+            result = await resultWithin(handle, 600_000);
           } finally {
             env.sandbox.faults.set({ transientErrorRate: 0 });
           }

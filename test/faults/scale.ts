@@ -15,7 +15,7 @@ export const scale = FULL
       /** Throttle block: minutes, so the wait comes from `estimated_time_to_regain_access` alone. */
       throttleBlockMs: 120_000,
       /** Transient-error storm: runs of each kind. */
-      stormRuns: 2,
+      stormRuns: 1,
       /** How long the database stays cut off. */
       dbOutageMs: 10_000,
       testTimeoutMs: 40 * 60_000,

@@ -3,11 +3,12 @@ import { CANONICAL_SCHEMA } from '../../src/domain/canonical-row.js';
 import { changeSegmentShare } from '../../src/sources/demo-seed.js';
 import type { Destination } from '../../src/store/index.js';
 import type { ExportMode, ExportResult } from '../../src/workflows/contracts.js';
+import { progressQuery } from '../../src/workflows/export-segment.js';
 import { connectTemporal, uniqueTaskQueue } from '../support/context.js';
 import { createDestination, createExportEnv, type ExportEnv } from '../support/export-env.js';
 import { expectedRows, sandboxMembers } from '../support/expected-audience.js';
 import { audienceDiff, inconsistentBatches, sleep } from '../support/faults/audit.js';
-import { resultWithin, startFaultExport } from '../support/faults/fault-export.js';
+import { resultWithin, startFaultExport, type ExportHandle } from '../support/faults/fault-export.js';
 import { faultSeed, seededRandom } from '../support/faults/random.js';
 import { killAllWorkers, startWorkerProcess } from '../support/faults/worker-process.js';
 import { lastCallSeq } from '../support/run-export.js';
@@ -76,7 +77,9 @@ describe('worker killed with SIGKILL at random moments, in every mode', () => {
     });
     let killed = 0;
     for (let k = 0; k < kills && !done; k++) {
-      await sleep(200 + random() * 2_500);
+      // A random moment, brought forward when the run nears its end, so every planned kill lands mid-run.
+      const killAt = Date.now() + 200 + random() * 2_500;
+      while (Date.now() < killAt && !done && !(await nearTheEnd(handle))) await sleep(100);
       if (done) break;
       await worker.kill();
       killed += 1;
@@ -188,6 +191,11 @@ describe('worker killed with SIGKILL at random moments, in every mode', () => {
   );
 });
 
+async function nearTheEnd(handle: ExportHandle): Promise<boolean> {
+  const p = await handle.query(progressQuery).catch(() => undefined);
+  return !!p && p.pagesTotal > 0 && p.pagesDone >= p.pagesTotal - 2;
+}
+
 /** Members someone else put in the audience, which a replace must take out. */
 async function addForeignMembers(env: ExportEnv, audienceId: string, count: number): Promise<void> {
   const data = Array.from({ length: count }, (_, i) =>
@@ -201,7 +209,7 @@ async function addForeignMembers(env: ExportEnv, audienceId: string, count: numb
     {
       audienceId,
       payload: { schema: [...CANONICAL_SCHEMA], data },
-      session: { sessionId: 91, batchSeq: 1, lastBatch: true },
+      session: { sessionId: 1 + Math.floor(Math.random() * 2 ** 40), batchSeq: 1, lastBatch: true },
     },
     { token: env.sandbox.fixtures.systemUserToken },
   );

@@ -16,11 +16,12 @@ export async function startFaultExport(
   destination: Destination,
   segments: string[],
   mode: ExportMode,
+  pageConcurrency = 2,
 ): Promise<{ started: StartedExport; handle: ExportHandle }> {
   const started = await startExport(client, targetOf(destination, segments, mode), {
     taskQueue,
     trigger: 'manual',
-    pageConcurrency: 2,
+    pageConcurrency,
     timings: { healthCheckDelaysMs: [], pageHeartbeatTimeout: '4s', stepHeartbeatTimeout: '4s' },
   });
   return { started, handle: client.workflow.getHandle(started.workflowId) };
