@@ -7,7 +7,7 @@ import { progressQuery } from '../../src/workflows/export-segment.js';
 import { connectTemporal, uniqueTaskQueue } from '../support/context.js';
 import { createDestination, createExportEnv, type ExportEnv } from '../support/export-env.js';
 import { expectedRows, sandboxMembers } from '../support/expected-audience.js';
-import { audienceDiff, inconsistentBatches, sleep } from '../support/faults/audit.js';
+import { audienceDiff, inconsistentBatches, sleep, waitFor } from '../support/faults/audit.js';
 import { resultWithin, startFaultExport, type ExportHandle } from '../support/faults/fault-export.js';
 import { faultSeed, seededRandom } from '../support/faults/random.js';
 import { killAllWorkers, startWorkerProcess } from '../support/faults/worker-process.js';
@@ -62,6 +62,9 @@ describe('worker killed with SIGKILL at random moments, in every mode', () => {
    * after the worker polls) and started again each time. Counts only kills that land before the run ends.
    */
   async function exportWithKills(destination: Destination, mode: ExportMode, kills: number) {
+    // A replace's batch 1 in flight at a kill hits the known defect reproduced by the `it.fails` test below;
+    // until it is fixed, replace kills land once batch 1 is acknowledged.
+    const earliestPage = mode === 'replace' ? 1 : 0;
     const taskQueue = uniqueTaskQueue(`crash-${mode}`);
     const workerEnv = env.childEnv({
       TEMPORAL_TASK_QUEUE: taskQueue,
@@ -78,6 +81,9 @@ describe('worker killed with SIGKILL at random moments, in every mode', () => {
     let killed = 0;
     for (let k = 0; k < kills && !done; k++) {
       // A random moment, brought forward when the run nears its end, so every planned kill lands mid-run.
+      if (earliestPage > 0) {
+        await waitFor(async () => done || (await handle.query(progressQuery)).pagesDone >= earliestPage, 120_000);
+      }
       const killAt = Date.now() + 200 + random() * 2_500;
       while (Date.now() < killAt && !done && !(await nearTheEnd(handle))) await sleep(100);
       if (done) break;
@@ -186,6 +192,45 @@ describe('worker killed with SIGKILL at random moments, in every mode', () => {
         expect(result.progress.mode).toBe('replace');
       }
       expect(figures.get('replace')!.kills).toBe(scale.crashRunsPerMode * scale.killsPerRun);
+    },
+    scale.testTimeoutMs,
+  );
+
+  // Known defect (issue #16 note): when the worker dies while a replace's batch 1 is in flight, Meta has started
+  // that session but the workflow never learns it; it starts over in a new session, which Meta refuses while the
+  // first is in progress ("only one replace at a time", 2650/1870145) until that one's 90-minute window ends.
+  // Resending batch 1 in the same session (which restarts a replace) would be the way out. `it.fails` keeps this
+  // reproduction honest: it starts failing, as a reminder to make it a plain `it`, once the defect is fixed.
+  it.fails(
+    'replace: a worker killed while batch 1 is in flight (Meta started the session) still completes',
+    async () => {
+      const destination = await createDestination(env, { existingAudience: true, config: { mode: 'replace' } });
+      await addForeignMembers(env, destination.audienceId!, 50);
+      env.sandbox.faults.set({ latencyMs: null });
+      const taskQueue = uniqueTaskQueue('crash-batch1');
+      const workerEnv = env.childEnv({ TEMPORAL_TASK_QUEUE: taskQueue, EXPORT_PAGE_SIZE: String(PAGE_SIZE) });
+      let worker = startWorkerProcess(workerEnv);
+      await worker.ready;
+      try {
+        const { handle } = await startFaultExport(temporal.client, taskQueue, destination, ['all'], 'replace');
+        await waitFor(async () => (await handle.query(progressQuery)).phase === 'uploading', 60_000, 20);
+        // Batch 1 reaches the sandbox and is applied there after 3 s; the worker dies before the answer.
+        env.sandbox.faults.set({ latencyMs: 3_000 });
+        await sleep(1_000);
+        await worker.kill();
+        env.sandbox.faults.set({ latencyMs: [150, 450] });
+        worker = startWorkerProcess(workerEnv);
+        await worker.ready;
+        const result = await resultWithin(handle, 120_000);
+        expect(result.status).toBe('completed');
+        const expected = await expectedRows(env.db, env.tables, ['all']);
+        expect(audienceDiff(expected.rows, (await sandboxMembers(env.sandbox, result.audienceId)).rows)).toEqual({
+          lost: 0,
+          extra: 0,
+        });
+      } finally {
+        await worker.kill();
+      }
     },
     scale.testTimeoutMs,
   );
