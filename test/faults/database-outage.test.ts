@@ -56,9 +56,9 @@ describe('PostgreSQL cut off from the worker mid-run (through a TCP proxy; the c
       outcome.catch(() => undefined);
 
       // If the worker dies, say why (its last lines), rather than only that no poller is left.
-      worker.child.once('exit', (code, signal) =>
-        console.log(`[faults] worker exited (${code ?? signal}):\n${worker.output()}`),
-      );
+      worker.child.once('exit', (code, signal) => {
+        if (signal !== 'SIGKILL') console.log(`[faults] worker exited (${code ?? signal}):\n${worker.output()}`);
+      });
       const cuts: number[] = [];
       for (let i = 1; i <= OUTAGES; i++) {
         await waitFor(async () => (await handle.query(progressQuery)).pagesTotal > 0, 120_000);
