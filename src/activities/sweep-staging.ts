@@ -1,4 +1,5 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { timeOfRunId } from '../sources/identifiers.js';
 import type { ProfileSource } from '../sources/profile-source.js';
 import { NotFoundError, type Store } from '../store/index.js';
 
@@ -30,7 +31,8 @@ async function livenessOf(deps: SweepStagingDeps & { temporalClient: Pick<Client
   } catch (err) {
     // The record is written before the freeze, so a table without one belongs to no run (an aborted test, a
     // hand-made copy): nothing will ever read it.
-    if (err instanceof NotFoundError) return 'dead';
+    // A preview's table has no record either; its time-ordered id says it is young and still being read.
+    if (err instanceof NotFoundError) return isYoung(runId) ? 'live' : 'dead';
     throw err;
   }
   if (run.status !== 'running') return 'dead';
@@ -40,6 +42,14 @@ async function livenessOf(deps: SweepStagingDeps & { temporalClient: Pick<Client
   } catch (err) {
     return err instanceof WorkflowNotFoundError ? 'dead' : 'live';
   }
+}
+
+/** Record-less staging tables younger than this may still be in use (a preview reads its table for seconds). */
+const RECORDLESS_GRACE_MS = 60 * 60_000;
+
+function isYoung(runId: string): boolean {
+  const at = timeOfRunId(runId);
+  return at !== undefined && Date.now() - at < RECORDLESS_GRACE_MS;
 }
 
 /**

@@ -86,8 +86,8 @@ export async function validateExport(deps: ActivityDeps, input: ValidateExportIn
     if (destination.status !== DestinationStatus.Active) {
       await store.destinations.setStatus(destination.id, DestinationStatus.Active);
     }
-    if (audience.id !== destination.audienceId)
-      await store.exportRuns.updateProgress(input.runId, { audienceId: audience.id });
+    // Always: a retried validation finds the audience its first attempt created, with the run still without it.
+    await store.exportRuns.updateProgress(input.runId, { audienceId: audience.id });
     log.info('export validated', { runId: input.runId, audienceId: audience.id, mode: config.mode });
     return {
       runId: input.runId,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { InvalidRunIdError } from './errors.js';
 
 /**
@@ -53,4 +54,24 @@ export const stagingTableName = (runId: string): string =>
 export function runIdOfStagingTable(table: string): string | undefined {
   const hex = STAGING_TABLE_PATTERN.exec(table)?.[1];
   return hex === undefined ? undefined : canonicalRunId(hex);
+}
+
+/**
+ * A time-ordered (version 7) UUID for staging tables that have no export run record, such as a preview's: the
+ * daily sweep can tell a young one (in use) from an abandoned one by the time in its first 48 bits.
+ */
+export function timeOrderedRunId(now = Date.now()): string {
+  const bytes = randomBytes(16);
+  bytes.writeUIntBE(now, 0, 6);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x70; // version 7
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80; // RFC 9562 variant
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** The creation time (ms) of a version 7 run id; undefined for any other kind of UUID. */
+export function timeOfRunId(runId: string): number | undefined {
+  const hex = runId.replaceAll('-', '');
+  if (hex.length !== 32 || hex[12] !== '7') return undefined;
+  return parseInt(hex.slice(0, 12), 16);
 }

@@ -217,10 +217,13 @@ export async function exportSegment(input: ExportInput): Promise<ExportResult> {
   async function replaceAll(set: PageSet): Promise<void> {
     let first: { page: number; sessionId: number } | undefined;
     let index = 0;
+    // One session for every attempt at batch 1: resending batch 1 restarts that replace (nothing else has been
+    // sent in it yet), whereas a new session is refused (2650/1870145) while Meta still runs one whose batch 1
+    // may have arrived — as when a worker dies with batch 1 in flight.
+    const sessionId = newSessionId();
+    sessionIds.push(sessionId);
     for (let attempt = 1; !first && index < set.pages.length && !state.cancelRequested;) {
       const page = set.pages[index]!;
-      const sessionId = newSessionId();
-      sessionIds.push(sessionId);
       await waitWhileBlocked(state, report);
       const only = index === set.pages.length - 1;
       try {

@@ -62,9 +62,6 @@ describe('worker killed with SIGKILL at random moments, in every mode', () => {
    * after the worker polls) and started again each time. Counts only kills that land before the run ends.
    */
   async function exportWithKills(destination: Destination, mode: ExportMode, kills: number) {
-    // A replace's batch 1 in flight at a kill hits the known defect reproduced by the `it.fails` test below;
-    // until it is fixed, replace kills land once batch 1 is acknowledged.
-    const earliestPage = mode === 'replace' ? 1 : 0;
     const taskQueue = uniqueTaskQueue(`crash-${mode}`);
     const workerEnv = env.childEnv({
       TEMPORAL_TASK_QUEUE: taskQueue,
@@ -80,10 +77,8 @@ describe('worker killed with SIGKILL at random moments, in every mode', () => {
     });
     let killed = 0;
     for (let k = 0; k < kills && !done; k++) {
-      // A random moment, brought forward when the run nears its end, so every planned kill lands mid-run.
-      if (earliestPage > 0) {
-        await waitFor(async () => done || (await handle.query(progressQuery)).pagesDone >= earliestPage, 120_000);
-      }
+      // A random moment (a replace's batch 1 in flight included), brought forward when the run nears its end, so
+      // every planned kill lands mid-run.
       const killAt = Date.now() + 200 + random() * 2_500;
       while (Date.now() < killAt && !done && !(await nearTheEnd(handle))) await sleep(100);
       if (done) break;
@@ -196,12 +191,10 @@ describe('worker killed with SIGKILL at random moments, in every mode', () => {
     scale.testTimeoutMs,
   );
 
-  // Known defect (issue #16 note): when the worker dies while a replace's batch 1 is in flight, Meta has started
-  // that session but the workflow never learns it; it starts over in a new session, which Meta refuses while the
-  // first is in progress ("only one replace at a time", 2650/1870145) until that one's 90-minute window ends.
-  // Resending batch 1 in the same session (which restarts a replace) would be the way out. `it.fails` keeps this
-  // reproduction honest: it starts failing, as a reminder to make it a plain `it`, once the defect is fixed.
-  it.fails(
+  // When the worker dies while a replace's batch 1 is in flight, Meta may have started that session; a new session
+  // would be refused ("only one replace at a time", 2650/1870145) until its 90-minute window ends. Batch 1 is
+  // therefore retried in the same session, which restarts the replace (nothing else was sent in it yet).
+  it(
     'replace: a worker killed while batch 1 is in flight (Meta started the session) still completes',
     async () => {
       const destination = await createDestination(env, { existingAudience: true, config: { mode: 'replace' } });

@@ -215,7 +215,8 @@ describe('replace past Meta’s session window', () => {
     const taskQueue = uniqueTaskQueue('replace-timeout');
     const destination = await createDestination(env, { existingAudience: true, config: { mode: 'replace' } });
     const worker = await inProcessWorker(env, temporal.nativeConnection, taskQueue, 500);
-    env.sandbox.faults.set({ latencyMs: 250 });
+    // 12 pages at 700 ms each, 4 at a time after batch 1: well past the 1.5-second window, however fast the machine.
+    env.sandbox.faults.set({ latencyMs: 700 });
     const mark = await lastCallSeq(env.sandbox.url);
     const { result, started } = await worker.runUntil(
       runExport(temporal.client, taskQueue, destination, ['all'], 'replace'),

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { timeOrderedRunId } from '../../sources/identifiers.js';
 import { buildRows, CANONICAL_SCHEMA, DropReason } from '../../domain/canonical-row.js';
 import { mappedAttributes, MAPPABLE_KEYS, type AttributeMapping, type KeyIdentifier } from '../../domain/mapping.js';
 import type { ApiDeps } from '../deps.js';
@@ -58,7 +58,8 @@ export async function previewExport(deps: Deps, destinationId: string, input: Pr
   if (errors.length > 0)
     throw new ProblemError(400, ProblemKind.validation, 'Correct the fields listed in errors.', errors);
 
-  const runId = randomUUID();
+  // Time-ordered: the daily staging sweep leaves a young record-less table (this preview's) alone.
+  const runId = timeOrderedRunId();
   try {
     const frozen = await deps.source.freeze({
       runId,
