@@ -30,7 +30,8 @@ describe('test harness', () => {
     await migrate(db);
     expect(await migrate(db)).toEqual([]);
     const tables = await db.query<{ n: number }>(
-      "SELECT count(*)::int AS n FROM information_schema.tables WHERE table_name = 'schema_migrations'",
+      // In this schema: other test files may migrate schemas of their own in the same database.
+      "SELECT count(*)::int AS n FROM information_schema.tables WHERE table_name = 'schema_migrations' AND table_schema = current_schema()",
     );
     expect(tables[0]?.n).toBe(1);
   });
