@@ -1,4 +1,4 @@
-import type { AudienceHealth, ExportProgress } from '../workflows/contracts.js';
+import { zeroProgress, type AudienceHealth, type ExportProgress } from '../workflows/contracts.js';
 
 /** Formatting of export progress and run reports: pure, so tests can check it without a terminal. */
 
@@ -93,19 +93,5 @@ export function runReportLines(r: RunReport): string[] {
 
 /** Progress of a run that reported none (failed before its first query answered). */
 export function emptyProgress(): ExportProgress {
-  return {
-    phase: 'done',
-    pagesTotal: 0,
-    pagesDone: 0,
-    rowsTotal: 0,
-    rowsSent: 0,
-    rowsRemoved: 0,
-    rowsDropped: 0,
-    droppedByReason: {},
-    received: 0,
-    invalid: 0,
-    waitedMs: 0,
-    throttleWaits: 0,
-    cancelRequested: false,
-  };
+  return zeroProgress('done');
 }

@@ -160,6 +160,25 @@ export interface ExportProgress {
   cancelRequested: boolean;
 }
 
+/** The counters of a run that has done nothing yet, in `phase`. */
+export function zeroProgress(phase: ExportPhase): ExportProgress {
+  return {
+    phase,
+    pagesTotal: 0,
+    pagesDone: 0,
+    rowsTotal: 0,
+    rowsSent: 0,
+    rowsRemoved: 0,
+    rowsDropped: 0,
+    droppedByReason: {},
+    received: 0,
+    invalid: 0,
+    waitedMs: 0,
+    throttleWaits: 0,
+    cancelRequested: false,
+  };
+}
+
 export interface AudienceHealth {
   lowerBound?: number;
   upperBound?: number;

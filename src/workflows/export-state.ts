@@ -1,25 +1,19 @@
-import type { DropCounts, ExportPhase, ExportProgress, FrozenRun, PageResult, UploadPlan } from './contracts.js';
+import {
+  zeroProgress,
+  type DropCounts,
+  type ExportPhase,
+  type ExportProgress,
+  type FrozenRun,
+  type PageResult,
+  type UploadPlan,
+} from './contracts.js';
 
 /**
  * The export's progress and counters: plain state the workflow updates and the `progress` query reads.
  * Deterministic (time comes from the workflow's clock, passed in).
  */
 export class ExportState {
-  private progress: ExportProgress = {
-    phase: 'validating',
-    pagesTotal: 0,
-    pagesDone: 0,
-    rowsTotal: 0,
-    rowsSent: 0,
-    rowsRemoved: 0,
-    rowsDropped: 0,
-    droppedByReason: {},
-    received: 0,
-    invalid: 0,
-    waitedMs: 0,
-    throttleWaits: 0,
-    cancelRequested: false,
-  };
+  private progress: ExportProgress = zeroProgress('validating');
   /** Workflow time (ms) until which no page may call Meta. */
   blockedUntil = 0;
   /** Why the run was aborted (consent withdrawn, destination deleted); in-flight requests were cancelled. */
