@@ -1,7 +1,7 @@
 import { cancellationSignal, heartbeat } from '@temporalio/activity';
 import { buildRows, CANONICAL_SCHEMA, type Cell } from '../domain/canonical-row.js';
 import { ReplaceAction, ReplaceSessionError, ThrottledError, type UsersInput } from '../facebook/index.js';
-import type { ExportRun } from '../store/index.js';
+import type { ExportRun, SnapshotKey } from '../store/index.js';
 import type { DropCounts, PageInput, PageResult } from '../workflows/contracts.js';
 import type { ActivityDeps } from './deps.js';
 import { classifyFailure } from './failures.js';
@@ -16,6 +16,8 @@ interface PreparedPage {
   rows: number;
   data: Cell[][];
   dropped: DropCounts;
+  /** The snapshot rows the page carries: confirmed sent (or deleted, for removals) once Meta accepts it. */
+  keys: SnapshotKey[];
 }
 
 /**
@@ -58,6 +60,8 @@ export async function uploadPage(deps: ActivityDeps, input: PageInput): Promise<
     const result = await call(request, { token, signal: cancellationSignal() });
     const durationMs = Math.round(performance.now() - started);
     const sent = page.data.length;
+    if (removing) await store.snapshots.deleteRows(run.audienceId!, page.keys);
+    else await store.snapshots.confirmSent(run.audienceId!, run.id, page.keys);
     await store.exportRuns.recordPage(run.id, input.page, {
       kind,
       sent: removing ? 0 : sent,
@@ -111,22 +115,19 @@ async function prepareAdds(deps: ActivityDeps, run: ExportRun, input: PageInput)
     ? await deps.rowBuilder.build({ profiles: members, mapping: config.mapping, options })
     : buildRows(members, config.mapping, options);
   const dropped = Object.fromEntries(Object.entries(built.droppedByReason).filter(([, n]) => n > 0));
-  if (built.rows.length > 0) {
+  const fingerprints = new Map(members.map((m) => [m.key, m.fingerprint]));
+  const keyed = built.rows.map((r) => ({
+    profileKey: r.profileKey,
+    fingerprint: fingerprints.get(r.profileKey)!,
+    cells: r.cells,
+  }));
+  if (keyed.length > 0) {
     const audienceId = run.audienceId!;
     // A replace's first batch empties the audience at Meta: our record of it starts over too.
     if (input.operation === 'replace' && input.batchSeq === 1) await store.snapshots.deleteAudience(audienceId);
-    const fingerprints = new Map(members.map((m) => [m.key, m.fingerprint]));
-    await store.snapshots.recordPossiblySent(
-      audienceId,
-      run.id,
-      built.rows.map((r) => ({
-        profileKey: r.profileKey,
-        fingerprint: fingerprints.get(r.profileKey)!,
-        cells: r.cells,
-      })),
-    );
+    await store.snapshots.recordPossiblySent(audienceId, run.id, keyed);
   }
-  return { rows: members.length, data: built.rows.map((r) => r.cells), dropped };
+  return { rows: members.length, data: built.rows.map((r) => r.cells), dropped, keys: keyed };
 }
 
 /** Snapshot rows to remove, with the very cells last sent, marked removing before they are posted. */
@@ -136,5 +137,5 @@ async function prepareRemoves(deps: ActivityDeps, run: ExportRun, input: PageInp
   await store.snapshots.markRemoving(run.audienceId!, run.id, rows);
   // The codec hands DPO option lists back read-only; the request body wants plain arrays.
   const data = rows.map((r) => r.cells.map((c): Cell => (typeof c === 'object' ? [...c] : c)));
-  return { rows: rows.length, data, dropped: {} };
+  return { rows: rows.length, data, dropped: {}, keys: rows };
 }

@@ -135,6 +135,24 @@ export function createSnapshotRepository(db: Db) {
       });
     },
 
+    /**
+     * Marks a run's possibly-sent rows as sent once Meta accepted their page, so finalising has nothing left to
+     * rewrite (it took 96 s at 10 million rows). Returns how many it confirmed.
+     */
+    async confirmSent(audienceId: string, runId: string, keys: readonly SnapshotKey[]): Promise<number> {
+      if (keys.length === 0) return 0;
+      const [profileKeys, fingerprints] = keyArrays(keys);
+      const rows = await db.query(
+        `UPDATE audience_snapshots a SET state = 'sent'
+         FROM unnest($3::text[], $4::text[]) AS t(k, f)
+         WHERE a.audience_id = $1 AND a.run_id = $2::uuid AND a.state = 'possibly_sent'
+           AND a.profile_key = t.k AND a.fingerprint = decode(t.f, 'hex')
+         RETURNING 1`,
+        [audienceId, runId, profileKeys, fingerprints],
+      );
+      return rows.length;
+    },
+
     /** Deletes rows by key (e.g. after a remove page succeeded). Returns how many it deleted. */
     async deleteRows(audienceId: string, keys: readonly SnapshotKey[]): Promise<number> {
       if (keys.length === 0) return 0;

@@ -37,6 +37,23 @@ describe('audience snapshots repository', () => {
     ]);
   });
 
+  it('confirms only the run’s own possibly-sent rows of a page as sent', async () => {
+    const audience = uniqueAudience();
+    const run1 = randomUUID();
+    const run2 = randomUUID();
+    await store.snapshots.recordPossiblySent(audience, run1, [row('x'), row('y')]);
+    await store.snapshots.recordPossiblySent(audience, run2, [row('z')]);
+    // The page carried x and z; z belongs to another run, y was not in the page.
+    expect(await store.snapshots.confirmSent(audience, run1, [row('x'), row('z')])).toBe(1);
+    const states = await store.snapshots.read(audience, [row('x'), row('y'), row('z')]);
+    expect(states.map((e) => [e.profileKey, e.state])).toEqual([
+      ['x', 'sent'],
+      ['y', 'possibly_sent'],
+      ['z', 'possibly_sent'],
+    ]);
+    expect(await store.snapshots.confirmSent(audience, run1, [row('x')])).toBe(0);
+  });
+
   it('keeps a changed member’s old row, keeps sent rows sent when re-sent, and takes the last duplicate', async () => {
     const audience = uniqueAudience();
     const run1 = randomUUID();
