@@ -13,7 +13,7 @@ import type { Db } from '../../src/store/db.js';
 import { createStore, migrate, type Destination, type ExportConfigInput, type Store } from '../../src/store/index.js';
 import type { ExportTarget } from '../../src/temporal/start-export.js';
 import { createExportWorker } from '../../src/worker.js';
-import { openTestDb, testDatabaseUrl } from './context.js';
+import { connectTemporal, openTestDb, testDatabaseUrl, uniqueTaskQueue } from './context.js';
 
 export const API_VERSION = 'v26.0';
 export const SANDBOX_RETRY_AFTER_HEADER = 'x-sandbox-retry-after-ms';
@@ -192,3 +192,29 @@ export async function inProcessWorker(
     workflowBundlePath: inject('workflowBundlePath'),
   });
 }
+
+/** A test file's export world with one in-process worker polling its own task queue; `stop` tears it all down. */
+export async function startExportWorld(
+  name: string,
+  profiles: number,
+  pageSize?: number,
+): Promise<{ env: ExportEnv; temporal: Temporal; taskQueue: string; stop: () => Promise<void> }> {
+  const env = await createExportEnv(name, profiles);
+  const temporal = await connectTemporal();
+  const taskQueue = uniqueTaskQueue(name);
+  const worker = await inProcessWorker(env, temporal.nativeConnection, taskQueue, pageSize);
+  const running = worker.run();
+  return {
+    env,
+    temporal,
+    taskQueue,
+    stop: async () => {
+      worker.shutdown();
+      await running;
+      await temporal.close();
+      await env.close();
+    },
+  };
+}
+
+type Temporal = Awaited<ReturnType<typeof connectTemporal>>;

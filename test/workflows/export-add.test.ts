@@ -1,5 +1,4 @@
 import { WorkflowFailedError } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +11,7 @@ import { attemptsOf, decodedHistory, recordHistory } from '../support/history.js
 import {
   createDestination,
   createExportEnv,
-  inProcessWorker,
+  startExportWorld,
   targetOf,
   type ExportEnv,
 } from '../support/export-env.js';
@@ -25,22 +24,12 @@ describe('exportSegment, add mode, on the real dev server, PostgreSQL and the sa
   let env: ExportEnv;
   let temporal: Awaited<ReturnType<typeof connectTemporal>>;
   let taskQueue: string;
-  let worker: Worker;
-  let running: Promise<void>;
+  let stop: () => Promise<void>;
 
   beforeAll(async () => {
-    env = await createExportEnv('wf_add', PROFILES);
-    temporal = await connectTemporal();
-    taskQueue = uniqueTaskQueue('export-add');
-    worker = await inProcessWorker(env, temporal.nativeConnection, taskQueue);
-    running = worker.run();
+    ({ env, temporal, taskQueue, stop } = await startExportWorld('wf_add', PROFILES));
   });
-  afterAll(async () => {
-    worker.shutdown();
-    await running;
-    await temporal.close();
-    await env.close();
-  });
+  afterAll(() => stop());
 
   it('exports a 50,000-profile segment: the audience holds exactly the usable profiles, drops counted by reason', async () => {
     const destination = await createDestination(env);

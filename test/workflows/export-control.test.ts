@@ -1,19 +1,12 @@
 import { WorkflowFailedError } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cancelRunningExports } from '../../src/api/services/temporal-control.js';
 import { startExport } from '../../src/temporal/start-export.js';
 import type { ExportResult } from '../../src/workflows/contracts.js';
 import { progressQuery } from '../../src/workflows/export-segment.js';
-import { connectTemporal, uniqueTaskQueue } from '../support/context.js';
+import type { connectTemporal } from '../support/context.js';
 import { attemptsOf, recordHistory } from '../support/history.js';
-import {
-  createDestination,
-  createExportEnv,
-  inProcessWorker,
-  targetOf,
-  type ExportEnv,
-} from '../support/export-env.js';
+import { createDestination, startExportWorld, targetOf, type ExportEnv } from '../support/export-env.js';
 import { expectedRows, sandboxMembers } from '../support/expected-audience.js';
 import { lastCallSeq, sandboxCalls } from '../support/run-export.js';
 
@@ -23,22 +16,12 @@ describe('export control: throttling, cancellation, abort, health checks', () =>
   let env: ExportEnv;
   let temporal: Awaited<ReturnType<typeof connectTemporal>>;
   let taskQueue: string;
-  let worker: Worker;
-  let running: Promise<void>;
+  let stop: () => Promise<void>;
 
   beforeAll(async () => {
-    env = await createExportEnv('wf_control', 12_000);
-    temporal = await connectTemporal();
-    taskQueue = uniqueTaskQueue('export-control');
-    worker = await inProcessWorker(env, temporal.nativeConnection, taskQueue, 1_000);
-    running = worker.run();
+    ({ env, temporal, taskQueue, stop } = await startExportWorld('wf_control', 12_000, 1_000));
   });
-  afterAll(async () => {
-    worker.shutdown();
-    await running;
-    await temporal.close();
-    await env.close();
-  });
+  afterAll(() => stop());
 
   const start = async (
     destination: Awaited<ReturnType<typeof createDestination>>,

@@ -1,4 +1,3 @@
-import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CANONICAL_SCHEMA } from '../../src/domain/canonical-row.js';
 import { changeSegmentShare } from '../../src/sources/demo-seed.js';
@@ -8,6 +7,7 @@ import { connectTemporal, uniqueTaskQueue } from '../support/context.js';
 import {
   createDestination,
   createExportEnv,
+  startExportWorld,
   inProcessWorker,
   targetOf,
   type ExportEnv,
@@ -22,22 +22,12 @@ describe('export modes: mirror, replace, per-profile consent', () => {
   let env: ExportEnv;
   let temporal: Awaited<ReturnType<typeof connectTemporal>>;
   let taskQueue: string;
-  let worker: Worker;
-  let running: Promise<void>;
+  let stop: () => Promise<void>;
 
   beforeAll(async () => {
-    env = await createExportEnv('wf_modes', PROFILES);
-    temporal = await connectTemporal();
-    taskQueue = uniqueTaskQueue('export-modes');
-    worker = await inProcessWorker(env, temporal.nativeConnection, taskQueue, 1_000);
-    running = worker.run();
+    ({ env, temporal, taskQueue, stop } = await startExportWorld('wf_modes', PROFILES, 1_000));
   });
-  afterAll(async () => {
-    worker.shutdown();
-    await running;
-    await temporal.close();
-    await env.close();
-  });
+  afterAll(() => stop());
 
   it('mirror: a refresh after 1% of the segment changed sends only the difference', async () => {
     const destination = await createDestination(env, { config: { mode: 'mirror' } });
