@@ -24,7 +24,7 @@ describe('exportSegment continues as new between phases when the history grows',
     installQuietRuntime();
     server = await startDevServer({
       cliPath: ensureTemporalCli(),
-      extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=40'],
+      extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=30'],
     });
     connection = await Connection.connect({ address: server.address });
     nativeConnection = await NativeConnection.connect({ address: server.address });
@@ -44,7 +44,7 @@ describe('exportSegment continues as new between phases when the history grows',
     await worker.runUntil(async () => {
       const destination = await createDestination(env, { config: { mode: 'mirror' } });
       await runExport(client, taskQueue, destination, ['all'], 'mirror');
-      await changeSegmentShare(env.db, { ...env.tables, segment: 'all', share: 0.3, seed: 5 });
+      await changeSegmentShare(env.db, { ...env.tables, segment: 'all', share: 0.9, seed: 5 });
       const refreshed = await env.store.destinations.get(destination.id);
       const { started, result } = await runExport(client, taskQueue, refreshed, ['all'], 'mirror');
 
