@@ -21,7 +21,7 @@ export async function planUploads(
   const pages = (rows: number) => pageCount(rows, limits.pageSize);
 
   let mode = config.mode;
-  if (mode === 'mirror' && input.audienceHasMembers && (await store.snapshots.count(audienceId)).total === 0) {
+  if (mode === 'mirror' && input.audienceHasMembers && (await store.snapshots.isEmpty(audienceId))) {
     mode = 'replace';
   }
   await store.exportRuns.updateProgress(run.id, { phase: 'planning', effectiveMode: mode });

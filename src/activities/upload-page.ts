@@ -16,7 +16,7 @@ interface PreparedPage {
   rows: number;
   data: Cell[][];
   dropped: DropCounts;
-  /** The snapshot rows the page carries: confirmed sent (or deleted, for removals) once Meta accepts it. */
+  /** The snapshot rows a remove page carries: deleted once Meta accepts it (an add page is confirmed whole). */
   keys: SnapshotKey[];
 }
 
@@ -61,7 +61,7 @@ export async function uploadPage(deps: ActivityDeps, input: PageInput): Promise<
     const durationMs = Math.round(performance.now() - started);
     const sent = page.data.length;
     if (removing) await store.snapshots.deleteRows(run.audienceId!, page.keys);
-    else await store.snapshots.confirmSent(run.audienceId!, run.id, page.keys);
+    else await store.snapshots.confirmPage(run.audienceId!, run.id, input.page);
     await store.exportRuns.recordPage(run.id, input.page, {
       kind,
       sent: removing ? 0 : sent,
@@ -125,7 +125,7 @@ async function prepareAdds(deps: ActivityDeps, run: ExportRun, input: PageInput)
     const audienceId = run.audienceId!;
     // A replace's first batch empties the audience at Meta: our record of it starts over too.
     if (input.operation === 'replace' && input.batchSeq === 1) await store.snapshots.deleteAudience(audienceId);
-    await store.snapshots.recordPossiblySent(audienceId, run.id, keyed);
+    await store.snapshots.recordPossiblySent(audienceId, run.id, keyed, input.page);
   }
   return { rows: members.length, data: built.rows.map((r) => r.cells), dropped, keys: keyed };
 }

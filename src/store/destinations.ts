@@ -202,7 +202,10 @@ export function createDestinationRepository(db: Db) {
           [id],
         );
         if (!row) return false;
-        if (row.audience_id) await tx.query('DELETE FROM audience_snapshots WHERE audience_id = $1', [row.audience_id]);
+        if (row.audience_id) {
+          await tx.query('DELETE FROM audience_snapshots WHERE audience_id = $1', [row.audience_id]);
+          await tx.query('DELETE FROM audience_snapshot_pages WHERE audience_id = $1', [row.audience_id]);
+        }
         // credentials and export_configs go by ON DELETE CASCADE.
         await tx.query('DELETE FROM destinations WHERE id = $1', [id]);
         return true;

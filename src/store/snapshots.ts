@@ -5,35 +5,33 @@ import { decodeCells, encodeCells, type Cell } from './snapshot-codec.js';
 /*
  * Audience membership snapshots: what each audience holds, as far as we know (design "Modes").
  *
- * Table audience_snapshots (audience_id, profile_key, fingerprint bytea(16), cells bytea, state, run_id),
+ * Table audience_snapshots (audience_id, profile_key, fingerprint bytea(16), cells bytea, state, run_id, page),
  * primary key (audience_id, profile_key, fingerprint). A changed member gets a second row (new fingerprint) and
  * keeps the old one until the profile leaves, because a remove and an add of one person in one run can race at Meta.
  *
- * States: `possibly_sent` is written *before* a page is posted, so rows of a run that failed half-way are still
- * known (and removed later); `sent` once the run commits; `removing` before a remove is posted.
+ * States: `possibly_sent` is written *before* a page is posted, with the page that carries the row, so rows of a
+ * run that failed half-way are still known (and removed later). Once Meta accepts the page, `confirmPage` lists
+ * (run, page) in audience_snapshot_pages, which confirms all its rows at once: rewriting 10 million rows to `sent`
+ * cost PostgreSQL more than writing them. `sent` is also written literally (rows recorded without a page, settled
+ * by `commitRun`; a confirmed row re-recorded by a later run). `removing` is written before a remove is posted.
+ * Whether a row is confirmed sent is therefore a predicate, {@link confirmedSentSql}, and readers use it.
  *
- * The mirror diff is the integrator's SQL, run against a run's frozen staging table
- * staging(row_number bigint, profile_key text, fingerprint bytea, attributes jsonb). Intended shape:
- *
- *   -- to add: members whose current fingerprint was never confirmed sent (joined, changed, or possibly sent)
- *   SELECT s.row_number, s.profile_key, s.fingerprint, s.attributes FROM staging s
- *   WHERE NOT EXISTS (SELECT 1 FROM audience_snapshots a WHERE a.audience_id = $1
- *     AND a.profile_key = s.profile_key AND a.fingerprint = s.fingerprint AND a.state = 'sent')
- *   ORDER BY s.row_number;
- *
- *   -- to remove: rows for profiles that left the segment (every fingerprint of theirs), and rows left
- *   -- `removing` by an earlier run; a changed member's old row stays while the profile is still a member
- *   SELECT a.profile_key, a.fingerprint, a.cells FROM audience_snapshots a
- *   WHERE a.audience_id = $1
- *     AND (a.state = 'removing' OR NOT EXISTS (SELECT 1 FROM staging s WHERE s.profile_key = a.profile_key))
- *   ORDER BY a.profile_key, a.fingerprint;
- *
- * Both are anti-joins on indexed keys (the primary key here; staging needs an index on profile_key, and on
- * (profile_key, fingerprint) for the add side), so PostgreSQL plans them as hash or merge anti-joins over
- * millions of rows. Profiles whose per-profile consent is withdrawn are left out of staging, so they fall into the
- * remove side too. Add-diff rows are recorded with `recordPossiblySent` before their page is posted; remove
- * rows are marked `removing` before theirs; `commitRun` then settles both.
+ * The mirror diff (upload-plan.ts) runs against a run's frozen staging table:
+ *   to add:    members whose current (profile, fingerprint) is not confirmed sent (joined, changed, possibly sent);
+ *   to remove: rows of profiles no longer in the segment, and rows an earlier run left `removing`.
+ * Both are anti-joins on indexed keys, planned as hash or merge anti-joins over millions of rows.
  */
+
+/**
+ * SQL: whether snapshot row `a` is confirmed at Meta. The subquery is uncorrelated, so PostgreSQL hashes the
+ * accepted pages once (one row per 10,000 rows written) instead of probing per row.
+ */
+export const confirmedSentSql = (a: string): string =>
+  `(${a}.state = 'sent' OR (${a}.state = 'possibly_sent' AND coalesce((${a}.run_id, ${a}.page) IN ` +
+  `(SELECT run_id, page FROM audience_snapshot_pages), false)))`;
+
+/** SQL: the state of snapshot row `a` as readers see it (possibly sent on an accepted page reads as sent). */
+const stateSql = (a: string): string => `CASE WHEN ${confirmedSentSql(a)} THEN 'sent' ELSE ${a}.state END`;
 
 export const SnapshotState = {
   Sent: 'sent',
@@ -65,51 +63,109 @@ export interface SnapshotCounts {
   readonly total: number;
 }
 
-const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+const FINGERPRINT_BYTES = 16;
+
+/**
+ * Keys as a text[] of profile keys and one bytea of fingerprints back to back. bytea parameters travel in binary;
+ * as hex text arrays, PostgreSQL spent more CPU parsing a page's parameters than inserting its rows.
+ */
+function packKeys(keys: readonly SnapshotKey[]): [string[], Buffer] {
+  const fingerprints = Buffer.allocUnsafe(keys.length * FINGERPRINT_BYTES);
+  keys.forEach((k, i) => {
+    if (k.fingerprint.byteLength !== FINGERPRINT_BYTES)
+      throw new RangeError(`a snapshot fingerprint has ${FINGERPRINT_BYTES} bytes, got ${k.fingerprint.byteLength}`);
+    fingerprints.set(k.fingerprint, i * FINGERPRINT_BYTES);
+  });
+  return [keys.map((k) => k.profileKey), fingerprints];
+}
+
+/** SQL rows (k, f) of packed keys passed as parameters $k (text[]) and $f (bytea). */
+const unpackKeysSql = (k: string, f: string) =>
+  `(SELECT t.k, substring(${f}::bytea from ((t.i - 1) * ${FINGERPRINT_BYTES} + 1)::int for ${FINGERPRINT_BYTES}) AS f
+    FROM unnest(${k}::text[]) WITH ORDINALITY AS t(k, i))`;
+
+/** The last row of each (profile, fingerprint): a page can carry one member twice. */
+function lastOfEachKey<R extends SnapshotKey>(rows: readonly R[]): R[] {
+  const last = new Map<string, R>();
+  for (const r of rows) {
+    const id = `${Buffer.from(r.fingerprint.buffer, r.fingerprint.byteOffset, r.fingerprint.byteLength).toString('base64')}${r.profileKey}`;
+    last.set(id, r);
+  }
+  return [...last.values()];
+}
 
 export type SnapshotRepository = ReturnType<typeof createSnapshotRepository>;
 
 export function createSnapshotRepository(db: Db) {
-  /** Keys travel as two parallel arrays (profile keys, hex fingerprints) so one statement handles thousands. */
-  const keyArrays = (keys: readonly SnapshotKey[]): [string[], string[]] => [
-    keys.map((k) => k.profileKey),
-    keys.map((k) => hex(k.fingerprint)),
-  ];
-
   return {
     /**
-     * Records rows as possibly sent by `runId`, before their page is posted. A row already `sent` stays sent (it
-     * is at Meta whatever this post does) but takes the new cells and run; a `removing` row is possibly sent again.
-     * Duplicate keys within one call keep the last. Returns the number of rows written.
+     * Records rows as possibly sent by `runId` on `page`, before that page is posted. A row already confirmed sent
+     * stays sent (it is at Meta whatever this post does) but takes the new cells, run and page; a `removing` row is
+     * possibly sent again. Duplicate keys within one call keep the last. Without a page, the rows wait for
+     * `commitRun`. Returns the number of rows written.
      */
-    async recordPossiblySent(audienceId: string, runId: string, rows: readonly SnapshotRow[]): Promise<number> {
+    async recordPossiblySent(
+      audienceId: string,
+      runId: string,
+      rows: readonly SnapshotRow[],
+      page?: number,
+    ): Promise<number> {
       if (rows.length === 0) return 0;
-      const [keys, fingerprints] = keyArrays(rows);
-      const cells = rows.map((r) => encodeCells(r.cells).toString('hex'));
+      const unique = lastOfEachKey(rows);
+      const [keys, fingerprints] = packKeys(unique);
+      const cells = unique.map((r) => encodeCells(r.cells));
+      const cellStarts: number[] = [];
+      let at = 0;
+      for (const c of cells) {
+        cellStarts.push(at);
+        at += c.length;
+      }
       const result = await db.query<{ n: number }>(
         `WITH input AS (
-           SELECT DISTINCT ON (k, f) k, f, c FROM unnest($3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS t(k, f, c, i)
-           ORDER BY k, f, i DESC
+           SELECT t.k, substring($5::bytea from ((t.i - 1) * ${FINGERPRINT_BYTES} + 1)::int for ${FINGERPRINT_BYTES}) AS f,
+                  substring($6::bytea from t.cell_at + 1 for t.cell_length) AS c
+           FROM unnest($4::text[], $7::int4[], $8::int4[]) WITH ORDINALITY AS t(k, cell_at, cell_length, i)
          ), written AS (
-           INSERT INTO audience_snapshots AS a (audience_id, profile_key, fingerprint, cells, state, run_id)
-           SELECT $1, k, decode(f, 'hex'), decode(c, 'hex'), 'possibly_sent', $2::uuid FROM input
+           INSERT INTO audience_snapshots AS a (audience_id, profile_key, fingerprint, cells, state, run_id, page)
+           SELECT $1, k, f, c, 'possibly_sent', $2::uuid, $3::int FROM input
            ON CONFLICT (audience_id, profile_key, fingerprint) DO UPDATE SET cells = EXCLUDED.cells,
-             run_id = EXCLUDED.run_id, state = CASE WHEN a.state = 'sent' THEN 'sent' ELSE 'possibly_sent' END
+             run_id = EXCLUDED.run_id, page = EXCLUDED.page,
+             state = CASE WHEN ${confirmedSentSql('a')} THEN 'sent' ELSE 'possibly_sent' END
            RETURNING 1
          ) SELECT count(*)::int AS n FROM written`,
-        [audienceId, runId, keys, fingerprints, cells],
+        [
+          audienceId,
+          runId,
+          page ?? null,
+          keys,
+          fingerprints,
+          Buffer.concat(cells),
+          cellStarts,
+          cells.map((c) => c.length),
+        ],
       );
       return result[0]?.n ?? 0;
+    },
+
+    /**
+     * Confirms every row `runId` recorded on `page` as sent, once Meta accepted the page: one row, however many
+     * the page carried. Idempotent.
+     */
+    async confirmPage(audienceId: string, runId: string, page: number): Promise<void> {
+      await db.query(
+        `INSERT INTO audience_snapshot_pages (audience_id, run_id, page) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+        [audienceId, runId, page],
+      );
     },
 
     /** Marks rows as being removed by `runId`, before the remove is posted. Returns how many rows it marked. */
     async markRemoving(audienceId: string, runId: string, keys: readonly SnapshotKey[]): Promise<number> {
       if (keys.length === 0) return 0;
-      const [profileKeys, fingerprints] = keyArrays(keys);
+      const [profileKeys, fingerprints] = packKeys(keys);
       const rows = await db.query(
         `UPDATE audience_snapshots a SET state = 'removing', run_id = $2::uuid
-         FROM unnest($3::text[], $4::text[]) AS t(k, f)
-         WHERE a.audience_id = $1 AND a.profile_key = t.k AND a.fingerprint = decode(t.f, 'hex')
+         FROM ${unpackKeysSql('$3', '$4')} t
+         WHERE a.audience_id = $1 AND a.profile_key = t.k AND a.fingerprint = t.f
          RETURNING 1`,
         [audienceId, runId, profileKeys, fingerprints],
       );
@@ -117,14 +173,14 @@ export function createSnapshotRepository(db: Db) {
     },
 
     /**
-     * Settles a run once every page succeeded: its possibly-sent rows become sent, its removing rows go.
-     * Idempotent.
+     * Settles a run once every page succeeded: its rows recorded without a page become sent (paged rows were
+     * confirmed with their page), its removing rows go. Idempotent.
      */
     async commitRun(audienceId: string, runId: string): Promise<{ committed: number; removed: number }> {
       return db.transaction(async (tx) => {
         const committed = await tx.query(
           `UPDATE audience_snapshots SET state = 'sent'
-           WHERE audience_id = $1 AND run_id = $2 AND state = 'possibly_sent' RETURNING 1`,
+           WHERE audience_id = $1 AND run_id = $2 AND state = 'possibly_sent' AND page IS NULL RETURNING 1`,
           [audienceId, runId],
         );
         const removed = await tx.query(
@@ -135,31 +191,13 @@ export function createSnapshotRepository(db: Db) {
       });
     },
 
-    /**
-     * Marks a run's possibly-sent rows as sent once Meta accepted their page, so finalising has nothing left to
-     * rewrite (it took 96 s at 10 million rows). Returns how many it confirmed.
-     */
-    async confirmSent(audienceId: string, runId: string, keys: readonly SnapshotKey[]): Promise<number> {
-      if (keys.length === 0) return 0;
-      const [profileKeys, fingerprints] = keyArrays(keys);
-      const rows = await db.query(
-        `UPDATE audience_snapshots a SET state = 'sent'
-         FROM unnest($3::text[], $4::text[]) AS t(k, f)
-         WHERE a.audience_id = $1 AND a.run_id = $2::uuid AND a.state = 'possibly_sent'
-           AND a.profile_key = t.k AND a.fingerprint = decode(t.f, 'hex')
-         RETURNING 1`,
-        [audienceId, runId, profileKeys, fingerprints],
-      );
-      return rows.length;
-    },
-
     /** Deletes rows by key (e.g. after a remove page succeeded). Returns how many it deleted. */
     async deleteRows(audienceId: string, keys: readonly SnapshotKey[]): Promise<number> {
       if (keys.length === 0) return 0;
-      const [profileKeys, fingerprints] = keyArrays(keys);
+      const [profileKeys, fingerprints] = packKeys(keys);
       const rows = await db.query(
-        `DELETE FROM audience_snapshots a USING unnest($2::text[], $3::text[]) AS t(k, f)
-         WHERE a.audience_id = $1 AND a.profile_key = t.k AND a.fingerprint = decode(t.f, 'hex') RETURNING 1`,
+        `DELETE FROM audience_snapshots a USING ${unpackKeysSql('$2', '$3')} t
+         WHERE a.audience_id = $1 AND a.profile_key = t.k AND a.fingerprint = t.f RETURNING 1`,
         [audienceId, profileKeys, fingerprints],
       );
       return rows.length;
@@ -167,16 +205,20 @@ export function createSnapshotRepository(db: Db) {
 
     /** Forgets an audience entirely (a replace starts over; the destination is deleted). */
     async deleteAudience(audienceId: string): Promise<number> {
-      const [row] = await db.query<{ n: number }>(
-        'WITH d AS (DELETE FROM audience_snapshots WHERE audience_id = $1 RETURNING 1) SELECT count(*)::int AS n FROM d',
-        [audienceId],
-      );
-      return row?.n ?? 0;
+      return db.transaction(async (tx) => {
+        await tx.query('DELETE FROM audience_snapshot_pages WHERE audience_id = $1', [audienceId]);
+        const [row] = await tx.query<{ n: number }>(
+          'WITH d AS (DELETE FROM audience_snapshots WHERE audience_id = $1 RETURNING 1) SELECT count(*)::int AS n FROM d',
+          [audienceId],
+        );
+        return row?.n ?? 0;
+      });
     },
 
     async count(audienceId: string): Promise<SnapshotCounts> {
       const rows = await db.query<{ state: SnapshotState; n: number }>(
-        'SELECT state, count(*)::int AS n FROM audience_snapshots WHERE audience_id = $1 GROUP BY state',
+        `SELECT ${stateSql('a')} AS state, count(*)::int AS n FROM audience_snapshots a WHERE a.audience_id = $1
+         GROUP BY 1`,
         [audienceId],
       );
       const of = (s: SnapshotState) => rows.find((r) => r.state === s)?.n ?? 0;
@@ -184,10 +226,16 @@ export function createSnapshotRepository(db: Db) {
       return { ...counts, total: counts.sent + counts.possiblySent + counts.removing };
     },
 
+    /** Whether the audience has any snapshot row (an index probe, where `count` reads them all). */
+    async isEmpty(audienceId: string): Promise<boolean> {
+      const rows = await db.query('SELECT 1 FROM audience_snapshots WHERE audience_id = $1 LIMIT 1', [audienceId]);
+      return rows.length === 0;
+    },
+
     /** The stored rows for these keys (missing keys are skipped), with their cells decoded. */
     async read(audienceId: string, keys: readonly SnapshotKey[]): Promise<SnapshotEntry[]> {
       if (keys.length === 0) return [];
-      const [profileKeys, fingerprints] = keyArrays(keys);
+      const [profileKeys, fingerprints] = packKeys(keys);
       const rows = await db.query<{
         profile_key: string;
         fingerprint: Uint8Array;
@@ -195,8 +243,8 @@ export function createSnapshotRepository(db: Db) {
         state: SnapshotState;
         run_id: string;
       }>(
-        `SELECT a.profile_key, a.fingerprint, a.cells, a.state, a.run_id FROM audience_snapshots a
-         JOIN unnest($2::text[], $3::text[]) AS t(k, f) ON a.profile_key = t.k AND a.fingerprint = decode(t.f, 'hex')
+        `SELECT a.profile_key, a.fingerprint, a.cells, ${stateSql('a')} AS state, a.run_id FROM audience_snapshots a
+         JOIN ${unpackKeysSql('$2', '$3')} t ON a.profile_key = t.k AND a.fingerprint = t.f
          WHERE a.audience_id = $1 ORDER BY a.profile_key, a.fingerprint`,
         [audienceId, profileKeys, fingerprints],
       );

@@ -1,6 +1,7 @@
 import type { Db } from './db.js';
 import { toBuffer } from './rows.js';
 import { decodeCells, type Cell } from './snapshot-codec.js';
+import { confirmedSentSql } from './snapshots.js';
 
 /**
  * What a run must send, as set operations in SQL between the run's frozen staging table and the audience's
@@ -76,6 +77,7 @@ export function createUploadPlans(db: Db) {
         // embedded PostgreSQL has no autovacuum, and without statistics it picks nested loops (minutes at 100k).
         await tx.query(`CREATE INDEX ON ${tables.staging} (key)`);
         await tx.query('ANALYZE audience_snapshots');
+        await tx.query('ANALYZE audience_snapshot_pages');
         await tx.query(`ANALYZE ${tables.staging}`);
         const values = {
           audience: options.audienceId,
@@ -88,7 +90,7 @@ export function createUploadPlans(db: Db) {
         const notConfirmedSent =
           options.mode === 'mirror'
             ? `AND NOT EXISTS (SELECT 1 FROM audience_snapshots a WHERE a.audience_id = :audience
-                 AND a.profile_key = s.key AND a.fingerprint = s.fingerprint AND a.state = 'sent')`
+                 AND a.profile_key = s.key AND a.fingerprint = s.fingerprint AND ${confirmedSentSql('a')})`
             : '';
         await tx.query(
           ...named(

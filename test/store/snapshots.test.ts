@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/store/db.js';
 import type { Cell, SnapshotRow, Store } from '../../src/store/index.js';
+import { confirmedSentSql } from '../../src/store/snapshots.js';
 import { openTestStore, uniqueAudience } from './helpers.js';
 
 const fp = (s: string) => createHash('md5').update(s).digest();
@@ -37,21 +38,59 @@ describe('audience snapshots repository', () => {
     ]);
   });
 
-  it('confirms only the run’s own possibly-sent rows of a page as sent', async () => {
+  it('confirms a page’s rows with one record: only that run’s rows of that page, idempotently', async () => {
     const audience = uniqueAudience();
     const run1 = randomUUID();
     const run2 = randomUUID();
-    await store.snapshots.recordPossiblySent(audience, run1, [row('x'), row('y')]);
-    await store.snapshots.recordPossiblySent(audience, run2, [row('z')]);
-    // The page carried x and z; z belongs to another run, y was not in the page.
-    expect(await store.snapshots.confirmSent(audience, run1, [row('x'), row('z')])).toBe(1);
-    const states = await store.snapshots.read(audience, [row('x'), row('y'), row('z')]);
+    await store.snapshots.recordPossiblySent(audience, run1, [row('x'), row('y')], 0);
+    await store.snapshots.recordPossiblySent(audience, run1, [row('w')], 1);
+    await store.snapshots.recordPossiblySent(audience, run2, [row('z')], 0);
+    await store.snapshots.confirmPage(audience, run1, 0);
+    await store.snapshots.confirmPage(audience, run1, 0);
+    const states = await store.snapshots.read(audience, [row('w'), row('x'), row('y'), row('z')]);
     expect(states.map((e) => [e.profileKey, e.state])).toEqual([
+      ['w', 'possibly_sent'],
       ['x', 'sent'],
-      ['y', 'possibly_sent'],
+      ['y', 'sent'],
       ['z', 'possibly_sent'],
     ]);
-    expect(await store.snapshots.confirmSent(audience, run1, [row('x')])).toBe(0);
+    expect(await store.snapshots.count(audience)).toEqual({ sent: 2, possiblySent: 2, removing: 0, total: 4 });
+    // A paged row is settled by its page alone: committing the run leaves the unconfirmed page possibly sent.
+    expect(await store.snapshots.commitRun(audience, run1)).toEqual({ committed: 0, removed: 0 });
+    expect((await store.snapshots.read(audience, [row('w')]))[0]?.state).toBe('possibly_sent');
+  });
+
+  it('keeps a confirmed row sent when a later run re-records it on a page Meta has not accepted', async () => {
+    const audience = uniqueAudience();
+    const run1 = randomUUID();
+    await store.snapshots.recordPossiblySent(audience, run1, [row('a'), row('b')], 0);
+    await store.snapshots.confirmPage(audience, run1, 0);
+    const run2 = randomUUID();
+    await store.snapshots.recordPossiblySent(audience, run2, [row('a'), row('c')], 0);
+    const entries = await store.snapshots.read(audience, [row('a'), row('b'), row('c')]);
+    expect(entries.map((e) => [e.profileKey, e.state, e.runId === run2])).toEqual([
+      ['a', 'sent', true],
+      ['b', 'sent', false],
+      ['c', 'possibly_sent', true],
+    ]);
+  });
+
+  it('forgets an audience’s confirmed pages with the audience, and refuses fingerprints of the wrong size', async () => {
+    const audience = uniqueAudience();
+    const run = randomUUID();
+    await store.snapshots.recordPossiblySent(audience, run, [row('a')], 0);
+    await store.snapshots.confirmPage(audience, run, 0);
+    expect(await store.snapshots.deleteAudience(audience)).toBe(1);
+    const pages = await db.query('SELECT 1 FROM audience_snapshot_pages WHERE audience_id = $1', [audience]);
+    expect(pages).toEqual([]);
+    // The page is gone with the audience: the same row recorded again is possibly sent, not confirmed.
+    await store.snapshots.recordPossiblySent(audience, run, [row('a')], 0);
+    expect((await store.snapshots.count(audience)).possiblySent).toBe(1);
+    expect(await store.snapshots.isEmpty(audience)).toBe(false);
+    expect(await store.snapshots.isEmpty(uniqueAudience())).toBe(true);
+
+    const short = { ...row('s'), fingerprint: Buffer.alloc(8) };
+    await expect(store.snapshots.recordPossiblySent(audience, run, [short], 0)).rejects.toThrow(/16 bytes, got 8/);
   });
 
   it('keeps a changed member’s old row, keeps sent rows sent when re-sent, and takes the last duplicate', async () => {
@@ -110,10 +149,11 @@ describe('audience snapshots repository', () => {
       audience,
       run1,
       ['a', 'b', 'c'].map((k) => row(k)),
+      0,
     );
-    await store.snapshots.commitRun(audience, run1);
+    await store.snapshots.confirmPage(audience, run1, 0);
     const failed = randomUUID();
-    await store.snapshots.recordPossiblySent(audience, failed, [row('d')]);
+    await store.snapshots.recordPossiblySent(audience, failed, [row('d')], 0);
 
     // Next segment: a unchanged, b changed, c left, d (possibly sent by a failed run) still in, e joined.
     const staging = `staging_${randomUUID().replaceAll('-', '')}`;
@@ -130,7 +170,8 @@ describe('audience snapshots repository', () => {
     }
     const toAdd = await db.query<{ profile_key: string }>(
       `SELECT s.profile_key FROM ${staging} s WHERE NOT EXISTS (SELECT 1 FROM audience_snapshots a
-         WHERE a.audience_id = $1 AND a.profile_key = s.profile_key AND a.fingerprint = s.fingerprint AND a.state = 'sent')
+         WHERE a.audience_id = $1 AND a.profile_key = s.profile_key AND a.fingerprint = s.fingerprint
+           AND ${confirmedSentSql('a')})
        ORDER BY s.row_number`,
       [audience],
     );
