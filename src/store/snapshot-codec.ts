@@ -23,53 +23,22 @@ const TAG_INT = 0x02;
 const TAG_FLOAT = 0x03;
 const TAG_STRINGS = 0x04;
 const HASH_BYTES = 32;
-const HEX64 = /^[0-9a-f]{64}$/;
 const MAX_CELLS = 255;
 
 export class SnapshotCodecError extends Error {
   override readonly name = 'SnapshotCodecError';
 }
 
-class Writer {
-  private buf = Buffer.allocUnsafe(256);
-  length = 0;
-  private ensure(n: number): void {
-    if (this.length + n <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + n));
-    this.buf.copy(next, 0, 0, this.length);
-    this.buf = next;
-  }
-  byte(b: number): void {
-    this.ensure(1);
-    this.buf[this.length++] = b;
-  }
-  varint(value: number): void {
-    let v = value;
-    while (v >= 0x80) {
-      this.byte((v % 0x80) | 0x80);
-      v = Math.floor(v / 0x80);
-    }
-    this.byte(v);
-  }
-  bytes(b: Uint8Array): void {
-    this.ensure(b.length);
-    this.buf.set(b, this.length);
-    this.length += b.length;
-  }
-  text(s: string): void {
-    const b = Buffer.from(s, 'utf8');
-    this.varint(b.length);
-    this.bytes(b);
-  }
-  float(n: number): void {
-    this.ensure(8);
-    this.buf.writeDoubleBE(n, this.length);
-    this.length += 8;
-  }
-  result(): Buffer {
-    return Buffer.from(this.buf.subarray(0, this.length));
-  }
-}
+/** Nibble value of each ASCII code, -1 for anything but `0-9a-f` (upper-case hex is not a hash). */
+const NIBBLE = new Int8Array(128).fill(-1);
+for (let c = 0; c < 16; c++) NIBBLE['0123456789abcdef'.charCodeAt(c)] = c;
+
+/**
+ * One scratch buffer per thread, reused by every call: a row is written here and copied out once, so encoding
+ * allocates only its result (it was a dozen buffers a row, and the GC's work showed in the export's profile).
+ * Safe because encoding is synchronous.
+ */
+let scratch = Buffer.allocUnsafe(4096);
 
 class Reader {
   private pos = 0;
@@ -116,44 +85,100 @@ const zigzag = (n: number): number => (n >= 0 ? n * 2 : -n * 2 - 1);
 const unzigzag = (n: number): number => (n % 2 === 0 ? n / 2 : -(n + 1) / 2);
 
 export function encodeCells(cells: readonly Cell[]): Buffer {
-  if (cells.length > MAX_CELLS) throw new SnapshotCodecError(`at most ${MAX_CELLS} cells, got ${cells.length}`);
-  const maskBytes = Math.ceil(cells.length / 8);
-  const present = new Uint8Array(maskBytes);
-  const hashed = new Uint8Array(maskBytes);
-  const body = new Writer();
-  cells.forEach((cell, i) => {
-    if (cell === '') return;
-    present[i >> 3]! |= 1 << (i & 7);
+  const n = cells.length;
+  if (n > MAX_CELLS) throw new SnapshotCodecError(`at most ${MAX_CELLS} cells, got ${n}`);
+  const maskBytes = (n + 7) >> 3;
+  const bound = 2 + 2 * maskBytes + cellsBound(cells);
+  if (bound > scratch.length) scratch = Buffer.allocUnsafe(Math.max(bound, scratch.length * 2));
+  const buf = scratch;
+  buf[0] = VERSION;
+  buf[1] = n;
+  buf.fill(0, 2, 2 + 2 * maskBytes);
+  let pos = 2 + 2 * maskBytes;
+  for (let i = 0; i < n; i++) {
+    const cell = cells[i];
+    // A hole (never in a built row) is blank, as `forEach` skipped it before.
+    if (cell === '' || cell === undefined) continue;
+    const byte = i >> 3;
+    const bit = 1 << (i & 7);
+    buf[2 + byte]! |= bit;
     if (typeof cell === 'string') {
-      if (HEX64.test(cell)) {
-        hashed[i >> 3]! |= 1 << (i & 7);
-        body.bytes(Buffer.from(cell, 'hex'));
+      if (writeHash(buf, pos, cell)) {
+        buf[2 + maskBytes + byte]! |= bit;
+        pos += HASH_BYTES;
       } else {
-        body.byte(TAG_STRING);
-        body.text(cell);
+        buf[pos++] = TAG_STRING;
+        pos = writeText(buf, pos, cell);
       }
     } else if (typeof cell === 'number') {
       // Zigzag doubles the magnitude, so only integers below 2^52 stay exact as varints.
       if (Number.isInteger(cell) && Math.abs(cell) < 2 ** 52 && !Object.is(cell, -0)) {
-        body.byte(TAG_INT);
-        body.varint(zigzag(cell));
+        buf[pos++] = TAG_INT;
+        pos = writeVarint(buf, pos, zigzag(cell));
       } else {
-        body.byte(TAG_FLOAT);
-        body.float(cell);
+        buf[pos++] = TAG_FLOAT;
+        pos = buf.writeDoubleBE(cell, pos);
       }
     } else {
-      body.byte(TAG_STRINGS);
-      body.varint(cell.length);
-      for (const s of cell) body.text(s);
+      buf[pos++] = TAG_STRINGS;
+      pos = writeVarint(buf, pos, cell.length);
+      for (const s of cell) pos = writeText(buf, pos, s);
     }
-  });
-  const out = new Writer();
-  out.byte(VERSION);
-  out.byte(cells.length);
-  out.bytes(present);
-  out.bytes(hashed);
-  out.bytes(body.result());
-  return out.result();
+  }
+  const out = Buffer.allocUnsafe(pos);
+  out.set(buf.subarray(0, pos));
+  return out;
+}
+
+/** Bytes a row's cells can take at most: UTF-8 is at most 3 bytes per UTF-16 unit, a varint at most 8 here. */
+function cellsBound(cells: readonly Cell[]): number {
+  let bound = 0;
+  for (let i = 0; i < cells.length; i++) {
+    const cell = cells[i];
+    if (typeof cell === 'string') bound += 9 + 3 * cell.length;
+    else if (typeof cell === 'number') bound += 9;
+    else if (cell !== undefined) {
+      bound += 9;
+      for (const s of cell) bound += 8 + 3 * s.length;
+    }
+  }
+  return bound;
+}
+
+/** A 64-character lower-case hex string is written as its 32 bytes; any other text gives false (bytes at `pos` left undefined). */
+function writeHash(buf: Buffer, pos: number, text: string): boolean {
+  if (text.length !== 2 * HASH_BYTES) return false;
+  for (let i = 0; i < HASH_BYTES; i++) {
+    const a = text.charCodeAt(2 * i);
+    const b = text.charCodeAt(2 * i + 1);
+    if ((a | b) >= 0x80) return false;
+    const hi = NIBBLE[a]!;
+    const lo = NIBBLE[b]!;
+    if ((hi | lo) < 0) return false;
+    buf[pos + i] = (hi << 4) | lo;
+  }
+  return true;
+}
+
+function writeVarint(buf: Buffer, pos: number, value: number): number {
+  let v = value;
+  while (v >= 0x80) {
+    buf[pos++] = (v % 0x80) | 0x80;
+    v = Math.floor(v / 0x80);
+  }
+  buf[pos++] = v;
+  return pos;
+}
+
+/** Varint byte length then UTF-8; the caller has made room for `cellsBound`. */
+function writeText(buf: Buffer, pos: number, text: string): number {
+  if (3 * text.length < 0x80) {
+    const length = buf.write(text, pos + 1, 'utf8');
+    buf[pos] = length;
+    return pos + 1 + length;
+  }
+  const at = writeVarint(buf, pos, Buffer.byteLength(text, 'utf8'));
+  return at + buf.write(text, at, 'utf8');
 }
 
 export function decodeCells(bytes: Uint8Array): Cell[] {
