@@ -1,4 +1,5 @@
 import { graphErrors } from '../errors.js';
+import { isSha256Hex } from '../sha256-hex.js';
 
 /** How the sandbox checks one schema key's cells. */
 export const CellKind = {
@@ -53,7 +54,6 @@ export type DataSourceSubtype = (typeof DataSourceSubtype)[keyof typeof DataSour
 
 /** SHA-256 of the empty string: Meta wants '' instead, so the sandbox counts it invalid. */
 export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
-const HEX64 = /^[0-9a-f]{64}$/;
 const PAYLOAD_FIELDS = new Set(['schema', 'data', 'is_raw', 'app_ids', 'page_ids', 'data_source']);
 
 export interface UploadSchema {
@@ -76,13 +76,13 @@ export function cellProblem(kind: CellKind, key: string, cell: unknown): string 
   if (cell === '') return null;
   switch (kind) {
     case CellKind.Hashed:
-      if (typeof cell !== 'string' || !HEX64.test(cell)) return 'not a lowercase SHA-256 hex digest';
+      if (typeof cell !== 'string' || !isSha256Hex(cell)) return 'not a lowercase SHA-256 hex digest';
       return cell === EMPTY_SHA256 ? 'hash of the empty string' : null;
     case CellKind.Plain:
       if (typeof cell !== 'string') return 'not a string';
       if (key === 'MADID' || key === 'MOBILE_ADVERTISER_ID') {
         if (cell !== cell.toLowerCase()) return 'MADID must be lowercase';
-        if (HEX64.test(cell)) return 'MADID must not be hashed';
+        if (isSha256Hex(cell)) return 'MADID must not be hashed';
       }
       return cell.trim() === '' ? 'blank' : null;
     case CellKind.Number: {
@@ -95,11 +95,20 @@ export function cellProblem(kind: CellKind, key: string, cell: unknown): string 
   }
 }
 
+/** The stored form of a valid cell: hex as sent for hashed cells, JSON text for the others, '' when empty. */
 function canonicalCell(kind: CellKind, cell: unknown): string {
   if (cell === '') return '';
-  if (kind === CellKind.Hashed) return cell as string;
-  if (kind === CellKind.Number) return JSON.stringify(Number(cell));
-  return JSON.stringify(cell);
+  switch (kind) {
+    case CellKind.Hashed:
+      return cell as string;
+    case CellKind.Number:
+      // String() and JSON.stringify() agree on finite numbers; a number needs no Number() round trip.
+      return typeof cell === 'number' ? String(cell) : JSON.stringify(Number(cell));
+    case CellKind.Options:
+      return (cell as unknown[]).length === 0 ? '[]' : JSON.stringify(cell);
+    default:
+      return JSON.stringify(cell);
+  }
 }
 
 export function checkSchema(schema: unknown): UploadSchema {
@@ -151,30 +160,42 @@ export function checkPayload(payload: unknown, maxRows: number): CheckedPayload 
     throw graphErrors.invalidParameter(`payload.data has ${data.length} rows; at most ${maxRows} per request`);
   }
   const width = schema.keys.length;
+  const { keys, kinds } = schema;
+  const identifying = keys.map(isIdentifying);
+  const single = schema.subtype === DataSourceSubtype.HashesOrUserIds;
   const rows: string[][] = [];
   let invalid = 0;
   for (let i = 0; i < data.length; i++) {
     let row: unknown = data[i];
-    if (schema.subtype === DataSourceSubtype.HashesOrUserIds && !Array.isArray(row)) row = [row];
+    if (single && !Array.isArray(row)) row = [row];
     if (!Array.isArray(row) || row.length !== width) {
       throw graphErrors.invalidParameter(
         `payload.data[${i}] must be a list of ${width} cells, one per schema key, in schema order`,
       );
     }
     const cells = row as unknown[];
+    const out = new Array<string>(width);
     let ok = true;
     let identified = false;
-    for (let c = 0; c < width && ok; c++) {
-      const key = schema.keys[c]!;
-      const kind = schema.kinds[c]!;
-      if (cellProblem(kind, key, cells[c]) !== null) ok = false;
-      else if (cells[c] !== '' && isIdentifying(key)) identified = true;
+    for (let c = 0; c < width; c++) {
+      const cell = cells[c];
+      if (cell === '') {
+        out[c] = '';
+        continue;
+      }
+      const kind = kinds[c]!;
+      if (cellProblem(kind, keys[c]!, cell) !== null) {
+        ok = false;
+        break;
+      }
+      if (identifying[c]) identified = true;
+      out[c] = canonicalCell(kind, cell);
     }
     if (!ok || !identified) {
       invalid++;
       continue;
     }
-    rows.push(cells.map((cell, c) => canonicalCell(schema.kinds[c]!, cell)));
+    rows.push(out);
   }
   return { schema, rows, received: data.length, invalid };
 }
