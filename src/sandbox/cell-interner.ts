@@ -1,94 +1,120 @@
-import { createHash } from 'node:crypto';
+import { decodeSha256Hex, encodeSha256Hex, SHA256_WORDS } from './sha256-hex.js';
 
-const KEY_BYTES = 32;
 const EMPTY_SLOT = 0;
-/** Keys live in fixed slabs (2 MiB each), so growth never copies or doubles the key store. */
-const SLAB_KEYS = 65_536;
+/** Digests live in fixed slabs (2 MiB each), so growth never copies or doubles the digest store. */
+const SLAB_BITS = 16;
+const SLAB_KEYS = 1 << SLAB_BITS;
+const SLAB_WORDS = SLAB_KEYS * SHA256_WORDS;
 /** Grow the table past 3/4 full: linear probing stays short and the table costs ~5-11 bytes per value. */
 const MAX_LOAD = 0.75;
+/** Ids of plaintext cells carry this bit; hashed cells' ids are below it. */
+const TEXT_ID = 0x80000000;
 
 /**
- * Stores each distinct cell value once, as a 32-byte key, and names it by a small integer id (1-based; 0 is the
- * empty cell). Hashed cells are their own key (binary SHA-256); other cells (EXTERN_ID, MADID, numbers,
- * options) are keyed by the SHA-256 of their JSON text and keep the text beside. Keys are uniformly random,
- * so their first 4 bytes index an open-addressing table directly. Values are never freed: a sandbox lives
- * for a test run or a demo.
+ * Stores each distinct cell value once and names it by a non-zero uint32 id (0 is the empty cell). Hashed cells
+ * are kept as their 32 raw bytes (8 uint32 words) in an open-addressing table indexed by their first word (the
+ * digests are uniformly random); they are decoded from hex straight into words, with no Buffer or string per
+ * cell. The few other cells (EXTERN_ID, MADID, numbers, options, as JSON text) go in a Map by text. Values are
+ * never freed: a sandbox lives for a test run or a demo.
  */
 export class CellInterner {
-  private readonly slabs: Buffer[] = [];
+  private readonly slabs: Uint32Array[] = [];
   private table = new Uint32Array(2048);
-  private count = 0;
-  private readonly texts = new Map<number, string>();
+  private hashedCount = 0;
+  private readonly texts: string[] = [];
+  private readonly textIds = new Map<string, number>();
+  private readonly scratch = new Uint32Array(SHA256_WORDS);
 
   get size(): number {
-    return this.count;
+    return this.hashedCount + this.texts.length;
   }
 
   /** Bytes held by the typed storage (not the plaintext map). */
   get bytes(): number {
-    return this.slabs.length * SLAB_KEYS * KEY_BYTES + this.table.byteLength;
+    return this.slabs.length * SLAB_WORDS * 4 + this.table.byteLength;
   }
 
-  /** The id of a canonical cell ('' -> 0), adding it when new. */
+  /** The id of a canonical cell ('' -> 0), adding it when new. A hashed cell must be 64 lowercase hex. */
   intern(cell: string, hashed: boolean): number {
     if (cell === '') return 0;
-    const key = hashed ? Buffer.from(cell, 'hex') : createHash('sha256').update(cell).digest();
+    if (!hashed) return this.internText(cell);
+    const key = this.scratch;
+    if (!decodeSha256Hex(cell, key, 0)) throw new Error('CellInterner: a hashed cell must be 64 lowercase hex');
     const found = this.lookup(key);
     if (found !== 0) return found;
-    if (this.count + 1 > this.table.length * MAX_LOAD) this.grow();
-    const id = ++this.count;
-    if (id > this.slabs.length * SLAB_KEYS) this.slabs.push(Buffer.allocUnsafe(SLAB_KEYS * KEY_BYTES));
-    key.copy(this.slabOf(id), this.at(id));
-    this.place(key, id);
-    if (!hashed) this.texts.set(id, cell);
+    if (this.hashedCount + 1 > this.table.length * MAX_LOAD) this.grow();
+    const id = ++this.hashedCount;
+    if (id >= TEXT_ID) throw new Error('CellInterner: too many distinct hashed cells');
+    const slab = (id - 1) >>> SLAB_BITS;
+    if (slab === this.slabs.length) this.slabs.push(new Uint32Array(SLAB_WORDS));
+    this.slabs[slab]!.set(key, this.at(id));
+    this.place(key[0]!, id);
     return id;
   }
 
   /** The id of a canonical cell, or -1 when it was never stored (so no row can hold it). */
   find(cell: string, hashed: boolean): number {
     if (cell === '') return 0;
-    const key = hashed ? Buffer.from(cell, 'hex') : createHash('sha256').update(cell).digest();
-    const id = this.lookup(key);
+    if (!hashed) return this.textIds.get(cell) ?? -1;
+    if (!decodeSha256Hex(cell, this.scratch, 0)) return -1;
+    const id = this.lookup(this.scratch);
     return id === 0 ? -1 : id;
   }
 
   /** The canonical cell of an id: lowercase hex for hashed cells, the JSON text otherwise. */
   cell(id: number): string {
     if (id === 0) return '';
-    const at = this.at(id);
-    return this.texts.get(id) ?? this.slabOf(id).toString('hex', at, at + KEY_BYTES);
+    if (id >= TEXT_ID) return this.texts[id - TEXT_ID]!;
+    return encodeSha256Hex(this.slabs[(id - 1) >>> SLAB_BITS]!, this.at(id));
   }
 
-  private slabOf(id: number): Buffer {
-    return this.slabs[Math.floor((id - 1) / SLAB_KEYS)]!;
+  private internText(cell: string): number {
+    let id = this.textIds.get(cell);
+    if (id === undefined) {
+      id = TEXT_ID + this.texts.length;
+      this.texts.push(cell);
+      this.textIds.set(cell, id);
+    }
+    return id;
   }
 
+  /** Word offset of a hashed id in its slab. */
   private at(id: number): number {
-    return ((id - 1) % SLAB_KEYS) * KEY_BYTES;
+    return ((id - 1) & (SLAB_KEYS - 1)) * SHA256_WORDS;
   }
 
-  private lookup(key: Buffer): number {
+  private lookup(key: Uint32Array): number {
     const mask = this.table.length - 1;
-    for (let slot = key.readUInt32LE(0) & mask; ; slot = (slot + 1) & mask) {
+    const k0 = key[0]!;
+    for (let slot = k0 & mask; ; slot = (slot + 1) & mask) {
       const id = this.table[slot]!;
       if (id === EMPTY_SLOT) return 0;
+      const slab = this.slabs[(id - 1) >>> SLAB_BITS]!;
       const at = this.at(id);
-      if (this.slabOf(id).compare(key, 0, KEY_BYTES, at, at + KEY_BYTES) === 0) return id;
+      if (
+        slab[at] === k0 &&
+        slab[at + 1] === key[1] &&
+        slab[at + 2] === key[2] &&
+        slab[at + 3] === key[3] &&
+        slab[at + 4] === key[4] &&
+        slab[at + 5] === key[5] &&
+        slab[at + 6] === key[6] &&
+        slab[at + 7] === key[7]
+      ) {
+        return id;
+      }
     }
   }
 
-  private place(key: Buffer, id: number): void {
+  private place(firstWord: number, id: number): void {
     const mask = this.table.length - 1;
-    let slot = key.readUInt32LE(0) & mask;
+    let slot = firstWord & mask;
     while (this.table[slot] !== EMPTY_SLOT) slot = (slot + 1) & mask;
     this.table[slot] = id;
   }
 
   private grow(): void {
     this.table = new Uint32Array(this.table.length * 2);
-    for (let id = 1; id <= this.count; id++) {
-      const at = this.at(id);
-      this.place(this.slabOf(id).subarray(at, at + KEY_BYTES), id);
-    }
+    for (let id = 1; id <= this.hashedCount; id++) this.place(this.slabs[(id - 1) >>> SLAB_BITS]![this.at(id)]!, id);
   }
 }

@@ -31,12 +31,16 @@ export class Membership {
   private table = new Uint32Array(1024);
   private occupied = 0;
   private live = 0;
+  /** Scratch for the record being added or looked up, so a row allocates nothing. */
+  private readonly record: Uint32Array;
 
   constructor(
     readonly width: number,
     private readonly interner: CellInterner,
     private readonly hashedColumns: readonly boolean[],
-  ) {}
+  ) {
+    this.record = new Uint32Array(width + 1);
+  }
 
   get size(): number {
     return this.live;
@@ -48,25 +52,25 @@ export class Membership {
 
   /** Adds a canonical row; false when it was already there. */
   add(cells: readonly string[]): boolean {
-    const record = this.encode(cells.map((c, i) => this.interner.intern(c, this.hashedColumns[i]!)));
-    if (this.findSlot(record) >= 0) return false;
+    const length = this.encode(cells, true);
+    const hash = this.hashOf(this.record, 0, length);
+    if (this.findSlot(hash, length) >= 0) return false;
     if (this.occupied + 1 > this.table.length * MAX_LOAD) this.rehash(this.table.length * 2);
-    this.insertSlot(record, this.append(record));
+    this.insertSlot(hash, this.append(this.record, 0, length));
     this.live++;
     return true;
   }
 
   /** Removes the row with exactly these cells; false when absent. */
   remove(cells: readonly string[]): boolean {
-    const ids = cells.map((c, i) => this.interner.find(c, this.hashedColumns[i]!));
-    if (ids.includes(-1)) return false;
-    const record = this.encode(ids);
-    const slot = this.findSlot(record);
+    const length = this.encode(cells, false);
+    if (length < 0) return false;
+    const slot = this.findSlot(this.hashOf(this.record, 0, length), length);
     if (slot < 0) return false;
     const offset = this.table[slot]! - 1;
     const slab = this.slabs[offset >>> SLAB_BITS]!;
     slab[offset & (SLAB_WORDS - 1)] = slab[offset & (SLAB_WORDS - 1)]! | DEAD;
-    this.deadWords += record.length;
+    this.deadWords += length;
     this.table[slot] = TOMBSTONE;
     this.live--;
     if (this.deadWords > 65_536 && this.deadWords * 2 > this.usedWords) this.compact();
@@ -74,8 +78,8 @@ export class Membership {
   }
 
   has(cells: readonly string[]): boolean {
-    const ids = cells.map((c, i) => this.interner.find(c, this.hashedColumns[i]!));
-    return !ids.includes(-1) && this.findSlot(this.encode(ids)) >= 0;
+    const length = this.encode(cells, false);
+    return length >= 0 && this.findSlot(this.hashOf(this.record, 0, length), length) >= 0;
   }
 
   /** Live rows in insertion order, `offset` rows skipped, as canonical cells. */
@@ -110,72 +114,82 @@ export class Membership {
     }
   }
 
-  private encode(ids: readonly number[]): Uint32Array {
+  /**
+   * Writes a row's record (mask, then the id of each present cell) to the scratch `record` and returns its
+   * length in words; -1 when `intern` is false and a cell was never stored (no row can hold it).
+   */
+  private encode(cells: readonly string[], intern: boolean): number {
+    const record = this.record;
     let mask = 0;
-    let n = 0;
-    for (let c = 0; c < ids.length; c++) {
-      if (ids[c] !== 0) {
-        mask |= 1 << c;
-        n++;
-      }
-    }
-    const record = new Uint32Array(1 + n);
-    record[0] = mask;
     let k = 1;
-    for (const id of ids) if (id !== 0) record[k++] = id;
-    return record;
+    for (let c = 0; c < this.width; c++) {
+      const cell = cells[c]!;
+      if (cell === '') continue;
+      const id = intern
+        ? this.interner.intern(cell, this.hashedColumns[c]!)
+        : this.interner.find(cell, this.hashedColumns[c]!);
+      if (id < 0) return -1;
+      mask |= 1 << c;
+      record[k++] = id;
+    }
+    record[0] = mask;
+    return k;
   }
 
-  private hashOf(record: Uint32Array): number {
+  private hashOf(words: Uint32Array, at: number, length: number): number {
     let h = 0x811c9dc5;
-    for (const w of record) h = Math.imul(h ^ w, 0x01000193) ^ (h >>> 15);
+    for (let k = at, end = at + length; k < end; k++) h = Math.imul(h ^ words[k]!, 0x01000193) ^ (h >>> 15);
     return h >>> 0;
   }
 
-  private matches(record: Uint32Array, offset: number): boolean {
+  /** Whether the stored record at `offset` equals the scratch record of this length. */
+  private matches(length: number, offset: number): boolean {
     const slab = this.slabs[offset >>> SLAB_BITS]!;
     const at = offset & (SLAB_WORDS - 1);
-    for (let k = 0; k < record.length; k++) if (slab[at + k] !== record[k]) return false;
+    const record = this.record;
+    for (let k = 0; k < length; k++) if (slab[at + k] !== record[k]) return false;
     return true;
   }
 
-  private findSlot(record: Uint32Array): number {
+  /** The table slot holding the scratch record, or -1. */
+  private findSlot(hash: number, length: number): number {
     const mask = this.table.length - 1;
-    for (let slot = this.hashOf(record) & mask; ; slot = (slot + 1) & mask) {
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
       const v = this.table[slot]!;
       if (v === EMPTY_SLOT) return -1;
-      if (v !== TOMBSTONE && this.matches(record, v - 1)) return slot;
+      if (v !== TOMBSTONE && this.matches(length, v - 1)) return slot;
     }
   }
 
-  private insertSlot(record: Uint32Array, offset: number): void {
+  private insertSlot(hash: number, offset: number): void {
     const mask = this.table.length - 1;
-    let slot = this.hashOf(record) & mask;
+    let slot = hash & mask;
     while (this.table[slot] !== EMPTY_SLOT) slot = (slot + 1) & mask;
     this.table[slot] = offset + 1;
     this.occupied++;
   }
 
-  private append(record: Uint32Array): number {
+  /** Appends the record `words[at..at+length)`; returns its offset. */
+  private append(words: Uint32Array, at: number, length: number): number {
     let index = this.slabs.length - 1;
     let slab = this.slabs[index]!;
     let used = this.slabUsed[index]!;
-    if (used + record.length > slab.length) {
+    if (used + length > slab.length) {
       if (slab.length < SLAB_WORDS) {
         // The first slab starts small (most audiences in tests are tiny) and grows to full size once.
-        const bigger = new Uint32Array(Math.min(SLAB_WORDS, Math.max(slab.length * 4, used + record.length)));
+        const bigger = new Uint32Array(Math.min(SLAB_WORDS, Math.max(slab.length * 4, used + length)));
         bigger.set(slab.subarray(0, used));
         this.slabs[index] = slab = bigger;
       }
-      if (used + record.length > slab.length) {
+      if (used + length > slab.length) {
         this.slabs.push((slab = new Uint32Array(SLAB_WORDS)));
         this.slabUsed.push((used = 0));
         index++;
       }
     }
-    slab.set(record, used);
-    this.slabUsed[index] = used + record.length;
-    this.usedWords += record.length;
+    for (let k = 0; k < length; k++) slab[used + k] = words[at + k]!;
+    this.slabUsed[index] = used + length;
+    this.usedWords += length;
     return index * SLAB_WORDS + used;
   }
 
@@ -185,7 +199,7 @@ export class Membership {
     this.table = new Uint32Array(capacity);
     this.occupied = 0;
     for (const { slab, index, at, n } of this.records(this.slabs, this.slabUsed)) {
-      this.insertSlot(slab.subarray(at, at + 1 + n), index * SLAB_WORDS + at);
+      this.insertSlot(this.hashOf(slab, at, 1 + n), index * SLAB_WORDS + at);
     }
   }
 
@@ -197,7 +211,7 @@ export class Membership {
     this.slabUsed = [0];
     this.usedWords = 0;
     this.deadWords = 0;
-    for (const { slab, at, n } of this.records(oldSlabs, oldUsed)) this.append(slab.subarray(at, at + 1 + n));
+    for (const { slab, at, n } of this.records(oldSlabs, oldUsed)) this.append(slab, at, 1 + n);
     this.rehash(this.table.length);
   }
 }
