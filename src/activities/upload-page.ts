@@ -125,7 +125,9 @@ async function prepareAdds(deps: ActivityDeps, run: ExportRun, input: PageInput)
     const audienceId = run.audienceId!;
     // A replace's first batch empties the audience at Meta: our record of it starts over too.
     if (input.operation === 'replace' && input.batchSeq === 1) await store.snapshots.deleteAudience(audienceId);
-    await store.snapshots.recordPossiblySent(audienceId, run.id, keyed, input.page);
+    // A mirror diff's adds and a replace's rows are new to the snapshot but for retries; add mode re-sends members.
+    const expectNew = input.table === 'adds' || input.operation === 'replace';
+    await store.snapshots.recordPossiblySent(audienceId, run.id, keyed, { page: input.page, expectNew });
   }
   return { rows: members.length, data: built.rows.map((r) => r.cells), dropped, keys: keyed };
 }

@@ -42,9 +42,9 @@ describe('audience snapshots repository', () => {
     const audience = uniqueAudience();
     const run1 = randomUUID();
     const run2 = randomUUID();
-    await store.snapshots.recordPossiblySent(audience, run1, [row('x'), row('y')], 0);
-    await store.snapshots.recordPossiblySent(audience, run1, [row('w')], 1);
-    await store.snapshots.recordPossiblySent(audience, run2, [row('z')], 0);
+    await store.snapshots.recordPossiblySent(audience, run1, [row('x'), row('y')], { page: 0 });
+    await store.snapshots.recordPossiblySent(audience, run1, [row('w')], { page: 1 });
+    await store.snapshots.recordPossiblySent(audience, run2, [row('z')], { page: 0 });
     await store.snapshots.confirmPage(audience, run1, 0);
     await store.snapshots.confirmPage(audience, run1, 0);
     const states = await store.snapshots.read(audience, [row('w'), row('x'), row('y'), row('z')]);
@@ -63,34 +63,41 @@ describe('audience snapshots repository', () => {
   it('keeps a confirmed row sent when a later run re-records it on a page Meta has not accepted', async () => {
     const audience = uniqueAudience();
     const run1 = randomUUID();
-    await store.snapshots.recordPossiblySent(audience, run1, [row('a'), row('b')], 0);
+    await store.snapshots.recordPossiblySent(audience, run1, [row('a'), row('b')], { page: 0 });
     await store.snapshots.confirmPage(audience, run1, 0);
     const run2 = randomUUID();
-    await store.snapshots.recordPossiblySent(audience, run2, [row('a'), row('c')], 0);
+    // Expected new, yet `a` is there: the plain insert meets it and the page is upserted, with the same outcome.
+    const a2 = { ...row('a'), cells: cellsFor('a', 2) };
+    expect(await store.snapshots.recordPossiblySent(audience, run2, [a2, row('c')], { page: 0, expectNew: true })).toBe(
+      2,
+    );
     const entries = await store.snapshots.read(audience, [row('a'), row('b'), row('c')]);
     expect(entries.map((e) => [e.profileKey, e.state, e.runId === run2])).toEqual([
       ['a', 'sent', true],
       ['b', 'sent', false],
       ['c', 'possibly_sent', true],
     ]);
+    expect(entries[0]?.cells).toEqual(cellsFor('a', 2));
   });
 
   it('forgets an audience’s confirmed pages with the audience, and refuses fingerprints of the wrong size', async () => {
     const audience = uniqueAudience();
     const run = randomUUID();
-    await store.snapshots.recordPossiblySent(audience, run, [row('a')], 0);
+    await store.snapshots.recordPossiblySent(audience, run, [row('a')], { page: 0 });
     await store.snapshots.confirmPage(audience, run, 0);
     expect(await store.snapshots.deleteAudience(audience)).toBe(1);
     const pages = await db.query('SELECT 1 FROM audience_snapshot_pages WHERE audience_id = $1', [audience]);
     expect(pages).toEqual([]);
     // The page is gone with the audience: the same row recorded again is possibly sent, not confirmed.
-    await store.snapshots.recordPossiblySent(audience, run, [row('a')], 0);
+    await store.snapshots.recordPossiblySent(audience, run, [row('a')], { page: 0 });
     expect((await store.snapshots.count(audience)).possiblySent).toBe(1);
     expect(await store.snapshots.isEmpty(audience)).toBe(false);
     expect(await store.snapshots.isEmpty(uniqueAudience())).toBe(true);
 
     const short = { ...row('s'), fingerprint: Buffer.alloc(8) };
-    await expect(store.snapshots.recordPossiblySent(audience, run, [short], 0)).rejects.toThrow(/16 bytes, got 8/);
+    await expect(store.snapshots.recordPossiblySent(audience, run, [short], { page: 0 })).rejects.toThrow(
+      /16 bytes, got 8/,
+    );
   });
 
   it('keeps a changed member’s old row, keeps sent rows sent when re-sent, and takes the last duplicate', async () => {
@@ -149,11 +156,11 @@ describe('audience snapshots repository', () => {
       audience,
       run1,
       ['a', 'b', 'c'].map((k) => row(k)),
-      0,
+      { page: 0 },
     );
     await store.snapshots.confirmPage(audience, run1, 0);
     const failed = randomUUID();
-    await store.snapshots.recordPossiblySent(audience, failed, [row('d')], 0);
+    await store.snapshots.recordPossiblySent(audience, failed, [row('d')], { page: 0 });
 
     // Next segment: a unchanged, b changed, c left, d (possibly sent by a failed run) still in, e joined.
     const staging = `staging_${randomUUID().replaceAll('-', '')}`;
