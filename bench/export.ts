@@ -217,18 +217,25 @@ async function main(): Promise<number> {
 
     const sample = await sampleMembers(db, options.sample, profiles, SEED);
     const afterExport = await sandbox.check(exported.audienceId, sample.rows);
+    // Meta keeps one member per distinct row: profiles whose cells are all alike (duplicates in the source) count once.
+    const [distinct] = await db.query<{ n: number }>(
+      `SELECT count(*)::int8 AS n FROM (SELECT DISTINCT cells FROM audience_snapshots WHERE audience_id = $1) d`,
+      [exported.audienceId],
+    );
+    const distinctRowsSent = Number(distinct?.n ?? 0);
     const exportCheck = {
       audienceSize: afterExport.total,
-      expectedSize: exported.progress.rowsSent,
-      countEqual: afterExport.total === exported.progress.rowsSent,
+      rowsSent: exported.progress.rowsSent,
+      expectedSize: distinctRowsSent,
+      countEqual: afterExport.total === distinctRowsSent,
       sampledProfiles: sample.profiles,
       sampledRows: sample.rows.length,
       sampledFound: afterExport.found.size,
     };
     say(
-      `export audience: ${fmt(exportCheck.audienceSize)} rows, expected ${fmt(exportCheck.expectedSize)} ` +
-        `(${exportCheck.countEqual ? 'equal' : 'DIFFERENT'}); sample: ${exportCheck.sampledFound}/${exportCheck.sampledRows} ` +
-        `expected rows present (${sample.profiles} profiles sampled)`,
+      `export audience: ${fmt(exportCheck.audienceSize)} rows, expected ${fmt(exportCheck.expectedSize)} distinct rows ` +
+        `of ${fmt(exportCheck.rowsSent)} sent (${exportCheck.countEqual ? 'equal' : 'DIFFERENT'}); ` +
+        `sample: ${exportCheck.sampledFound}/${exportCheck.sampledRows} expected rows present (${sample.profiles} profiles sampled)`,
     );
 
     let exportWorkerPeakRss = 0;
