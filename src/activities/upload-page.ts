@@ -125,8 +125,8 @@ async function prepareAdds(deps: ActivityDeps, run: ExportRun, input: PageInput)
     const audienceId = run.audienceId!;
     // A replace's first batch empties the audience at Meta: our record of it starts over too.
     if (input.operation === 'replace' && input.batchSeq === 1) await store.snapshots.deleteAudience(audienceId);
-    // A mirror diff's adds and a replace's rows are new to the snapshot but for retries; add mode re-sends members.
-    const expectNew = input.table === 'adds' || input.operation === 'replace';
+    // Mirror and replace runs send rows new to the snapshot (but for retries); add mode re-sends members.
+    const expectNew = run.effectiveMode !== 'add';
     await store.snapshots.recordPossiblySent(audienceId, run.id, keyed, { page: input.page, expectNew });
   }
   return { rows: members.length, data: built.rows.map((r) => r.cells), dropped, keys: keyed };
