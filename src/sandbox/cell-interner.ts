@@ -38,37 +38,29 @@ export class CellInterner {
   intern(cell: string, hashed: boolean): number {
     if (cell === '') return 0;
     if (!hashed) return this.internText(cell);
-    const key = this.scratch;
-    if (!decodeSha256Hex(cell, key, 0)) throw new Error('CellInterner: a hashed cell must be 64 lowercase hex');
-    const found = this.lookup(key);
+    if (!decodeSha256Hex(cell, this.scratch, 0))
+      throw new Error('CellInterner: a hashed cell must be 64 lowercase hex');
+    return this.internDigest(this.scratch, 0);
+  }
+
+  /** The id of a digest given as 8 words at `words[at..]`, adding it when new. */
+  internDigest(words: Uint32Array, at: number): number {
+    const found = this.lookup(words, at);
     if (found !== 0) return found;
     if (this.hashedCount + 1 > this.table.length * MAX_LOAD) this.grow();
     const id = ++this.hashedCount;
     if (id >= TEXT_ID) throw new Error('CellInterner: too many distinct hashed cells');
     const slab = (id - 1) >>> SLAB_BITS;
     if (slab === this.slabs.length) this.slabs.push(new Uint32Array(SLAB_WORDS));
-    this.slabs[slab]!.set(key, this.at(id));
-    this.place(key[0]!, id);
+    const store = this.slabs[slab]!;
+    const to = this.at(id);
+    for (let w = 0; w < SHA256_WORDS; w++) store[to + w] = words[at + w]!;
+    this.place(words[at]!, id);
     return id;
   }
 
-  /** The id of a canonical cell, or -1 when it was never stored (so no row can hold it). */
-  find(cell: string, hashed: boolean): number {
-    if (cell === '') return 0;
-    if (!hashed) return this.textIds.get(cell) ?? -1;
-    if (!decodeSha256Hex(cell, this.scratch, 0)) return -1;
-    const id = this.lookup(this.scratch);
-    return id === 0 ? -1 : id;
-  }
-
-  /** The canonical cell of an id: lowercase hex for hashed cells, the JSON text otherwise. */
-  cell(id: number): string {
-    if (id === 0) return '';
-    if (id >= TEXT_ID) return this.texts[id - TEXT_ID]!;
-    return encodeSha256Hex(this.slabs[(id - 1) >>> SLAB_BITS]!, this.at(id));
-  }
-
-  private internText(cell: string): number {
+  /** The id of a plaintext cell's canonical JSON text, adding it when new. */
+  internText(cell: string): number {
     let id = this.textIds.get(cell);
     if (id === undefined) {
       id = TEXT_ID + this.texts.length;
@@ -78,14 +70,39 @@ export class CellInterner {
     return id;
   }
 
+  /** The id of a canonical cell, or -1 when it was never stored (so no row can hold it). */
+  find(cell: string, hashed: boolean): number {
+    if (cell === '') return 0;
+    if (!hashed) return this.findText(cell);
+    if (!decodeSha256Hex(cell, this.scratch, 0)) return -1;
+    return this.findDigest(this.scratch, 0);
+  }
+
+  /** The id of a digest (8 words at `words[at..]`), or -1 when it was never stored. */
+  findDigest(words: Uint32Array, at: number): number {
+    const id = this.lookup(words, at);
+    return id === 0 ? -1 : id;
+  }
+
+  findText(cell: string): number {
+    return this.textIds.get(cell) ?? -1;
+  }
+
+  /** The canonical cell of an id: lowercase hex for hashed cells, the JSON text otherwise. */
+  cell(id: number): string {
+    if (id === 0) return '';
+    if (id >= TEXT_ID) return this.texts[id - TEXT_ID]!;
+    return encodeSha256Hex(this.slabs[(id - 1) >>> SLAB_BITS]!, this.at(id));
+  }
+
   /** Word offset of a hashed id in its slab. */
   private at(id: number): number {
     return ((id - 1) & (SLAB_KEYS - 1)) * SHA256_WORDS;
   }
 
-  private lookup(key: Uint32Array): number {
+  private lookup(key: Uint32Array, from: number): number {
     const mask = this.table.length - 1;
-    const k0 = key[0]!;
+    const k0 = key[from]!;
     for (let slot = k0 & mask; ; slot = (slot + 1) & mask) {
       const id = this.table[slot]!;
       if (id === EMPTY_SLOT) return 0;
@@ -93,13 +110,13 @@ export class CellInterner {
       const at = this.at(id);
       if (
         slab[at] === k0 &&
-        slab[at + 1] === key[1] &&
-        slab[at + 2] === key[2] &&
-        slab[at + 3] === key[3] &&
-        slab[at + 4] === key[4] &&
-        slab[at + 5] === key[5] &&
-        slab[at + 6] === key[6] &&
-        slab[at + 7] === key[7]
+        slab[at + 1] === key[from + 1] &&
+        slab[at + 2] === key[from + 2] &&
+        slab[at + 3] === key[from + 3] &&
+        slab[at + 4] === key[from + 4] &&
+        slab[at + 5] === key[from + 5] &&
+        slab[at + 6] === key[from + 6] &&
+        slab[at + 7] === key[from + 7]
       ) {
         return id;
       }

@@ -1,4 +1,6 @@
 import type { CellInterner } from './cell-interner.js';
+import type { CheckedRows } from './rules/payload.js';
+import { SHA256_WORDS } from './sha256-hex.js';
 
 const DEAD = 0x80000000;
 const EMPTY_SLOT = 0;
@@ -52,7 +54,74 @@ export class Membership {
 
   /** Adds a canonical row; false when it was already there. */
   add(cells: readonly string[]): boolean {
-    const length = this.encode(cells, true);
+    return this.insert(this.encode(cells, true));
+  }
+
+  /** Removes the row with exactly these cells; false when absent. */
+  remove(cells: readonly string[]): boolean {
+    const length = this.encode(cells, false);
+    return length >= 0 && this.delete(length);
+  }
+
+  has(cells: readonly string[]): boolean {
+    const length = this.encode(cells, false);
+    return length >= 0 && this.findSlot(this.hashOf(this.record, 0, length), length) >= 0;
+  }
+
+  /** Adds checked rows (of this store's schema); returns how many were new. */
+  addRows(rows: CheckedRows): number {
+    let added = 0;
+    let d = 0;
+    let t = 0;
+    const record = this.record;
+    for (let r = 0; r < rows.count; r++) {
+      const mask = rows.masks[r]!;
+      let k = 1;
+      for (let c = 0; c < this.width; c++) {
+        if ((mask & (1 << c)) === 0) continue;
+        if (this.hashedColumns[c]) {
+          record[k++] = this.interner.internDigest(rows.digests, d);
+          d += SHA256_WORDS;
+        } else {
+          record[k++] = this.interner.internText(rows.texts[t++]!);
+        }
+      }
+      record[0] = mask;
+      if (this.insert(k)) added++;
+    }
+    return added;
+  }
+
+  /** Removes the stored rows equal to checked rows (of this store's schema); returns how many were there. */
+  removeRows(rows: CheckedRows): number {
+    let removed = 0;
+    let d = 0;
+    let t = 0;
+    const record = this.record;
+    for (let r = 0; r < rows.count; r++) {
+      const mask = rows.masks[r]!;
+      let k = 1;
+      let known = true;
+      for (let c = 0; c < this.width; c++) {
+        if ((mask & (1 << c)) === 0) continue;
+        let id: number;
+        if (this.hashedColumns[c]) {
+          id = this.interner.findDigest(rows.digests, d);
+          d += SHA256_WORDS;
+        } else {
+          id = this.interner.findText(rows.texts[t++]!);
+        }
+        if (id < 0) known = false;
+        record[k++] = id;
+      }
+      record[0] = mask;
+      if (known && this.delete(k)) removed++;
+    }
+    return removed;
+  }
+
+  /** Stores the scratch record of this length; false when it was already there. */
+  private insert(length: number): boolean {
     const hash = this.hashOf(this.record, 0, length);
     if (this.findSlot(hash, length) >= 0) return false;
     if (this.occupied + 1 > this.table.length * MAX_LOAD) this.rehash(this.table.length * 2);
@@ -61,10 +130,8 @@ export class Membership {
     return true;
   }
 
-  /** Removes the row with exactly these cells; false when absent. */
-  remove(cells: readonly string[]): boolean {
-    const length = this.encode(cells, false);
-    if (length < 0) return false;
+  /** Deletes the stored row equal to the scratch record of this length; false when absent. */
+  private delete(length: number): boolean {
     const slot = this.findSlot(this.hashOf(this.record, 0, length), length);
     if (slot < 0) return false;
     const offset = this.table[slot]! - 1;
@@ -75,11 +142,6 @@ export class Membership {
     this.live--;
     if (this.deadWords > 65_536 && this.deadWords * 2 > this.usedWords) this.compact();
     return true;
-  }
-
-  has(cells: readonly string[]): boolean {
-    const length = this.encode(cells, false);
-    return length >= 0 && this.findSlot(this.hashOf(this.record, 0, length), length) >= 0;
   }
 
   /** Live rows in insertion order, `offset` rows skipped, as canonical cells. */

@@ -5,7 +5,7 @@ import { Membership } from '../../src/sandbox/membership.js';
 import { checkAppSecretProof, hmacHex } from '../../src/sandbox/rules/appsecret-proof.js';
 import { deliveryStatus, sizeBounds } from '../../src/sandbox/rules/audience-size.js';
 import { selectFields } from '../../src/sandbox/rules/fields.js';
-import { CellKind, cellProblem, checkPayload, EMPTY_SHA256 } from '../../src/sandbox/rules/payload.js';
+import { CellKind, cellProblem, checkPayload, EMPTY_SHA256, rowCells } from '../../src/sandbox/rules/payload.js';
 import { decideBatch, parseSession, SessionState, type UploadSession } from '../../src/sandbox/rules/session.js';
 import { meterCall, newMeter, usageEntry } from '../../src/sandbox/rules/throttle.js';
 import { checkVersion } from '../../src/sandbox/rules/version.js';
@@ -56,7 +56,7 @@ describe('cells', () => {
       10,
     );
     expect(r).toMatchObject({ received: 3, invalid: 2 });
-    expect(r.rows).toEqual([[h(1), '"abc"']]);
+    expect(rowCells(r.rows, r.schema)).toEqual([[h(1), '"abc"']]);
   });
 
   it('refuses whole requests for shape errors', () => {

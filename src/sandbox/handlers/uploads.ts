@@ -128,11 +128,9 @@ function usersHandler(kind: typeof UploadKind.Add | typeof UploadKind.Remove): H
       a.schema = payload.schema;
       a.members = newMembership(world, payload.schema);
     }
-    for (const row of payload.rows) {
-      if (kind === UploadKind.Add) a.members.add(row);
-      else a.members.remove(row);
-    }
-    if (payload.rows.length > 0) a.timeContentUpdated = Math.floor(world.now() / 1000);
+    if (kind === UploadKind.Add) a.members.addRows(payload.rows);
+    else a.members.removeRows(payload.rows);
+    if (payload.rows.count > 0) a.timeContentUpdated = Math.floor(world.now() / 1000);
     if (!session) return uploadReply(a, String(randomInt(1, 2 ** 47)), payload.received, payload.invalid);
     session.numReceived += payload.received;
     session.numInvalid += payload.invalid;
@@ -189,7 +187,7 @@ export const replaceUsers: Handler = (req, world) => {
     }
   }
   const staged = a.replace!.staged;
-  for (const row of payload.rows) staged.add(row);
+  staged.addRows(payload.rows);
   session.numReceived += payload.received;
   session.numInvalid += payload.invalid;
   a.lastReplaceFailed = false;
@@ -215,10 +213,8 @@ export const removeFromAllAudiences: Handler = (req, world) => {
   for (const a of world.audiences.values()) {
     if (a.accountId !== acct.id || !a.schema || !sameSchema(a.schema, payload.schema)) continue;
     world.settle(a);
-    for (const row of payload.rows) {
-      a.members?.remove(row);
-      a.replace?.staged.remove(row);
-    }
+    a.members?.removeRows(payload.rows);
+    a.replace?.staged.removeRows(payload.rows);
   }
   return {
     body: {

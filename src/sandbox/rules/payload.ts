@@ -1,5 +1,5 @@
 import { graphErrors } from '../errors.js';
-import { isSha256Hex } from '../sha256-hex.js';
+import { decodeSha256Hex, encodeSha256Hex, isSha256Hex, SHA256_WORDS } from '../sha256-hex.js';
 
 /** How the sandbox checks one schema key's cells. */
 export const CellKind = {
@@ -63,10 +63,24 @@ export interface UploadSchema {
   subtype: DataSourceSubtype;
 }
 
+/**
+ * The valid rows of a payload, compactly (no array or string per row): which cells each row has, its hashed
+ * cells decoded once, its other cells as canonical JSON text. The member store takes them as they are.
+ */
+export interface CheckedRows {
+  count: number;
+  /** Per row, bit c set when column c holds a value. */
+  masks: Uint32Array;
+  /** The hashed cells present, SHA256_WORDS words each, row after row in column order. */
+  digests: Uint32Array;
+  /** The other cells present as canonical JSON text, row after row in column order. */
+  texts: string[];
+}
+
 export interface CheckedPayload {
   schema: UploadSchema;
-  /** Valid rows, each cell canonical: hex for hashed cells, JSON text for the others, '' when empty. */
-  rows: string[][];
+  /** Valid rows only. */
+  rows: CheckedRows;
   received: number;
   invalid: number;
 }
@@ -95,12 +109,9 @@ export function cellProblem(kind: CellKind, key: string, cell: unknown): string 
   }
 }
 
-/** The stored form of a valid cell: hex as sent for hashed cells, JSON text for the others, '' when empty. */
+/** The stored form of a valid, non-empty cell of a key that is not hashed: its JSON text. */
 function canonicalCell(kind: CellKind, cell: unknown): string {
-  if (cell === '') return '';
   switch (kind) {
-    case CellKind.Hashed:
-      return cell as string;
     case CellKind.Number:
       // String() and JSON.stringify() agree on finite numbers; a number needs no Number() round trip.
       return typeof cell === 'number' ? String(cell) : JSON.stringify(Number(cell));
@@ -162,8 +173,13 @@ export function checkPayload(payload: unknown, maxRows: number): CheckedPayload 
   const width = schema.keys.length;
   const { keys, kinds } = schema;
   const identifying = keys.map(isIdentifying);
+  const hashed = kinds.map((k) => k === CellKind.Hashed);
   const single = schema.subtype === DataSourceSubtype.HashesOrUserIds;
-  const rows: string[][] = [];
+  const masks = new Uint32Array(data.length);
+  const digests = new Uint32Array(data.length * hashed.filter(Boolean).length * SHA256_WORDS);
+  const texts: string[] = [];
+  let count = 0;
+  let stored = 0;
   let invalid = 0;
   for (let i = 0; i < data.length; i++) {
     let row: unknown = data[i];
@@ -174,28 +190,58 @@ export function checkPayload(payload: unknown, maxRows: number): CheckedPayload 
       );
     }
     const cells = row as unknown[];
-    const out = new Array<string>(width);
+    const textsBefore = texts.length;
+    let at = stored;
+    let mask = 0;
     let ok = true;
     let identified = false;
     for (let c = 0; c < width; c++) {
       const cell = cells[c];
-      if (cell === '') {
-        out[c] = '';
-        continue;
+      if (cell === '') continue;
+      if (hashed[c]) {
+        // cellProblem's rule for hashed cells, decoding as it checks.
+        if (typeof cell !== 'string' || !decodeSha256Hex(cell, digests, at) || cell === EMPTY_SHA256) {
+          ok = false;
+          break;
+        }
+        at += SHA256_WORDS;
+      } else {
+        if (cellProblem(kinds[c]!, keys[c]!, cell) !== null) {
+          ok = false;
+          break;
+        }
+        texts.push(canonicalCell(kinds[c]!, cell));
       }
-      const kind = kinds[c]!;
-      if (cellProblem(kind, keys[c]!, cell) !== null) {
-        ok = false;
-        break;
-      }
+      mask |= 1 << c;
       if (identifying[c]) identified = true;
-      out[c] = canonicalCell(kind, cell);
     }
     if (!ok || !identified) {
       invalid++;
+      texts.length = textsBefore;
       continue;
     }
-    rows.push(out);
+    masks[count++] = mask;
+    stored = at;
   }
+  const rows: CheckedRows = { count, masks, digests, texts };
   return { schema, rows, received: data.length, invalid };
+}
+
+/** Checked rows as canonical cells ('' when empty; hex for hashed cells, JSON text for the others). */
+export function rowCells(rows: CheckedRows, schema: UploadSchema): string[][] {
+  const out: string[][] = [];
+  let d = 0;
+  let t = 0;
+  for (let r = 0; r < rows.count; r++) {
+    const mask = rows.masks[r]!;
+    out.push(
+      schema.kinds.map((kind, c) => {
+        if ((mask & (1 << c)) === 0) return '';
+        if (kind !== CellKind.Hashed) return rows.texts[t++]!;
+        d += SHA256_WORDS;
+        return encodeSha256Hex(rows.digests, d - SHA256_WORDS);
+      }),
+    );
+  }
+  return out;
 }
