@@ -66,11 +66,11 @@ export function buildRows(
   const droppedByReason = emptyDropCounts();
   for (const profile of profiles) {
     const encoded = encode(profile.attributes);
-    if ('cells' in encoded) {
-      rows.push({ profileKey: profile.key, cells: encoded.cells });
+    if (typeof encoded === 'string') {
+      dropped.push({ profileKey: profile.key, reason: encoded });
+      droppedByReason[encoded] += 1;
     } else {
-      dropped.push({ profileKey: profile.key, reason: encoded.dropReason });
-      droppedByReason[encoded.dropReason] += 1;
+      rows.push({ profileKey: profile.key, cells: encoded });
     }
   }
   return { schema: [...CANONICAL_SCHEMA], rows, dropped, droppedByReason };

@@ -17,6 +17,7 @@ const COLUMN: Readonly<Record<FacebookKey, number>> = {
 }; // prettier-ignore
 export const IDENTIFIER_COLUMNS = 15;
 export const ROW_WIDTH = IDENTIFIER_COLUMNS + 3;
+if (ROW_WIDTH !== 18) throw new Error('the blank row literal in createRowEncoder has 18 cells');
 
 export const DropReason = {
   KEY_IDENTIFIER_MISSING: 'key_identifier_missing',
@@ -51,12 +52,17 @@ export interface EncoderTuning {
   phone?: (text: string, region: string | undefined) => string;
 }
 
-export type EncodedRow = { readonly cells: Cell[] } | { readonly dropReason: DropReason };
+/** A row's cells, or why the profile is dropped (a string: no wrapper object per row). */
+export type EncodedRow = Cell[] | DropReason;
 
 interface Slot {
   readonly key: FacebookKey;
+  readonly column: number;
   readonly attribute: string;
   readonly prehashed: boolean;
+  readonly hashed: boolean;
+  /** The rule reads the row's region, so the memo key carries it. */
+  readonly regional: boolean;
   /** Memo from the raw value (and the region when the rule depends on it) to the cell. */
   readonly cache: BoundedCache<string> | undefined;
 }
@@ -69,7 +75,8 @@ const REGION_KEYS: ReadonlySet<FacebookKey> = new Set(['PHONE', 'ST', 'ZIP', 'DO
  * practice. Shared by every encoder in the process, so consecutive pages of a run keep their hits.
  */
 const CACHE_LIMITS: Partial<Record<FacebookKey, number>> = {
-  GEN: 256, DOBY: 1024, DOBM: 1024, DOBD: 1024, COUNTRY: 2048, ST: 4096, FI: 2048, FN: 20_000, CT: 20_000,
+  GEN: 256, DOBY: 1024, DOBM: 1024, DOBD: 1024, ST: 4096, FI: 2048, FN: 20_000, LN: 20_000, CT: 20_000,
+  ZIP: 20_000,
 }; // prettier-ignore
 const CELL_CACHES = new Map<FacebookKey, BoundedCache<string>>(
   Object.entries(CACHE_LIMITS).map(([key, limit]) => [key as FacebookKey, new BoundedCache<string>(limit)]),
@@ -78,9 +85,18 @@ const CELL_CACHES = new Map<FacebookKey, BoundedCache<string>>(
 const DERIVED_HASHES = new Map<FacebookKey, BoundedCache<string>>(
   (['DOBY', 'DOBM', 'DOBD', 'FI'] as const).map((key) => [key, new BoundedCache<string>(2048)]),
 );
-const REGION_CACHE = new BoundedCache<string>(4096);
+/** Raw first name → FI cell, when FI is derived from FN: skips normalising the name a second time. */
+const INITIAL_CACHE = new BoundedCache<string>(20_000);
+/** Raw country → its code and its COUNTRY cell: the row's region and its cell in one lookup. */
+const COUNTRY_CACHE = new BoundedCache<CountryCells>(4096);
 /** Longer values are not memoised: they are rare and would make the caches heavy. */
 const MAX_CACHED_KEY_LENGTH = 64;
+
+interface CountryCells {
+  /** Lowercase alpha-2, or `''` when the value names no country. */
+  readonly code: string;
+  readonly cell: string;
+}
 
 /**
  * Compiles a mapping into a function from a profile's attributes to its canonical row, or to the reason it is
@@ -95,6 +111,8 @@ export function createRowEncoder(
   const hash = tuning.hash ?? sha256Hex;
   const phone = tuning.phone ?? normalizePhone;
   const defaultRegion = options.defaultCountry === undefined ? '' : normalizeCountry(options.defaultCountry);
+  const consentAttribute = options.consentAttribute;
+  // A mapped, unhashed COUNTRY gives both the row's region and its own cell (see countryOf).
   const countryAttribute = mapping.COUNTRY?.prehashed === true ? undefined : mapping.COUNTRY?.attribute;
   const dob = mapping.DOB === undefined || mapping.DOB.prehashed === true ? undefined : mapping.DOB.attribute;
   // Meta's FI is the first name's initial: derive it when FI is not mapped itself.
@@ -102,20 +120,20 @@ export function createRowEncoder(
   const slots: Slot[] = [];
   for (const key of Object.keys(COLUMN) as FacebookKey[]) {
     const mapped = mapping[key];
-    if (mapped === undefined) continue;
+    if (mapped === undefined || (key === FacebookKey.COUNTRY && countryAttribute !== undefined)) continue;
     const prehashed = mapped.prehashed === true && isHashedKey(key);
     slots.push({
       key,
+      column: COLUMN[key],
       attribute: mapped.attribute,
       prehashed,
+      hashed: isHashedKey(key),
+      regional: REGION_KEYS.has(key),
       cache: useCache && !prehashed ? CELL_CACHES.get(key) : undefined,
     });
   }
   const limitedDataUse = options.limitedDataUse === true;
   const isIdentified = identifierCheck(options.keyIdentifier, mapping);
-
-  const hashNormalized = (key: FacebookKey, normalized: string): string =>
-    normalized === '' || !isHashedKey(key) ? normalized : hash(normalized);
 
   const derivedCell = (key: FacebookKey, normalized: string): string => {
     if (normalized === '') return '';
@@ -128,44 +146,58 @@ export function createRowEncoder(
     return cell;
   };
 
-  const regionOf = (raw: unknown): string => {
-    if (typeof raw !== 'string' || raw.length > MAX_CACHED_KEY_LENGTH || !useCache) {
-      return normalizeCountry(scalarText(raw)) || defaultRegion;
+  const countryCells = (raw: unknown): CountryCells => {
+    const code = normalizeCountry(scalarText(raw));
+    return { code, cell: code === '' ? '' : hash(code) };
+  };
+  const countryOf = (raw: unknown): CountryCells => {
+    if (typeof raw !== 'string' || raw.length > MAX_CACHED_KEY_LENGTH || !useCache) return countryCells(raw);
+    let country = COUNTRY_CACHE.get(raw);
+    if (country === undefined) {
+      country = countryCells(raw);
+      COUNTRY_CACHE.set(raw, country);
     }
-    let own = REGION_CACHE.get(raw);
-    if (own === undefined) {
-      own = normalizeCountry(raw);
-      REGION_CACHE.set(raw, own);
-    }
-    return own || defaultRegion;
+    return country;
   };
 
   const cellFor = (slot: Slot, raw: unknown, region: string | undefined): string => {
     if (slot.prehashed) return hashCell(slot.key, scalarText(raw), { prehashed: true });
-    const cacheKey =
-      slot.cache !== undefined && (typeof raw === 'string' || typeof raw === 'number')
-        ? cacheKeyOf(slot.key, raw, region)
-        : undefined;
+    const cache = slot.cache;
+    const cacheKey = cache === undefined ? undefined : cacheKeyOf(slot, raw, region);
     if (cacheKey !== undefined) {
-      const cached = slot.cache?.get(cacheKey);
+      const cached = cache?.get(cacheKey);
       if (cached !== undefined) return cached;
     }
     const normalized =
       slot.key === FacebookKey.PHONE ? phone(scalarText(raw), region) : normalizeInRegion(slot.key, raw, region);
-    const cell = hashNormalized(slot.key, normalized);
-    if (cacheKey !== undefined) slot.cache?.set(cacheKey, cell);
+    const cell = normalized === '' || !slot.hashed ? normalized : hash(normalized);
+    if (cacheKey !== undefined) cache?.set(cacheKey, cell);
+    return cell;
+  };
+
+  const initialCell = (raw: unknown): string => {
+    const cacheKey = useCache ? cacheKeyOf(FIRST_NAME_SLOT, raw, undefined) : undefined;
+    let cell = cacheKey === undefined ? undefined : INITIAL_CACHE.get(cacheKey);
+    if (cell === undefined) {
+      cell = derivedCell(FacebookKey.FI, initialOf(normalizeName(scalarText(raw))));
+      if (cacheKey !== undefined) INITIAL_CACHE.set(cacheKey, cell);
+    }
     return cell;
   };
 
   return (attributes) => {
-    if (options.consentAttribute !== undefined && !hasConsent(attributes[options.consentAttribute])) {
-      return { dropReason: DropReason.NO_CONSENT };
+    if (consentAttribute !== undefined && !hasConsent(attributes[consentAttribute])) return DropReason.NO_CONSENT;
+    let region: string | undefined = defaultRegion;
+    // A literal (ROW_WIDTH blanks): a packed array, cheaper to make, clone and stringify than a filled `new Array`.
+    const cells: Cell[] = ['', '', '', '', '', '', '', '', '', '', '', '', '', '', '', '', '', ''];
+    if (countryAttribute !== undefined) {
+      const country = countryOf(attributes[countryAttribute]);
+      if (country.code !== '') region = country.code;
+      cells[COLUMN.COUNTRY] = country.cell;
     }
-    const region =
-      (countryAttribute === undefined ? defaultRegion : regionOf(attributes[countryAttribute])) || undefined;
-    const cells: Cell[] = new Array<Cell>(ROW_WIDTH).fill('', 0, IDENTIFIER_COLUMNS);
+    if (region === '') region = undefined;
     for (const slot of slots) {
-      cells[COLUMN[slot.key]] = cellFor(slot, attributes[slot.attribute], region);
+      cells[slot.column] = cellFor(slot, attributes[slot.attribute], region);
     }
     if (dob !== undefined) {
       const parts = parseDateOfBirth(attributes[dob], region);
@@ -174,24 +206,38 @@ export function createRowEncoder(
       cells[COLUMN.DOBD] = derivedCell(FacebookKey.DOBD, parts.DOBD);
     }
     if (initialSource !== undefined && cells[COLUMN.FN] !== '') {
-      const initial = initialOf(normalizeName(scalarText(attributes[initialSource])));
-      cells[COLUMN.FI] = derivedCell(FacebookKey.FI, initial);
+      cells[COLUMN.FI] = initialCell(attributes[initialSource]);
     }
     const verdict = isIdentified(cells, attributes);
-    if (verdict !== undefined) return { dropReason: verdict };
-    if (!hasUsableCell(cells)) return { dropReason: DropReason.NO_USABLE_CELL };
+    if (verdict !== undefined) return verdict;
+    if (!hasUsableCell(cells)) return DropReason.NO_USABLE_CELL;
     // With LDU, country and state 0/0 ask Meta to geolocate the person (Meta's LDU docs).
     cells[IDENTIFIER_COLUMNS] = limitedDataUse ? ['LDU'] : [];
     cells[IDENTIFIER_COLUMNS + 1] = 0;
     cells[IDENTIFIER_COLUMNS + 2] = 0;
-    return { cells };
+    return cells;
   };
 }
 
-function cacheKeyOf(key: FacebookKey, raw: string | number, region: string | undefined): string | undefined {
-  const text = typeof raw === 'string' ? raw : String(raw);
+/** FI's memo is keyed as FN's is: by the raw first name alone. */
+const FIRST_NAME_SLOT: Pick<Slot, 'key' | 'regional'> = { key: FacebookKey.FN, regional: false };
+
+/**
+ * The memo key of a raw value, or undefined when it is not memoised. A number shares its key with its text, so
+ * only safe integers are memoised (every rule reads them as it reads the same digits in a string; `1e21` reads as
+ * `''`, the text `'1e+21'` does not), and none for ZIP, whose rule restores the leading zeros a number lost.
+ */
+function cacheKeyOf(
+  slot: Pick<Slot, 'key' | 'regional'>,
+  raw: unknown,
+  region: string | undefined,
+): string | undefined {
+  let text: string;
+  if (typeof raw === 'string') text = raw;
+  else if (typeof raw === 'number' && Number.isSafeInteger(raw) && slot.key !== FacebookKey.ZIP) text = String(raw);
+  else return undefined;
   if (text.length > MAX_CACHED_KEY_LENGTH) return undefined;
-  return REGION_KEYS.has(key) ? `${region ?? ''}\u0000${text}` : text;
+  return slot.regional ? `${region ?? ''}\u0000${text}` : text;
 }
 
 function hasUsableCell(cells: readonly Cell[]): boolean {
