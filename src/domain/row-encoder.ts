@@ -85,12 +85,19 @@ const CELL_CACHES = new Map<FacebookKey, BoundedCache<string>>(
 const DERIVED_HASHES = new Map<FacebookKey, BoundedCache<string>>(
   (['DOBY', 'DOBM', 'DOBD', 'FI'] as const).map((key) => [key, new BoundedCache<string>(2048)]),
 );
-/** Raw first name → FI cell, when FI is derived from FN: skips normalising the name a second time. */
-const INITIAL_CACHE = new BoundedCache<string>(20_000);
+/** Raw first name → FN and FI cells, when FI is derived from FN: one lookup, and the name normalised once. */
+const FIRST_NAME_CACHE = new BoundedCache<FirstNameCells>(20_000);
 /** Raw country → its code and its COUNTRY cell: the row's region and its cell in one lookup. */
 const COUNTRY_CACHE = new BoundedCache<CountryCells>(4096);
 /** Longer values are not memoised: they are rare and would make the caches heavy. */
 const MAX_CACHED_KEY_LENGTH = 64;
+
+interface FirstNameCells {
+  readonly cell: string;
+  /** `''` when the name is blank, as FI is then left blank. */
+  readonly initial: string;
+}
+const BLANK_NAME: FirstNameCells = { cell: '', initial: '' };
 
 interface CountryCells {
   /** Lowercase alpha-2, or `''` when the value names no country. */
@@ -120,7 +127,9 @@ export function createRowEncoder(
   const slots: Slot[] = [];
   for (const key of Object.keys(COLUMN) as FacebookKey[]) {
     const mapped = mapping[key];
-    if (mapped === undefined || (key === FacebookKey.COUNTRY && countryAttribute !== undefined)) continue;
+    // COUNTRY and a first name that gives FI are read apart from the slots (countryOf, firstNameOf).
+    const apart = key === FacebookKey.COUNTRY ? countryAttribute : key === FacebookKey.FN ? initialSource : undefined;
+    if (mapped === undefined || apart !== undefined) continue;
     const prehashed = mapped.prehashed === true && isHashedKey(key);
     slots.push({
       key,
@@ -175,14 +184,20 @@ export function createRowEncoder(
     return cell;
   };
 
-  const initialCell = (raw: unknown): string => {
+  const firstNameCells = (raw: unknown): FirstNameCells => {
+    const normalized = normalizeName(scalarText(raw));
+    if (normalized === '') return BLANK_NAME;
+    return { cell: hash(normalized), initial: derivedCell(FacebookKey.FI, initialOf(normalized)) };
+  };
+  const firstNameOf = (raw: unknown): FirstNameCells => {
     const cacheKey = useCache ? cacheKeyOf(FIRST_NAME_SLOT, raw, undefined) : undefined;
-    let cell = cacheKey === undefined ? undefined : INITIAL_CACHE.get(cacheKey);
-    if (cell === undefined) {
-      cell = derivedCell(FacebookKey.FI, initialOf(normalizeName(scalarText(raw))));
-      if (cacheKey !== undefined) INITIAL_CACHE.set(cacheKey, cell);
+    if (cacheKey === undefined) return firstNameCells(raw);
+    let name = FIRST_NAME_CACHE.get(cacheKey);
+    if (name === undefined) {
+      name = firstNameCells(raw);
+      FIRST_NAME_CACHE.set(cacheKey, name);
     }
-    return cell;
+    return name;
   };
 
   return (attributes) => {
@@ -205,8 +220,10 @@ export function createRowEncoder(
       cells[COLUMN.DOBM] = derivedCell(FacebookKey.DOBM, parts.DOBM);
       cells[COLUMN.DOBD] = derivedCell(FacebookKey.DOBD, parts.DOBD);
     }
-    if (initialSource !== undefined && cells[COLUMN.FN] !== '') {
-      cells[COLUMN.FI] = initialCell(attributes[initialSource]);
+    if (initialSource !== undefined) {
+      const name = firstNameOf(attributes[initialSource]);
+      cells[COLUMN.FN] = name.cell;
+      cells[COLUMN.FI] = name.initial;
     }
     const verdict = isIdentified(cells, attributes);
     if (verdict !== undefined) return verdict;
@@ -219,7 +236,7 @@ export function createRowEncoder(
   };
 }
 
-/** FI's memo is keyed as FN's is: by the raw first name alone. */
+/** The first-name memo is keyed as FN's slot memo is: by the raw value alone. */
 const FIRST_NAME_SLOT: Pick<Slot, 'key' | 'regional'> = { key: FacebookKey.FN, regional: false };
 
 /**
