@@ -13,6 +13,7 @@ import {
 import { GraphError, graphErrors, newTraceId } from './errors.js';
 import { loadSandboxState, saveSandboxState } from './persistence.js';
 import { fixturesOf, type SandboxFixtures } from './fixtures.js';
+import { parseJsonBody } from './json-rows.js';
 import type { GraphRequest } from './request.js';
 import { route } from './router.js';
 import { checkAppSecretProof } from './rules/appsecret-proof.js';
@@ -62,6 +63,15 @@ function parseJsonParam(value: unknown, name: string): unknown {
   }
 }
 
+/** Whether a body is only whitespace (as String.prototype.trim sees it), without decoding a large one. */
+function isBlank(bytes: Buffer): boolean {
+  for (const b of bytes) {
+    if (b === 0x20 || (b >= 0x09 && b <= 0x0d)) continue;
+    return b < 0x80 ? false : bytes.toString('utf8').trim() === '';
+  }
+  return true;
+}
+
 function latencyOf(faults: FaultConfig): number {
   const l = faults.latencyMs;
   if (l === null) return 0;
@@ -79,11 +89,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT });
 
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
-    if (text.trim() === '') return done(null, {});
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => {
+    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    if (isBlank(bytes)) return done(null, {});
     try {
-      done(null, JSON.parse(text));
+      done(null, parseJsonBody(bytes));
     } catch {
       done(graphErrors.invalidParameter('The request body is not valid JSON'), undefined);
     }

@@ -1,5 +1,6 @@
 import { createHash, randomInt } from 'node:crypto';
 import { GraphError, graphErrors } from '../errors.js';
+import { ScannedRows } from '../json-rows.js';
 import { Membership } from '../membership.js';
 import { CellKind, checkPayload, type CheckedPayload, type UploadSchema } from '../rules/payload.js';
 import {
@@ -30,7 +31,11 @@ function newMembership(world: SandboxWorld, schema: UploadSchema): Membership {
 function readPayload(req: GraphRequest, world: SandboxWorld): CheckedPayload {
   const raw = req.params.payload;
   const data = typeof raw === 'object' && raw !== null ? (raw as { data?: unknown }).data : undefined;
-  if (data !== undefined) {
+  if (data instanceof ScannedRows) {
+    // The bytes as sent are JSON.stringify(data) (ScannedRows takes no other form): hash them as they are.
+    req.log.dataHash = createHash('sha256').update(data.json).digest('hex');
+    req.log.rows = data.count;
+  } else if (data !== undefined) {
     req.log.dataHash = createHash('sha256').update(JSON.stringify(data)).digest('hex');
     if (Array.isArray(data)) req.log.rows = data.length;
   }

@@ -1,4 +1,5 @@
 import { graphErrors } from '../errors.js';
+import { CellToken, ScannedRows } from '../json-rows.js';
 import { decodeSha256Hex, encodeSha256Hex, isSha256Hex, SHA256_WORDS } from '../sha256-hex.js';
 
 /** How the sandbox checks one schema key's cells. */
@@ -54,6 +55,8 @@ export type DataSourceSubtype = (typeof DataSourceSubtype)[keyof typeof DataSour
 
 /** SHA-256 of the empty string: Meta wants '' instead, so the sandbox counts it invalid. */
 export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+const EMPTY_DIGEST = new Uint32Array(SHA256_WORDS);
+decodeSha256Hex(EMPTY_SHA256, EMPTY_DIGEST, 0);
 const PAYLOAD_FIELDS = new Set(['schema', 'data', 'is_raw', 'app_ids', 'page_ids', 'data_source']);
 
 export interface UploadSchema {
@@ -166,29 +169,45 @@ export function checkPayload(payload: unknown, maxRows: number): CheckedPayload 
   }
   const schema = checkSchema(p.schema);
   const data = p.data;
-  if (!Array.isArray(data) || data.length === 0) throw graphErrors.invalidParameter('payload.data must not be empty');
-  if (data.length > maxRows) {
-    throw graphErrors.invalidParameter(`payload.data has ${data.length} rows; at most ${maxRows} per request`);
+  if (data instanceof ScannedRows) {
+    if (data.count > maxRows) throw tooManyRows(data.count, maxRows);
+    const { rows, invalid } = checkScannedRows(data, schema);
+    return { schema, rows, received: data.count, invalid };
   }
-  const width = schema.keys.length;
+  if (!Array.isArray(data) || data.length === 0) throw graphErrors.invalidParameter('payload.data must not be empty');
+  if (data.length > maxRows) throw tooManyRows(data.length, maxRows);
+  const { rows, invalid } = checkParsedRows(data, schema);
+  return { schema, rows, received: data.length, invalid };
+}
+
+const tooManyRows = (n: number, maxRows: number) =>
+  graphErrors.invalidParameter(`payload.data has ${n} rows; at most ${maxRows} per request`);
+
+const badRow = (i: number, width: number) =>
+  graphErrors.invalidParameter(
+    `payload.data[${i}] must be a list of ${width} cells, one per schema key, in schema order`,
+  );
+
+/** Where checked rows go, sized for `rows` rows of this schema. */
+function rowsFor(rows: number, schema: UploadSchema): CheckedRows {
+  const hashed = schema.kinds.filter((k) => k === CellKind.Hashed).length;
+  return { count: 0, masks: new Uint32Array(rows), digests: new Uint32Array(rows * hashed * SHA256_WORDS), texts: [] };
+}
+
+/** The rows of a parsed `data` array (the reference path: any JSON). */
+function checkParsedRows(data: unknown[], schema: UploadSchema): { rows: CheckedRows; invalid: number } {
   const { keys, kinds } = schema;
+  const width = keys.length;
   const identifying = keys.map(isIdentifying);
-  const hashed = kinds.map((k) => k === CellKind.Hashed);
   const single = schema.subtype === DataSourceSubtype.HashesOrUserIds;
-  const masks = new Uint32Array(data.length);
-  const digests = new Uint32Array(data.length * hashed.filter(Boolean).length * SHA256_WORDS);
-  const texts: string[] = [];
-  let count = 0;
+  const out = rowsFor(data.length, schema);
+  const { masks, digests, texts } = out;
   let stored = 0;
   let invalid = 0;
   for (let i = 0; i < data.length; i++) {
     let row: unknown = data[i];
     if (single && !Array.isArray(row)) row = [row];
-    if (!Array.isArray(row) || row.length !== width) {
-      throw graphErrors.invalidParameter(
-        `payload.data[${i}] must be a list of ${width} cells, one per schema key, in schema order`,
-      );
-    }
+    if (!Array.isArray(row) || row.length !== width) throw badRow(i, width);
     const cells = row as unknown[];
     const textsBefore = texts.length;
     let at = stored;
@@ -198,7 +217,8 @@ export function checkPayload(payload: unknown, maxRows: number): CheckedPayload 
     for (let c = 0; c < width; c++) {
       const cell = cells[c];
       if (cell === '') continue;
-      if (hashed[c]) {
+      const kind = kinds[c]!;
+      if (kind === CellKind.Hashed) {
         // cellProblem's rule for hashed cells, decoding as it checks.
         if (typeof cell !== 'string' || !decodeSha256Hex(cell, digests, at) || cell === EMPTY_SHA256) {
           ok = false;
@@ -206,11 +226,11 @@ export function checkPayload(payload: unknown, maxRows: number): CheckedPayload 
         }
         at += SHA256_WORDS;
       } else {
-        if (cellProblem(kinds[c]!, keys[c]!, cell) !== null) {
+        if (cellProblem(kind, keys[c]!, cell) !== null) {
           ok = false;
           break;
         }
-        texts.push(canonicalCell(kinds[c]!, cell));
+        texts.push(canonicalCell(kind, cell));
       }
       mask |= 1 << c;
       if (identifying[c]) identified = true;
@@ -220,11 +240,74 @@ export function checkPayload(payload: unknown, maxRows: number): CheckedPayload 
       texts.length = textsBefore;
       continue;
     }
-    masks[count++] = mask;
+    masks[out.count++] = mask;
     stored = at;
   }
-  const rows: CheckedRows = { count, masks, digests, texts };
-  return { schema, rows, received: data.length, invalid };
+  return { rows: out, invalid };
+}
+
+/** The rows of a scanned `data` array: the same rules as checkParsedRows, read from tokens. */
+function checkScannedRows(data: ScannedRows, schema: UploadSchema): { rows: CheckedRows; invalid: number } {
+  const { keys, kinds } = schema;
+  const width = keys.length;
+  const identifying = keys.map(isIdentifying);
+  const { rowStart, tokens } = data;
+  const found = data.digests;
+  const out = rowsFor(data.count, schema);
+  const { masks, digests, texts } = out;
+  let hex = 0;
+  let stored = 0;
+  let invalid = 0;
+  for (let r = 0; r < data.count; r++) {
+    const first = rowStart[r]!;
+    if (rowStart[r + 1]! - first !== width) throw badRow(r, width);
+    const textsBefore = texts.length;
+    let at = stored;
+    let mask = 0;
+    let ok = true;
+    let identified = false;
+    let c = 0;
+    for (; c < width; c++) {
+      const token = tokens[first + c];
+      if (token === CellToken.Empty) continue;
+      const kind = kinds[c]!;
+      if (kind === CellKind.Hashed) {
+        // Only 64 lowercase hex digits other than the empty string's hash.
+        if (token !== CellToken.Hex || isEmptyDigest(found, hex * SHA256_WORDS)) {
+          ok = false;
+          break;
+        }
+        for (let w = 0; w < SHA256_WORDS; w++) digests[at + w] = found[hex * SHA256_WORDS + w]!;
+        at += SHA256_WORDS;
+        hex++;
+      } else {
+        const cell = data.value(first + c);
+        if (cellProblem(kind, keys[c]!, cell) !== null) {
+          ok = false;
+          break;
+        }
+        texts.push(canonicalCell(kind, cell));
+        if (token === CellToken.Hex) hex++;
+      }
+      mask |= 1 << c;
+      if (identifying[c]) identified = true;
+    }
+    if (!ok || !identified) {
+      // Keep counting the row's digests, so the next row reads its own.
+      for (; c < width; c++) if (tokens[first + c] === CellToken.Hex) hex++;
+      invalid++;
+      texts.length = textsBefore;
+      continue;
+    }
+    masks[out.count++] = mask;
+    stored = at;
+  }
+  return { rows: out, invalid };
+}
+
+function isEmptyDigest(words: Uint32Array, at: number): boolean {
+  for (let w = 0; w < SHA256_WORDS; w++) if (words[at + w] !== EMPTY_DIGEST[w]) return false;
+  return true;
 }
 
 /** Checked rows as canonical cells ('' when empty; hex for hashed cells, JSON text for the others). */

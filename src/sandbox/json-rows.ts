@@ -1,0 +1,325 @@
+import { decodeSha256Ascii, SHA256_WORDS } from './sha256-hex.js';
+
+/**
+ * A fast path for the one big thing the sandbox reads: `payload.data` of an upload, 10,000 rows of hex digests
+ * in a JSON body. JSON.parse would make a string per cell and an array per row, the payload check would read
+ * each digest again, and the request log would JSON.stringify the rows to hash them. Here the rows are read
+ * once, from the body's bytes, into typed arrays (digests already decoded).
+ *
+ * It reads only the plainest form of JSON, the form JSON.stringify writes for such rows: arrays of rows, rows
+ * of cells, each cell a string of printable ASCII without escapes, a safe integer in canonical form, or a list
+ * of such strings; no whitespace. So the bytes of `data` are exactly JSON.stringify of its value, and hashing
+ * them gives the request log's dataHash. Anything else (`[]`, a bare value as a row, whitespace, escapes,
+ * non-ASCII, decimals, objects, literals) makes `parseJsonBody` fall back to JSON.parse, and the upload takes
+ * the reference path: every error and every invalid entry still comes from the same checks.
+ */
+
+/** What a cell of scanned rows holds. */
+export const CellToken = {
+  /** `""` */
+  Empty: 0,
+  /** A string of 64 lowercase hex digits, decoded in `digests`. */
+  Hex: 1,
+  /** Any other string. */
+  Text: 2,
+  /** A safe integer. */
+  Int: 3,
+  /** A list of strings. */
+  List: 4,
+} as const;
+export type CellToken = (typeof CellToken)[keyof typeof CellToken];
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const MINUS = 0x2d;
+const ZERO = 0x30;
+const NINE = 0x39;
+const OPEN_LIST = 0x5b;
+const CLOSE_LIST = 0x5d;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+/** Digits of the largest integers the scan takes: 15 are always below 2^53, so exact and printed back alike. */
+const MAX_DIGITS = 15;
+
+/** `payload.data` read from the request bytes: one token per cell, hex cells decoded. */
+export class ScannedRows {
+  constructor(
+    private readonly bytes: Uint8Array,
+    /** Where the rows array starts and ends in the body. */
+    readonly start: number,
+    readonly end: number,
+    /** Number of rows. */
+    readonly count: number,
+    /** Index of each row's first cell (count + 1 entries). */
+    readonly rowStart: Uint32Array,
+    /** A CellToken per cell. */
+    readonly tokens: Uint8Array,
+    /** Per cell, where its JSON text starts and ends in the body. */
+    readonly spans: Uint32Array,
+    /** The Hex cells' digests, SHA256_WORDS words each, in cell order. */
+    readonly digests: Uint32Array,
+  ) {}
+
+  /** The JSON text of the rows as sent: exactly JSON.stringify of their value (the scan takes no other form). */
+  get json(): Uint8Array {
+    return this.bytes.subarray(this.start, this.end);
+  }
+
+  /** The value JSON.parse gives cell `i` (a string, a number or a list of strings). */
+  value(i: number): unknown {
+    const from = this.spans[2 * i]!;
+    const to = this.spans[2 * i + 1]!;
+    switch (this.tokens[i]) {
+      case CellToken.Empty:
+        return '';
+      case CellToken.Int:
+        return Number(latin1(this.bytes, from, to));
+      case CellToken.List:
+        return to - from === 2 ? [] : (JSON.parse(latin1(this.bytes, from, to)) as unknown);
+      default:
+        return latin1(this.bytes, from + 1, to - 1);
+    }
+  }
+}
+
+function latin1(bytes: Uint8Array, from: number, to: number): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset + from, to - from).toString('latin1');
+}
+
+/**
+ * The value of a JSON request body, as JSON.parse gives it, except that a `payload.data` in the plain form
+ * (see above) is a ScannedRows. Throws what JSON.parse throws for a body that is not JSON.
+ */
+export function parseJsonBody(body: Buffer): unknown {
+  return scanBody(body) ?? (JSON.parse(body.toString('utf8')) as unknown);
+}
+
+/** The body with its payload.data scanned, or undefined when it does not have one in the plain form. */
+function scanBody(b: Buffer): Record<string, unknown> | undefined {
+  let rows: ScannedRows | undefined;
+  let payloads = 0;
+  let datas = 0;
+  const visitPayload = (key: string, at: number): number => {
+    if (key !== 'data') return skipValue(b, at);
+    // JSON.parse keeps the last of repeated keys: leave such bodies to it.
+    if (datas++ > 0 || b[at] !== OPEN_LIST) return -1;
+    rows = scanRows(b, at);
+    return rows ? rows.end : -1;
+  };
+  const visitBody = (key: string, at: number): number => {
+    if (key !== 'payload') return skipValue(b, at);
+    if (payloads++ > 0) return -1;
+    return b[at] === OPEN_OBJECT ? walkObject(b, at, visitPayload) : skipValue(b, at);
+  };
+  const start = skipSpace(b, 0);
+  if (b[start] !== OPEN_OBJECT) return undefined;
+  const end = walkObject(b, start, visitBody);
+  if (end < 0 || skipSpace(b, end) !== b.length || !rows) return undefined;
+  // Everything but the rows goes through JSON.parse, with a 0 in their place.
+  let rest: unknown;
+  try {
+    rest = JSON.parse(
+      Buffer.concat([b.subarray(0, rows.start), Buffer.from('0'), b.subarray(rows.end)]).toString('utf8'),
+    ) as unknown;
+  } catch {
+    return undefined;
+  }
+  const payload = isObject(rest) ? rest.payload : undefined;
+  if (!isObject(payload) || payload.data !== 0) return undefined;
+  payload.data = rows;
+  return rest as Record<string, unknown>;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function skipSpace(b: Uint8Array, at: number): number {
+  while (b[at] === 0x20 || b[at] === 0x0a || b[at] === 0x0d || b[at] === 0x09) at++;
+  return at;
+}
+
+/**
+ * Walks a JSON object at `at`, calling `visit` with each key (unescaped keys only) and where its value starts;
+ * `visit` returns where the value ends, or -1. Returns where the object ends, or -1 (then JSON.parse decides).
+ */
+function walkObject(b: Uint8Array, at: number, visit: (key: string, valueAt: number) => number): number {
+  let p = skipSpace(b, at + 1);
+  if (b[p] === CLOSE_OBJECT) return p + 1;
+  for (;;) {
+    if (b[p] !== QUOTE) return -1;
+    const keyEnd = skipString(b, p);
+    if (keyEnd < 0 || b.subarray(p, keyEnd).includes(BACKSLASH)) return -1;
+    const key = latin1(b, p + 1, keyEnd - 1);
+    p = skipSpace(b, keyEnd);
+    if (b[p] !== COLON) return -1;
+    p = visit(key, skipSpace(b, p + 1));
+    if (p < 0) return -1;
+    p = skipSpace(b, p);
+    if (b[p] === CLOSE_OBJECT) return p + 1;
+    if (b[p] !== COMMA) return -1;
+    p = skipSpace(b, p + 1);
+  }
+}
+
+/** Where the string starting at `at` ends (after its quote), or -1. */
+function skipString(b: Uint8Array, at: number): number {
+  for (let p = at + 1; p < b.length; p++) {
+    if (b[p] === BACKSLASH) p++;
+    else if (b[p] === QUOTE) return p + 1;
+  }
+  return -1;
+}
+
+/** Where the JSON value at `at` ends, or -1. Only finds the end: JSON.parse checks the value afterwards. */
+function skipValue(b: Uint8Array, at: number): number {
+  const first = b[at];
+  if (first === QUOTE) return skipString(b, at);
+  if (first === OPEN_OBJECT || first === OPEN_LIST) {
+    let depth = 0;
+    for (let p = at; p < b.length; p++) {
+      const c = b[p];
+      if (c === QUOTE) {
+        p = skipString(b, p);
+        if (p < 0) return -1;
+        p--;
+      } else if (c === OPEN_OBJECT || c === OPEN_LIST) depth++;
+      else if (c === CLOSE_OBJECT || c === CLOSE_LIST) {
+        if (--depth === 0) return p + 1;
+      }
+    }
+    return -1;
+  }
+  let p = at;
+  while (p < b.length && b[p] !== COMMA && b[p] !== CLOSE_OBJECT && b[p] !== CLOSE_LIST && skipSpace(b, p) === p) p++;
+  return p === at ? -1 : p;
+}
+
+/** Growable typed storage for the tokens of one scan. */
+class Tokens {
+  count = 0;
+  rows = 0;
+  hexes = 0;
+  tokens: Uint8Array;
+  spans: Uint32Array;
+  digests: Uint32Array;
+  rowStart: Uint32Array;
+
+  constructor(
+    readonly view: DataView,
+    bytes: number,
+  ) {
+    // A hashed cell takes 67 bytes: most uploads fit the first guess.
+    const cells = Math.max(64, bytes >>> 5);
+    this.tokens = new Uint8Array(cells);
+    this.spans = new Uint32Array(2 * cells);
+    this.digests = new Uint32Array((bytes >>> 6) * SHA256_WORDS + SHA256_WORDS);
+    this.rowStart = new Uint32Array(Math.max(16, bytes >>> 8));
+  }
+
+  startRow(): void {
+    if (this.rows + 2 > this.rowStart.length) this.rowStart = grown(this.rowStart, this.rowStart.length * 2);
+    this.rowStart[this.rows++] = this.count;
+  }
+
+  /** Room for one more digest; returns where it goes. */
+  digestAt(): number {
+    const at = this.hexes * SHA256_WORDS;
+    if (at + SHA256_WORDS > this.digests.length) this.digests = grown(this.digests, this.digests.length * 2);
+    return at;
+  }
+
+  add(token: CellToken, from: number, to: number): void {
+    if (this.count === this.tokens.length) {
+      this.tokens = grown(this.tokens, this.count * 2);
+      this.spans = grown(this.spans, this.count * 4);
+    }
+    if (token === CellToken.Hex) this.hexes++;
+    this.tokens[this.count] = token;
+    this.spans[2 * this.count] = from;
+    this.spans[2 * this.count + 1] = to;
+    this.count++;
+  }
+}
+
+function grown<T extends Uint8Array | Uint32Array>(a: T, length: number): T {
+  const b = new (a.constructor as new (n: number) => T)(length);
+  b.set(a);
+  return b;
+}
+
+/** Scans the rows array at `at` (see the module comment); undefined when it is not in the plain form. */
+export function scanRows(b: Uint8Array, at: number): ScannedRows | undefined {
+  const t = new Tokens(new DataView(b.buffer, b.byteOffset, b.byteLength), b.length - at);
+  let p = at;
+  if (b[p++] !== OPEN_LIST || b[p] === CLOSE_LIST) return undefined;
+  for (;;) {
+    if (b[p++] !== OPEN_LIST) return undefined;
+    t.startRow();
+    if (b[p] === CLOSE_LIST) p++;
+    else {
+      for (;;) {
+        p = scanCell(b, p, t);
+        if (p < 0) return undefined;
+        const c = b[p++];
+        if (c === CLOSE_LIST) break;
+        if (c !== COMMA) return undefined;
+      }
+    }
+    const c = b[p++];
+    if (c === CLOSE_LIST) break;
+    if (c !== COMMA) return undefined;
+  }
+  t.rowStart[t.rows] = t.count;
+  return new ScannedRows(b, at, p, t.rows, t.rowStart, t.tokens, t.spans, t.digests);
+}
+
+/** Scans one cell at `at`; returns where it ends, or -1. */
+function scanCell(b: Uint8Array, at: number, t: Tokens): number {
+  const first = b[at];
+  if (first === QUOTE) {
+    if (b[at + 65] === QUOTE && decodeSha256Ascii(t.view, at + 1, t.digests, t.digestAt())) {
+      t.add(CellToken.Hex, at, at + 66);
+      return at + 66;
+    }
+    const end = scanText(b, at);
+    if (end > 0) t.add(end === at + 2 ? CellToken.Empty : CellToken.Text, at, end);
+    return end;
+  }
+  if (first === OPEN_LIST) {
+    let p = at + 1;
+    if (b[p] !== CLOSE_LIST) {
+      for (;;) {
+        if (b[p] !== QUOTE) return -1;
+        p = scanText(b, p);
+        if (p < 0) return -1;
+        const c = b[p++];
+        if (c === CLOSE_LIST) break;
+        if (c !== COMMA) return -1;
+      }
+    } else p++;
+    t.add(CellToken.List, at, p);
+    return p;
+  }
+  // -?(0|[1-9][0-9]*), at most MAX_DIGITS digits; "-0" is out (JSON.stringify(-0) is "0").
+  let p = first === MINUS ? at + 1 : at;
+  const lead = b[p];
+  if (lead === undefined || lead < ZERO || lead > NINE || (lead === ZERO && p > at)) return -1;
+  const digitsFrom = p++;
+  if (lead !== ZERO) while (b[p] !== undefined && b[p]! >= ZERO && b[p]! <= NINE) p++;
+  if (p - digitsFrom > MAX_DIGITS) return -1;
+  t.add(CellToken.Int, at, p);
+  return p;
+}
+
+/** Where a string of printable ASCII without escapes starting at `at` ends (after its quote), or -1. */
+function scanText(b: Uint8Array, at: number): number {
+  for (let p = at + 1; p < b.length; p++) {
+    const c = b[p]!;
+    if (c === QUOTE) return p + 1;
+    if (c < 0x20 || c > 0x7e || c === BACKSLASH) return -1;
+  }
+  return -1;
+}
