@@ -9,6 +9,13 @@ const SLAB_WORDS = SLAB_KEYS * SHA256_WORDS;
 const MAX_LOAD = 0.75;
 /** Ids of plaintext cells carry this bit; hashed cells' ids are below it. */
 const TEXT_ID = 0x80000000;
+/**
+ * A table entry is a hashed id in its low bits and, above, the top bits of the digest's second word: most
+ * probes that pass another digest's entry are then settled without reading that digest (a cache miss each).
+ */
+const ID_BITS = 27;
+const ID_MASK = (1 << ID_BITS) - 1;
+const tagOf = (secondWord: number): number => (secondWord >>> ID_BITS) << ID_BITS;
 
 /**
  * Stores each distinct cell value once and names it by a non-zero uint32 id (0 is the empty cell). Hashed cells
@@ -49,13 +56,13 @@ export class CellInterner {
     if (found !== 0) return found;
     if (this.hashedCount + 1 > this.table.length * MAX_LOAD) this.grow();
     const id = ++this.hashedCount;
-    if (id >= TEXT_ID) throw new Error('CellInterner: too many distinct hashed cells');
+    if (id > ID_MASK) throw new Error('CellInterner: too many distinct hashed cells');
     const slab = (id - 1) >>> SLAB_BITS;
     if (slab === this.slabs.length) this.slabs.push(new Uint32Array(SLAB_WORDS));
     const store = this.slabs[slab]!;
     const to = this.at(id);
     for (let w = 0; w < SHA256_WORDS; w++) store[to + w] = words[at + w]!;
-    this.place(words[at]!, id);
+    this.place(words[at]!, words[at + 1]!, id);
     return id;
   }
 
@@ -103,9 +110,12 @@ export class CellInterner {
   private lookup(key: Uint32Array, from: number): number {
     const mask = this.table.length - 1;
     const k0 = key[from]!;
+    const tag = tagOf(key[from + 1]!);
     for (let slot = k0 & mask; ; slot = (slot + 1) & mask) {
-      const id = this.table[slot]!;
-      if (id === EMPTY_SLOT) return 0;
+      const entry = this.table[slot]!;
+      if (entry === EMPTY_SLOT) return 0;
+      if ((entry ^ tag) >>> ID_BITS !== 0) continue;
+      const id = entry & ID_MASK;
       const slab = this.slabs[(id - 1) >>> SLAB_BITS]!;
       const at = this.at(id);
       if (
@@ -123,15 +133,19 @@ export class CellInterner {
     }
   }
 
-  private place(firstWord: number, id: number): void {
+  private place(firstWord: number, secondWord: number, id: number): void {
     const mask = this.table.length - 1;
     let slot = firstWord & mask;
     while (this.table[slot] !== EMPTY_SLOT) slot = (slot + 1) & mask;
-    this.table[slot] = id;
+    this.table[slot] = tagOf(secondWord) | id;
   }
 
   private grow(): void {
     this.table = new Uint32Array(this.table.length * 2);
-    for (let id = 1; id <= this.hashedCount; id++) this.place(this.slabs[(id - 1) >>> SLAB_BITS]![this.at(id)]!, id);
+    for (let id = 1; id <= this.hashedCount; id++) {
+      const slab = this.slabs[(id - 1) >>> SLAB_BITS]!;
+      const at = this.at(id);
+      this.place(slab[at]!, slab[at + 1]!, id);
+    }
   }
 }
