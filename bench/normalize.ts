@@ -3,7 +3,8 @@
  * over generated messy profiles. Prints min/median/max of several runs, the targets, and what each fast path is
  * worth (by turning it off); then the row-builder pool (worker threads) on 10,000-row pages, what moving a page
  * to a thread and back costs, and where a page starts to pay. The 1-minute load average is printed beside every
- * figure: on a shared machine, figures taken under load are low.
+ * figure: on a shared machine, figures taken under load are low. Last, the export's own page path (issue #15): CPU
+ * per 10,000 demo profiles of buildRows with the 8-key benchmark mapping, and of encoding their snapshot cells.
  * Run: npm run bench:normalize [-- --rows 100000 --runs 5 --threads 2]
  */
 import { availableParallelism, loadavg } from 'node:os';
@@ -15,8 +16,11 @@ import type { AttributeMapping } from '../src/domain/mapping.js';
 import { normalizePhone, normalizePhoneByFastPath, normalizePhoneByParsing } from '../src/domain/phone.js';
 import { sha256Hex, sha256HexByStream } from '../src/domain/sha256.js';
 import { generateProfile, type SyntheticProfile } from '../src/domain/synthetic-profiles.js';
+import { generateDemoProfile } from '../src/sources/demo-profiles.js';
+import { encodeCells } from '../src/store/snapshot-codec.js';
 import { toThreadTask } from '../src/workers/row-builder-messages.js';
 import { RowBuilderPool } from '../src/workers/row-builder-pool.js';
+import { BENCH_MAPPING, BENCH_ROW_OPTIONS } from './lib/expected-sample.js';
 
 const { values } = parseArgs({
   options: {
@@ -196,3 +200,32 @@ for (const size of [500, 1_000, 2_000, 5_000, 10_000]) {
   );
 }
 await onePool.close();
+
+console.log('\nthe export page path: 8 keys (BENCH_MAPPING) on demo profiles, CPU ms per 10,000 profiles (median):');
+const cpuMs = (): number => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
+// Fresh objects from JSON, as PostgreSQL's jsonb reaches the worker.
+const demoPages = Array.from({ length: Math.max(1, Math.floor(ROWS / 10_000)) }, (_, page) =>
+  Array.from({ length: 10_000 }, (_, i) => {
+    const { key, attributes } = generateDemoProfile(page * 10_000 + i + 1, 7);
+    return { key, attributes: JSON.parse(JSON.stringify(attributes)) as Record<string, unknown> };
+  }),
+);
+const buildTimes: number[] = [];
+const encodeTimes: number[] = [];
+for (let run = 0; run <= RUNS; run++) {
+  for (const demoPage of demoPages) {
+    const started = cpuMs();
+    const built = buildRows(demoPage, BENCH_MAPPING, BENCH_ROW_OPTIONS);
+    const builtAt = cpuMs();
+    for (const row of built.rows) encodeCells(row.cells);
+    // The first run warms the JIT and the caches, as a long export's first pages do.
+    if (run > 0) buildTimes.push(builtAt - started);
+    if (run > 0) encodeTimes.push(cpuMs() - builtAt);
+  }
+}
+const median = (values: number[]): string => values.sort((a, b) => a - b)[values.length >> 1]!.toFixed(1);
+console.log(`  buildRows    ${median(buildTimes).padStart(7)} ms  load ${loadavg()[0]!.toFixed(1)}`);
+console.log(`  encodeCells  ${median(encodeTimes).padStart(7)} ms  (the rows built, one call per row)`);
