@@ -45,6 +45,8 @@ const MAX_DIGITS = 15;
 
 /** `payload.data` read from the request bytes: one token per cell, hex cells decoded. */
 export class ScannedRows {
+  private taken = false;
+
   constructor(
     private readonly bytes: Uint8Array,
     /** Where the rows array starts and ends in the body. */
@@ -56,10 +58,9 @@ export class ScannedRows {
     readonly rowStart: Uint32Array,
     /** A CellToken per cell. */
     readonly tokens: Uint8Array,
-    /** Per cell, where its JSON text starts and ends in the body. */
-    readonly spans: Uint32Array,
-    /** The Hex cells' digests, SHA256_WORDS words each, in cell order. */
-    readonly digests: Uint32Array,
+    /** Per cell, where its JSON text starts in the body. */
+    private readonly starts: Uint32Array,
+    private readonly digests: Uint32Array,
   ) {}
 
   /** The JSON text of the rows as sent: exactly JSON.stringify of their value (the scan takes no other form). */
@@ -67,25 +68,54 @@ export class ScannedRows {
     return this.bytes.subarray(this.start, this.end);
   }
 
+  /**
+   * The Hex cells' digests, SHA256_WORDS words each, in cell order. Once only: the caller may write over them
+   * (the payload check compacts them into its checked rows rather than copying megabytes per request).
+   */
+  takeDigests(): Uint32Array {
+    if (this.taken) throw new Error('ScannedRows: the digests were already taken');
+    this.taken = true;
+    return this.digests;
+  }
+
   /** The value JSON.parse gives cell `i` (a string, a number or a list of strings). */
   value(i: number): unknown {
-    const from = this.spans[2 * i]!;
-    const to = this.spans[2 * i + 1]!;
+    const b = this.bytes;
+    const from = this.starts[i]!;
     switch (this.tokens[i]) {
       case CellToken.Empty:
         return '';
       case CellToken.Int:
-        return Number(latin1(this.bytes, from, to));
-      case CellToken.List:
-        return to - from === 2 ? [] : (JSON.parse(latin1(this.bytes, from, to)) as unknown);
+        return intAt(b, from);
+      case CellToken.List: {
+        if (b[from + 1] === CLOSE_LIST) return NO_OPTIONS;
+        const list: string[] = [];
+        for (let p = from + 1; b[p - 1] !== CLOSE_LIST;) {
+          const end = scanText(b, p);
+          list.push(latin1(b, p + 1, end - 1));
+          p = end + 1;
+        }
+        return list;
+      }
       default:
-        return latin1(this.bytes, from + 1, to - 1);
+        return latin1(b, from + 1, scanText(b, from) - 1);
     }
   }
 }
 
 function latin1(bytes: Uint8Array, from: number, to: number): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset + from, to - from).toString('latin1');
+}
+
+/** The value of every `[]` cell (most rows have one): read only, so one array serves them all. */
+const NO_OPTIONS: readonly string[] = Object.freeze([]);
+
+/** The integer the scan took at `from` (at most MAX_DIGITS digits, so exact). */
+function intAt(b: Uint8Array, from: number): number {
+  const negative = b[from] === MINUS;
+  let n = 0;
+  for (let p = negative ? from + 1 : from; b[p]! >= ZERO && b[p]! <= NINE; p++) n = n * 10 + (b[p]! - ZERO);
+  return negative ? -n : n;
 }
 
 /**
@@ -203,7 +233,7 @@ class Tokens {
   rows = 0;
   hexes = 0;
   tokens: Uint8Array;
-  spans: Uint32Array;
+  starts: Uint32Array;
   digests: Uint32Array;
   rowStart: Uint32Array;
 
@@ -214,7 +244,7 @@ class Tokens {
     // A hashed cell takes 67 bytes: most uploads fit the first guess.
     const cells = Math.max(64, bytes >>> 5);
     this.tokens = new Uint8Array(cells);
-    this.spans = new Uint32Array(2 * cells);
+    this.starts = new Uint32Array(cells);
     this.digests = new Uint32Array((bytes >>> 6) * SHA256_WORDS + SHA256_WORDS);
     this.rowStart = new Uint32Array(Math.max(16, bytes >>> 8));
   }
@@ -231,15 +261,14 @@ class Tokens {
     return at;
   }
 
-  add(token: CellToken, from: number, to: number): void {
+  add(token: CellToken, from: number): void {
     if (this.count === this.tokens.length) {
       this.tokens = grown(this.tokens, this.count * 2);
-      this.spans = grown(this.spans, this.count * 4);
+      this.starts = grown(this.starts, this.count * 2);
     }
     if (token === CellToken.Hex) this.hexes++;
     this.tokens[this.count] = token;
-    this.spans[2 * this.count] = from;
-    this.spans[2 * this.count + 1] = to;
+    this.starts[this.count] = from;
     this.count++;
   }
 }
@@ -273,7 +302,7 @@ export function scanRows(b: Uint8Array, at: number): ScannedRows | undefined {
     if (c !== COMMA) return undefined;
   }
   t.rowStart[t.rows] = t.count;
-  return new ScannedRows(b, at, p, t.rows, t.rowStart, t.tokens, t.spans, t.digests);
+  return new ScannedRows(b, at, p, t.rows, t.rowStart, t.tokens, t.starts, t.digests);
 }
 
 /** Scans one cell at `at`; returns where it ends, or -1. */
@@ -281,11 +310,11 @@ function scanCell(b: Uint8Array, at: number, t: Tokens): number {
   const first = b[at];
   if (first === QUOTE) {
     if (b[at + 65] === QUOTE && decodeSha256Ascii(t.view, at + 1, t.digests, t.digestAt())) {
-      t.add(CellToken.Hex, at, at + 66);
+      t.add(CellToken.Hex, at);
       return at + 66;
     }
     const end = scanText(b, at);
-    if (end > 0) t.add(end === at + 2 ? CellToken.Empty : CellToken.Text, at, end);
+    if (end > 0) t.add(end === at + 2 ? CellToken.Empty : CellToken.Text, at);
     return end;
   }
   if (first === OPEN_LIST) {
@@ -300,7 +329,7 @@ function scanCell(b: Uint8Array, at: number, t: Tokens): number {
         if (c !== COMMA) return -1;
       }
     } else p++;
-    t.add(CellToken.List, at, p);
+    t.add(CellToken.List, at);
     return p;
   }
   // -?(0|[1-9][0-9]*), at most MAX_DIGITS digits; "-0" is out (JSON.stringify(-0) is "0").
@@ -310,7 +339,7 @@ function scanCell(b: Uint8Array, at: number, t: Tokens): number {
   const digitsFrom = p++;
   if (lead !== ZERO) while (b[p] !== undefined && b[p]! >= ZERO && b[p]! <= NINE) p++;
   if (p - digitsFrom > MAX_DIGITS) return -1;
-  t.add(CellToken.Int, at, p);
+  t.add(CellToken.Int, at);
   return p;
 }
 

@@ -19,8 +19,9 @@ function popcount(x: number): number {
 /**
  * The rows an audience holds, as a set. Each row is one variable-length record: a bitmask of the schema
  * columns present, then the interned id of each present cell (the values themselves live once in the shared
- * CellInterner, 32 bytes each). An open-addressing table of record offsets makes add/remove/has O(1).
- * Cost: 4 + 4 x (present cells) bytes per row plus ~5-11 bytes of index; see membership.bench.ts.
+ * CellInterner, 32 bytes each). An open-addressing table of record offsets, each beside its record's hash,
+ * makes add/remove/has O(1): a probe reads a record (a cache miss) only when the hashes match.
+ * Cost: 4 + 4 x (present cells) bytes per row plus ~11-21 bytes of index; see membership.bench.ts.
  *
  * Removal is exact-row: a removed row deletes the stored row with the same cells (Meta matches people; the
  * sandbox has no people, only rows).
@@ -30,7 +31,8 @@ export class Membership {
   private slabUsed: number[] = [0];
   private usedWords = 0;
   private deadWords = 0;
-  private table = new Uint32Array(1024);
+  /** Slot s: [2s] = record offset + 1 (or EMPTY_SLOT, TOMBSTONE), [2s + 1] = the record's hash. */
+  private table = new Uint32Array(2 * 1024);
   private occupied = 0;
   private live = 0;
   /** Scratch for the record being added or looked up, so a row allocates nothing. */
@@ -124,7 +126,7 @@ export class Membership {
   private insert(length: number): boolean {
     const hash = this.hashOf(this.record, 0, length);
     if (this.findSlot(hash, length) >= 0) return false;
-    if (this.occupied + 1 > this.table.length * MAX_LOAD) this.rehash(this.table.length * 2);
+    if (this.occupied + 1 > this.slots * MAX_LOAD) this.rehash(this.slots * 2);
     this.insertSlot(hash, this.append(this.record, 0, length));
     this.live++;
     return true;
@@ -134,11 +136,11 @@ export class Membership {
   private delete(length: number): boolean {
     const slot = this.findSlot(this.hashOf(this.record, 0, length), length);
     if (slot < 0) return false;
-    const offset = this.table[slot]! - 1;
+    const offset = this.table[2 * slot]! - 1;
     const slab = this.slabs[offset >>> SLAB_BITS]!;
     slab[offset & (SLAB_WORDS - 1)] = slab[offset & (SLAB_WORDS - 1)]! | DEAD;
     this.deadWords += length;
-    this.table[slot] = TOMBSTONE;
+    this.table[2 * slot] = TOMBSTONE;
     this.live--;
     if (this.deadWords > 65_536 && this.deadWords * 2 > this.usedWords) this.compact();
     return true;
@@ -213,21 +215,28 @@ export class Membership {
     return true;
   }
 
+  private get slots(): number {
+    return this.table.length >>> 1;
+  }
+
   /** The table slot holding the scratch record, or -1. */
   private findSlot(hash: number, length: number): number {
-    const mask = this.table.length - 1;
+    const table = this.table;
+    const mask = this.slots - 1;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
-      const v = this.table[slot]!;
+      const v = table[2 * slot]!;
       if (v === EMPTY_SLOT) return -1;
-      if (v !== TOMBSTONE && this.matches(length, v - 1)) return slot;
+      if (v !== TOMBSTONE && table[2 * slot + 1] === hash && this.matches(length, v - 1)) return slot;
     }
   }
 
   private insertSlot(hash: number, offset: number): void {
-    const mask = this.table.length - 1;
+    const table = this.table;
+    const mask = this.slots - 1;
     let slot = hash & mask;
-    while (this.table[slot] !== EMPTY_SLOT) slot = (slot + 1) & mask;
-    this.table[slot] = offset + 1;
+    while (table[2 * slot] !== EMPTY_SLOT) slot = (slot + 1) & mask;
+    table[2 * slot] = offset + 1;
+    table[2 * slot + 1] = hash;
     this.occupied++;
   }
 
@@ -255,13 +264,15 @@ export class Membership {
     return index * SLAB_WORDS + used;
   }
 
-  /** Rebuilds the index (dropping tombstones) with at least the given capacity. */
-  private rehash(capacity: number): void {
-    while (this.live + 1 > capacity * MAX_LOAD) capacity *= 2;
-    this.table = new Uint32Array(capacity);
+  /** Rebuilds the index (dropping tombstones) with at least the given number of slots. */
+  private rehash(slots: number): void {
+    while (this.live + 1 > slots * MAX_LOAD) slots *= 2;
+    const old = this.table;
+    this.table = new Uint32Array(2 * slots);
     this.occupied = 0;
-    for (const { slab, index, at, n } of this.records(this.slabs, this.slabUsed)) {
-      this.insertSlot(this.hashOf(slab, at, 1 + n), index * SLAB_WORDS + at);
+    for (let k = 0; k < old.length; k += 2) {
+      const v = old[k]!;
+      if (v !== EMPTY_SLOT && v !== TOMBSTONE) this.insertSlot(old[k + 1]!, v - 1);
     }
   }
 
@@ -273,7 +284,10 @@ export class Membership {
     this.slabUsed = [0];
     this.usedWords = 0;
     this.deadWords = 0;
-    for (const { slab, at, n } of this.records(oldSlabs, oldUsed)) this.append(slab, at, 1 + n);
-    this.rehash(this.table.length);
+    this.table = new Uint32Array(this.table.length);
+    this.occupied = 0;
+    for (const { slab, at, n } of this.records(oldSlabs, oldUsed)) {
+      this.insertSlot(this.hashOf(slab, at, 1 + n), this.append(slab, at, 1 + n));
+    }
   }
 }

@@ -54,6 +54,8 @@ function randomRows(seed: number, count: number, width = SCHEMA.length): unknown
     ['LDU'],
     ['GDPR'],
     [''],
+    ['LDU', 'LDU'],
+    ['a],[', 'b'],
   ];
   return Array.from({ length: count }, () => Array.from({ length: width }, () => cells[next(cells.length)]));
 }

@@ -252,9 +252,11 @@ function checkScannedRows(data: ScannedRows, schema: UploadSchema): { rows: Chec
   const width = keys.length;
   const identifying = keys.map(isIdentifying);
   const { rowStart, tokens } = data;
-  const found = data.digests;
-  const out = rowsFor(data.count, schema);
-  const { masks, digests, texts } = out;
+  // The digests of valid rows are moved down over the scan's own (never past one not yet read).
+  const digests = data.takeDigests();
+  const found = digests;
+  const out: CheckedRows = { count: 0, masks: new Uint32Array(data.count), digests, texts: [] };
+  const { masks, texts } = out;
   let hex = 0;
   let stored = 0;
   let invalid = 0;
