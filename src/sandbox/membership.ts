@@ -1,5 +1,5 @@
 import type { CellInterner } from './cell-interner.js';
-import type { CheckedRows } from './rules/payload.js';
+import type { CheckedRows } from './rules/rows.js';
 import { SHA256_WORDS } from './sha256-hex.js';
 
 const DEAD = 0x80000000;

@@ -13,7 +13,7 @@ import {
 import { GraphError, graphErrors, newTraceId } from './errors.js';
 import { loadSandboxState, saveSandboxState } from './persistence.js';
 import { fixturesOf, type SandboxFixtures } from './fixtures.js';
-import { parseJsonBody } from './json-rows.js';
+import { parseJsonBody } from './json-body.js';
 import type { GraphRequest } from './request.js';
 import { route } from './router.js';
 import { checkAppSecretProof } from './rules/appsecret-proof.js';

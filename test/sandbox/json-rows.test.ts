@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { GraphError } from '../../src/sandbox/errors.js';
-import { parseJsonBody, ScannedRows } from '../../src/sandbox/json-rows.js';
+import { parseJsonBody } from '../../src/sandbox/json-body.js';
+import { ScannedRows } from '../../src/sandbox/json-rows.js';
 import { checkPayload, EMPTY_SHA256, rowCells } from '../../src/sandbox/rules/payload.js';
 import { h } from './graph-call.js';
 
