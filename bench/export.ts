@@ -104,7 +104,8 @@ async function main(): Promise<number> {
   const figures: Record<string, unknown> = { startedAt: new Date().toISOString(), options };
   const loads: Record<string, string> = { start: loadAverage() };
   say(
-    `benchmark: ${fmt(options.profiles)} profiles, latency ${options.latency} ms, page concurrency ${options.pageConcurrency}`,
+    `benchmark: ${fmt(options.profiles)} profiles, latency ${options.latency} ms, page concurrency ${options.pageConcurrency}, ` +
+      `row-builder threads ${options.hashThreads ?? 'worker default'}`,
   );
 
   const stops: Array<() => Promise<unknown>> = [];
@@ -170,6 +171,7 @@ async function main(): Promise<number> {
       EXPORT_MAX_PROFILES: String(Math.max(10_000_000, profiles * 2)),
       WORKER_ACTIVITY_CONCURRENCY: String(Math.max(16, options.pageConcurrency * 2)),
       LOG_LEVEL: 'warn',
+      ...(options.hashThreads === undefined ? {} : { WORKER_HASH_THREADS: String(options.hashThreads) }),
     };
     let worker: WorkerChild = await startWorkerChild(
       workerEnv,

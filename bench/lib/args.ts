@@ -13,17 +13,21 @@ export interface BenchOptions {
   sample: number;
   /** Give up on a run whose phase and page count have not moved for this long. */
   stallSeconds: number;
+  /** Row-builder threads of the worker (WORKER_HASH_THREADS); undefined leaves the worker's default (cores - 2). */
+  hashThreads?: number;
 }
 
 export const USAGE =
   'Usage: npm run bench -- [--profiles 10000000] [--latency-ms 300-1500] [--page-concurrency 8] [--keys 8] ' +
-  '[--out bench/results/latest.json] [--cpu-prof] [--skip-seed] [--sample 2000] [--stall-s 300]';
+  '[--out bench/results/latest.json] [--cpu-prof] [--skip-seed] [--sample 2000] [--stall-s 300] [--hash-threads N]';
 
 const positiveInt = (name: string, value: string): number => {
   const n = Number(value.replace(/[_,]/g, ''));
   if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got '${value}'`);
   return n;
 };
+
+const nonNegativeInt = (name: string, value: string): number => (value.trim() === '0' ? 0 : positiveInt(name, value));
 
 export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): BenchOptions {
   const { values } = parseArgs({
@@ -38,6 +42,7 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       'skip-seed': { type: 'boolean', default: false },
       sample: { type: 'string', default: '2000' },
       'stall-s': { type: 'string', default: '300' },
+      'hash-threads': { type: 'string', default: env.WORKER_HASH_THREADS },
     },
   });
   parseLatency(values['latency-ms']);
@@ -53,5 +58,8 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     skipSeed: values['skip-seed'],
     sample: positiveInt('sample', values.sample),
     stallSeconds: positiveInt('stall-s', values['stall-s']),
+    ...(values['hash-threads'] === undefined
+      ? {}
+      : { hashThreads: nonNegativeInt('hash-threads', values['hash-threads']) }),
   };
 }
