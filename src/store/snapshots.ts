@@ -85,11 +85,13 @@ const unpackKeysSql = (k: string, f: string) =>
     FROM unnest(${k}::text[]) WITH ORDINALITY AS t(k, i))`;
 
 /** The last row of each (profile, fingerprint): a page can carry one member twice. */
-function lastOfEachKey<R extends SnapshotKey>(rows: readonly R[]): R[] {
+function lastOfEachKey<R extends SnapshotKey>(rows: readonly R[]): readonly R[] {
+  // Pages almost never repeat a profile: checking the keys alone is cheap, and then nothing needs deduplicating.
+  if (new Set(rows.map((r) => r.profileKey)).size === rows.length) return rows;
   const last = new Map<string, R>();
   for (const r of rows) {
-    const id = `${Buffer.from(r.fingerprint.buffer, r.fingerprint.byteOffset, r.fingerprint.byteLength).toString('base64')}${r.profileKey}`;
-    last.set(id, r);
+    const fingerprint = Buffer.from(r.fingerprint.buffer, r.fingerprint.byteOffset, r.fingerprint.byteLength);
+    last.set(`${fingerprint.toString('base64')}${r.profileKey}`, r);
   }
   return [...last.values()];
 }
