@@ -129,8 +129,9 @@ class Tokens {
     readonly view: DataView,
     bytes: number,
   ) {
-    // A hashed cell takes 67 bytes: most uploads fit the first guess.
-    const cells = Math.max(64, bytes >>> 5);
+    // A hashed cell takes 67 bytes, so the digests never outgrow this; rows of mostly hashed cells average
+    // ~32 bytes a cell, so the tokens rarely do.
+    const cells = Math.max(64, Math.ceil(bytes / 24));
     this.tokens = new Uint8Array(cells);
     this.starts = new Uint32Array(cells);
     this.digests = new Uint32Array((bytes >>> 6) * SHA256_WORDS + SHA256_WORDS);

@@ -99,7 +99,6 @@ export function checkScannedRows(data: ScannedRows, schema: UploadSchema): { row
   const { rowStart, tokens } = data;
   // The digests of valid rows are moved down over the scan's own (never past one not yet read).
   const digests = data.takeDigests();
-  const found = digests;
   const out: CheckedRows = { count: 0, masks: new Uint32Array(data.count), digests, texts: [] };
   const { masks, texts } = out;
   let hex = 0;
@@ -120,11 +119,12 @@ export function checkScannedRows(data: ScannedRows, schema: UploadSchema): { row
       const kind = kinds[c]!;
       if (kind === CellKind.Hashed) {
         // Only 64 lowercase hex digits other than the empty string's hash.
-        if (token !== CellToken.Hex || isEmptyDigest(found, hex * SHA256_WORDS)) {
+        if (token !== CellToken.Hex || isEmptyDigest(digests, hex * SHA256_WORDS)) {
           ok = false;
           break;
         }
-        for (let w = 0; w < SHA256_WORDS; w++) digests[at + w] = found[hex * SHA256_WORDS + w]!;
+        const from = hex * SHA256_WORDS;
+        if (from !== at) for (let w = 0; w < SHA256_WORDS; w++) digests[at + w] = digests[from + w]!;
         at += SHA256_WORDS;
         hex++;
       } else {
