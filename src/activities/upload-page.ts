@@ -16,7 +16,7 @@ interface PreparedPage {
   rows: number;
   data: Cell[][];
   dropped: DropCounts;
-  /** The snapshot rows a remove page carries: deleted once Meta accepts it (an add page is confirmed whole). */
+  /** The snapshot rows a remove page carries, deleted once Meta accepts it; none for an add page (confirmed whole). */
   keys: SnapshotKey[];
 }
 
@@ -115,21 +115,21 @@ async function prepareAdds(deps: ActivityDeps, run: ExportRun, input: PageInput)
     ? await deps.rowBuilder.build({ profiles: members, mapping: config.mapping, options })
     : buildRows(members, config.mapping, options);
   const dropped = Object.fromEntries(Object.entries(built.droppedByReason).filter(([, n]) => n > 0));
-  const fingerprints = new Map(members.map((m) => [m.key, m.fingerprint]));
-  const keyed = built.rows.map((r) => ({
-    profileKey: r.profileKey,
-    fingerprint: fingerprints.get(r.profileKey)!,
-    cells: r.cells,
-  }));
-  if (keyed.length > 0) {
+  if (built.rows.length > 0) {
     const audienceId = run.audienceId!;
     // A replace's first batch empties the audience at Meta: our record of it starts over too.
     if (input.operation === 'replace' && input.batchSeq === 1) await store.snapshots.deleteAudience(audienceId);
+    const fingerprints = new Map(members.map((m) => [m.key, m.fingerprint]));
+    const keyed = built.rows.map((r) => ({
+      profileKey: r.profileKey,
+      fingerprint: fingerprints.get(r.profileKey)!,
+      cells: r.cells,
+    }));
     // Mirror and replace runs send rows new to the snapshot (but for retries); add mode re-sends members.
     const expectNew = run.effectiveMode !== 'add';
     await store.snapshots.recordPossiblySent(audienceId, run.id, keyed, { page: input.page, expectNew });
   }
-  return { rows: members.length, data: built.rows.map((r) => r.cells), dropped, keys: keyed };
+  return { rows: members.length, data: built.rows.map((r) => r.cells), dropped, keys: [] };
 }
 
 /** Snapshot rows to remove, with the very cells last sent, marked removing before they are posted. */

@@ -79,10 +79,13 @@ function packKeys(keys: readonly SnapshotKey[]): [string[], Buffer] {
   return [keys.map((k) => k.profileKey), fingerprints];
 }
 
+/** SQL: the `i`-th (1-based) fingerprint of packed fingerprints `f` (a bytea parameter). */
+const fingerprintAtSql = (f: string, i: string) =>
+  `substring(${f}::bytea from ((${i} - 1) * ${FINGERPRINT_BYTES} + 1)::int for ${FINGERPRINT_BYTES})`;
+
 /** SQL rows (k, f) of packed keys passed as parameters $k (text[]) and $f (bytea). */
 const unpackKeysSql = (k: string, f: string) =>
-  `(SELECT t.k, substring(${f}::bytea from ((t.i - 1) * ${FINGERPRINT_BYTES} + 1)::int for ${FINGERPRINT_BYTES}) AS f
-    FROM unnest(${k}::text[]) WITH ORDINALITY AS t(k, i))`;
+  `(SELECT t.k, ${fingerprintAtSql(f, 't.i')} AS f FROM unnest(${k}::text[]) WITH ORDINALITY AS t(k, i))`;
 
 /** The last row of each (profile, fingerprint): a page can carry one member twice. */
 function lastOfEachKey<R extends SnapshotKey>(rows: readonly R[]): readonly R[] {
@@ -144,8 +147,7 @@ export function createSnapshotRepository(db: Db) {
       const write = (onConflict: string) =>
         db.query<{ n: number }>(
           `WITH input AS (
-             SELECT t.k, substring($5::bytea from ((t.i - 1) * ${FINGERPRINT_BYTES} + 1)::int for ${FINGERPRINT_BYTES}) AS f,
-                    substring($6::bytea from t.cell_at + 1 for t.cell_length) AS c
+             SELECT t.k, ${fingerprintAtSql('$5', 't.i')} AS f, substring($6::bytea from t.cell_at + 1 for t.cell_length) AS c
              FROM unnest($4::text[], $7::int4[], $8::int4[]) WITH ORDINALITY AS t(k, cell_at, cell_length, i)
            ), written AS (
              INSERT INTO audience_snapshots AS a (audience_id, profile_key, fingerprint, cells, state, run_id, page)
