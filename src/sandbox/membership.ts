@@ -10,6 +10,12 @@ const SLAB_BITS = 20;
 const SLAB_WORDS = 1 << SLAB_BITS;
 const MAX_LOAD = 0.75;
 
+/** Where the next checked row's digests and texts start. */
+interface CheckedCursor {
+  digest: number;
+  text: number;
+}
+
 function popcount(x: number): number {
   let n = 0;
   for (let v = x & ~DEAD; v !== 0; v &= v - 1) n++;
@@ -73,51 +79,18 @@ export class Membership {
   /** Adds checked rows (of this store's schema); returns how many were new. */
   addRows(rows: CheckedRows): number {
     let added = 0;
-    let d = 0;
-    let t = 0;
-    const record = this.record;
-    for (let r = 0; r < rows.count; r++) {
-      const mask = rows.masks[r]!;
-      let k = 1;
-      for (let c = 0; c < this.width; c++) {
-        if ((mask & (1 << c)) === 0) continue;
-        if (this.hashedColumns[c]) {
-          record[k++] = this.interner.internDigest(rows.digests, d);
-          d += SHA256_WORDS;
-        } else {
-          record[k++] = this.interner.internText(rows.texts[t++]!);
-        }
-      }
-      record[0] = mask;
-      if (this.insert(k)) added++;
-    }
+    const at: CheckedCursor = { digest: 0, text: 0 };
+    for (let r = 0; r < rows.count; r++) if (this.insert(this.encodeChecked(rows, r, at, true))) added++;
     return added;
   }
 
   /** Removes the stored rows equal to checked rows (of this store's schema); returns how many were there. */
   removeRows(rows: CheckedRows): number {
     let removed = 0;
-    let d = 0;
-    let t = 0;
-    const record = this.record;
+    const at: CheckedCursor = { digest: 0, text: 0 };
     for (let r = 0; r < rows.count; r++) {
-      const mask = rows.masks[r]!;
-      let k = 1;
-      let known = true;
-      for (let c = 0; c < this.width; c++) {
-        if ((mask & (1 << c)) === 0) continue;
-        let id: number;
-        if (this.hashedColumns[c]) {
-          id = this.interner.findDigest(rows.digests, d);
-          d += SHA256_WORDS;
-        } else {
-          id = this.interner.findText(rows.texts[t++]!);
-        }
-        if (id < 0) known = false;
-        record[k++] = id;
-      }
-      record[0] = mask;
-      if (known && this.delete(k)) removed++;
+      const length = this.encodeChecked(rows, r, at, false);
+      if (length >= 0 && this.delete(length)) removed++;
     }
     return removed;
   }
@@ -198,6 +171,35 @@ export class Membership {
     }
     record[0] = mask;
     return k;
+  }
+
+  /**
+   * Puts checked row `r` in the scratch record, as `encode` does for cells; returns its length, or -1 when a cell
+   * is unknown (without interning). Reads the row's digests and texts from `at`, and moves `at` past them always,
+   * so the next row reads its own.
+   */
+  private encodeChecked(rows: CheckedRows, r: number, at: CheckedCursor, intern: boolean): number {
+    const record = this.record;
+    const mask = rows.masks[r]!;
+    let k = 1;
+    let known = true;
+    for (let c = 0; c < this.width; c++) {
+      if ((mask & (1 << c)) === 0) continue;
+      let id: number;
+      if (this.hashedColumns[c]) {
+        id = intern
+          ? this.interner.internDigest(rows.digests, at.digest)
+          : this.interner.findDigest(rows.digests, at.digest);
+        at.digest += SHA256_WORDS;
+      } else {
+        const text = rows.texts[at.text++]!;
+        id = intern ? this.interner.internText(text) : this.interner.findText(text);
+      }
+      if (id < 0) known = false;
+      record[k++] = id;
+    }
+    record[0] = mask;
+    return known ? k : -1;
   }
 
   private hashOf(words: Uint32Array, at: number, length: number): number {
