@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { BENCH_MAPPING } from '../../bench/lib/expected-sample.js';
 import { buildRows, type ProfileInput, type RowOptions } from '../../src/domain/canonical-row.js';
 import type { AttributeMapping } from '../../src/domain/mapping.js';
 import { normalizePhoneByParsing } from '../../src/domain/phone.js';
@@ -15,16 +16,7 @@ const ODD_VALUES: readonly unknown[] = [
 ]; // prettier-ignore
 
 const MAPPINGS: Record<string, AttributeMapping> = {
-  'the benchmark (8 keys)': {
-    EMAIL: { attribute: 'email' },
-    PHONE: { attribute: 'phone' },
-    FN: { attribute: 'first_name' },
-    LN: { attribute: 'last_name' },
-    ZIP: { attribute: 'zip' },
-    CT: { attribute: 'city' },
-    ST: { attribute: 'state' },
-    COUNTRY: { attribute: 'country' },
-  },
+  'the benchmark (8 keys)': BENCH_MAPPING,
   'every key, DOB and FI derived': {
     EXTERN_ID: { attribute: 'key_copy' },
     EMAIL: { attribute: 'email' },
