@@ -125,9 +125,7 @@ async function prepareAdds(deps: ActivityDeps, run: ExportRun, input: PageInput)
       fingerprint: fingerprints.get(r.profileKey)!,
       cells: r.cells,
     }));
-    // Mirror and replace runs send rows new to the snapshot (but for retries); add mode re-sends members.
-    const expectNew = run.effectiveMode !== 'add';
-    await store.snapshots.recordPossiblySent(audienceId, run.id, keyed, { page: input.page, expectNew });
+    await store.snapshots.recordPossiblySent(audienceId, run.id, keyed, { page: input.page });
   }
   return { rows: members.length, data: built.rows.map((r) => r.cells), dropped, keys: [] };
 }
