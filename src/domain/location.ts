@@ -1,49 +1,94 @@
 import countries from 'i18n-iso-countries';
-import de from 'i18n-iso-countries/langs/de.json' with { type: 'json' };
-import en from 'i18n-iso-countries/langs/en.json' with { type: 'json' };
-import es from 'i18n-iso-countries/langs/es.json' with { type: 'json' };
-import fr from 'i18n-iso-countries/langs/fr.json' with { type: 'json' };
-import it from 'i18n-iso-countries/langs/it.json' with { type: 'json' };
-import nl from 'i18n-iso-countries/langs/nl.json' with { type: 'json' };
-import pt from 'i18n-iso-countries/langs/pt.json' with { type: 'json' };
-import { asciiLetters, compactAlphanumeric } from './text.js';
+import { asciiLetters, compactAlphanumeric, foldedLetters, letters, PRINTABLE_ASCII } from './text.js';
 
 /**
- * Country lookup by a compact form of the text (accents folded, letters only, lowercase), so `U.S.`,
- * `united states`, `USA` and `Deutschland` all resolve. Codes win over names: alpha-2 first, then alpha-3, then
- * names in English and a few other languages our customers' data comes in.
+ * Common forms that are no country name in any of the library's languages, so written here: the UK's four
+ * countries (ISO 3166-2 subdivisions of GB), Holland, America, and the Arabic short form of the United Arab
+ * Emirates (the library has only the long form, الإمارات العربية المتحدة).
  */
-const COUNTRY_BY_COMPACT: ReadonlyMap<string, string> = buildCountryTable();
+const EXTRA_NAMES: Readonly<Record<string, string>> = {
+  America: 'US',
+  England: 'GB',
+  Scotland: 'GB',
+  Wales: 'GB',
+  'Northern Ireland': 'GB',
+  Holland: 'NL',
+  الإمارات: 'AE',
+};
 
-function buildCountryTable(): Map<string, string> {
-  const table = new Map<string, string>();
-  const add = (text: string, alpha2: string): void => {
-    const compact = asciiLetters(text);
-    if (compact !== '' && !table.has(compact)) table.set(compact, alpha2.toLowerCase());
-  };
-  const alpha2Codes = Object.keys(countries.getAlpha2Codes());
-  for (const alpha2 of alpha2Codes) add(alpha2, alpha2);
-  for (const [alpha3, alpha2] of Object.entries(countries.getAlpha3Codes())) add(alpha3, alpha2);
-  for (const locale of [en, de, fr, es, it, nl, pt]) {
-    for (const [alpha2, names] of Object.entries(locale.countries as Record<string, string | string[]>)) {
-      for (const name of typeof names === 'string' ? [names] : names) add(name, alpha2);
-    }
-  }
-  // Common forms the tables miss.
-  add('America', 'US');
-  add('United States of America', 'US');
-  add('Great Britain', 'GB');
-  add('England', 'GB');
-  add('Scotland', 'GB');
-  add('Wales', 'GB');
-  add('Northern Ireland', 'GB');
-  add('Holland', 'NL');
-  return table;
+interface CountryTables {
+  /** By the letters as written (`letters`): `Mỹ` (Vietnamese for the US) is not `MY` (Malaysia). */
+  readonly exact: ReadonlyMap<string, string>;
+  /** By the letters with accents folded (`foldedLetters`): `ΕΛΛΑΔΑ`, `Cote dIvoire`. */
+  readonly folded: ReadonlyMap<string, string>;
 }
 
-/** Lowercase ISO 3166-1 alpha-2 code for a country name or code, or `''`. */
+/**
+ * Country lookup tables, built once from i18n-iso-countries: alpha-2 and alpha-3 codes, then every name (official,
+ * long and short forms) in every language the library ships (its Node entry loads them all), so a country written
+ * as its people write it (日本, Ελλάδα, Россия, 中国, Polska, Sverige, 대한민국) resolves. Codes win over names. A
+ * name that means different countries (`Congo`, or `Kongo`, the Democratic Republic in German and the Republic in
+ * Czech) resolves to none: a wrong country sends a wrong hash and reads the row's phone, ZIP and dates wrongly.
+ */
+const COUNTRY_TABLES: CountryTables = buildCountryTables();
+
+function buildCountryTables(): CountryTables {
+  const exact = new Map<string, string>();
+  const folded = new Map<string, string>();
+  const fixedExact = new Set<string>();
+  const fixedFolded = new Set<string>();
+  const addFixed = (text: string, alpha2: string): void => {
+    const code = alpha2.toLowerCase();
+    exact.set(letters(text), code);
+    fixedExact.add(letters(text));
+    folded.set(foldedLetters(text), code);
+    fixedFolded.add(foldedLetters(text));
+  };
+  const namesInto = (table: Map<string, string>, fixed: ReadonlySet<string>) => {
+    const ambiguous = new Set<string>();
+    return (key: string, code: string): void => {
+      if (key === '' || fixed.has(key) || ambiguous.has(key)) return;
+      const known = table.get(key);
+      if (known === undefined) {
+        table.set(key, code);
+      } else if (known !== code) {
+        table.delete(key);
+        ambiguous.add(key);
+      }
+    };
+  };
+  for (const alpha2 of Object.keys(countries.getAlpha2Codes())) addFixed(alpha2, alpha2);
+  for (const [alpha3, alpha2] of Object.entries(countries.getAlpha3Codes())) addFixed(alpha3, alpha2);
+  for (const [name, alpha2] of Object.entries(EXTRA_NAMES)) addFixed(name, alpha2);
+  const addExact = namesInto(exact, fixedExact);
+  const addFolded = namesInto(folded, fixedFolded);
+  // Many languages share a name (Polska, Sverige, Italia): each distinct name and country is keyed once.
+  const seen = new Set<string>();
+  for (const language of countries.getSupportedLanguages()) {
+    for (const [alpha2, names] of Object.entries(countries.getNames(language, { select: 'all' }))) {
+      const code = alpha2.toLowerCase();
+      for (const name of names) {
+        if (seen.has(`${code}${name}`)) continue;
+        seen.add(`${code}${name}`);
+        const key = letters(name);
+        addExact(key, code);
+        addFolded(PRINTABLE_ASCII.test(name) ? key : foldedLetters(name), code);
+      }
+    }
+  }
+  return { exact, folded };
+}
+
+/**
+ * Lowercase ISO 3166-1 alpha-2 code for a country code or name in any language the library knows, or `''`.
+ * Punctuation, spaces and case never matter (`U.S.A.`, `united states`); the letters as written are tried first,
+ * then with accents folded.
+ */
 export function normalizeCountry(text: string): string {
-  return COUNTRY_BY_COMPACT.get(asciiLetters(text)) ?? '';
+  const { exact, folded } = COUNTRY_TABLES;
+  const key = letters(text);
+  if (key === '') return '';
+  return exact.get(key) ?? folded.get(foldedLetters(text)) ?? '';
 }
 
 const US_STATES: Readonly<Record<string, string>> = {

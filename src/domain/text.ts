@@ -28,11 +28,13 @@ function numberText(value: number): string {
   return text.includes('e') ? '' : text;
 }
 
+export const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
 /** Strips accents and folds the Latin letters that do not decompose, then keeps only a–z. */
 export function asciiLetters(text: string): string {
   const lower = text.toLowerCase();
   // Fast path: already plain ASCII letters and common separators.
-  if (/^[\x20-\x7e]*$/.test(lower)) return lower.replace(/[^a-z]/g, '');
+  if (PRINTABLE_ASCII.test(lower)) return lower.replace(/[^a-z]/g, '');
   let folded = '';
   for (const char of lower.normalize('NFD')) {
     folded += LATIN_FOLDS[char] ?? char;
@@ -52,6 +54,38 @@ const LATIN_FOLDS: Readonly<Record<string, string>> = {
   ı: 'i',
   ħ: 'h',
 };
+
+const UNDECOMPOSED_LATIN = new RegExp(`[${Object.keys(LATIN_FOLDS).join('')}]`, 'g');
+/** Combining accents (U+0300–U+036F): what NFD splits from accented Latin, Greek and Cyrillic letters. */
+const COMBINING_ACCENTS = /[\u0300-\u036f]/g;
+
+/**
+ * The letters of a name as written, in any script: lowercase, compatibility forms unified (NFKC: full-width
+ * `ＵＳＡ` is `usa`), every non-letter removed (`Việt Nam` → `việtnam`, `대한민국` stays `대한민국`).
+ */
+export function letters(text: string): string {
+  if (PRINTABLE_ASCII.test(text)) return text.toLowerCase().replace(/[^a-z]/g, '');
+  return text
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{M}]/gu, '');
+}
+
+/**
+ * `letters` with the accents of Latin, Greek and Cyrillic letters removed and the Latin letters that do not
+ * decompose folded as in `asciiLetters`, so `Ελλάδα` and `ΕΛΛΑΔΑ` (written without accents in capitals) both give
+ * `ελλαδα`, and `Cote d'Ivoire` meets `Côte d’Ivoire`. Other scripts keep their marks: in Devanagari or Khmer the
+ * vowel signs are marks, and dropping them would make different names equal.
+ */
+export function foldedLetters(text: string): string {
+  if (PRINTABLE_ASCII.test(text)) return text.toLowerCase().replace(/[^a-z]/g, '');
+  return text
+    .normalize('NFKD')
+    .toLowerCase()
+    .replace(COMBINING_ACCENTS, '')
+    .replace(UNDECOMPOSED_LATIN, (char) => LATIN_FOLDS[char] ?? char)
+    .replace(/[^\p{L}\p{M}]/gu, '');
+}
 
 /** Lowercase ASCII letters and digits only: for codes such as postcodes. */
 export function compactAlphanumeric(text: string): string {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import countries from 'i18n-iso-countries';
 import { describe, expect, it } from 'vitest';
 import { FACEBOOK_KEYS, type FacebookKey } from '../../src/domain/facebook-keys.js';
 import { hashCell, normalize, normalizeDateOfBirth } from '../../src/domain/normalize.js';
@@ -154,9 +155,72 @@ describe('location', () => {
     ['France', 'fr'],
     ['Brasil', 'br'],
     ['Côte d’Ivoire', 'ci'],
+    ['Cote dIvoire', 'ci'],
     ['Atlantis', ''],
     ['', ''],
   ])('COUNTRY %j → %j', (input, expected) => expect(normalize('COUNTRY', input)).toBe(expected));
+
+  it.each([
+    ['日本', 'jp'],
+    ['Ελλάδα', 'gr'],
+    ['ΕΛΛΑΔΑ', 'gr'], // capitals are written without accents
+    ['Россия', 'ru'],
+    ['РОССИЯ', 'ru'],
+    ['中国', 'cn'],
+    ['中華人民共和国', 'cn'],
+    ['Polska', 'pl'],
+    ['Sverige', 'se'],
+    ['대한민국', 'kr'],
+    ['Magyarország', 'hu'],
+    ['Česko', 'cz'],
+    ['Suomi', 'fi'],
+    ['Україна', 'ua'],
+    ['Србија', 'rs'],
+    ['भारत', 'in'],
+    ['Türkiye', 'tr'],
+    ['TÜRKİYE', 'tr'],
+    ['Việt Nam', 'vn'],
+    ['Mỹ', 'us'], // Vietnamese for the US: the accent keeps it apart from MY (Malaysia)
+    ['MY', 'my'],
+    ['الإمارات العربية المتحدة', 'ae'],
+    ['الإمارات', 'ae'],
+    ['ＵＳＡ', 'us'], // full-width letters
+    ["People's Republic of China", 'cn'],
+    ['Russian Federation', 'ru'],
+    ['England', 'gb'],
+    ['Holland', 'nl'],
+  ])('COUNTRY as its people write it: %j → %j', (input, expected) => {
+    expect(normalize('COUNTRY', input)).toBe(expected);
+  });
+
+  it('resolves no name that means more than one country', () => {
+    expect(normalize('COUNTRY', 'Congo')).toBe(''); // the Republic and the Democratic Republic
+    expect(normalize('COUNTRY', 'Kongo')).toBe(''); // the Democratic Republic in German, the Republic in Czech
+    expect(normalize('COUNTRY', 'Republic of the Congo')).toBe('cg');
+    expect(normalize('COUNTRY', 'Democratic Republic of the Congo')).toBe('cd');
+  });
+
+  it('resolves every name of every language i18n-iso-countries ships, but names of two countries', () => {
+    const languages = countries.getSupportedLanguages();
+    expect(languages.length).toBeGreaterThanOrEqual(78);
+    const entries = languages.flatMap((language) =>
+      Object.entries(countries.getNames(language, { select: 'all' })).flatMap(([alpha2, names]) =>
+        names.map((name) => ({ language, name, code: alpha2.toLowerCase() })),
+      ),
+    );
+    expect(entries.length).toBeGreaterThan(19_000);
+    // The library's own data gives some names to two countries (Congo, Kongo; a few Dhivehi names): none.
+    const codesOf = new Map<string, Set<string>>();
+    for (const { name, code } of entries) codesOf.set(name, (codesOf.get(name) ?? new Set()).add(code));
+    // Vietnamese Nga (Russia) and Irish S.A. (the US) read as the codes NGA (Nigeria) and SA (Saudi Arabia).
+    const codesFirst: Record<string, string> = { Nga: 'ng', 'S.A.': 'sa' };
+    const wrong = entries.flatMap(({ language, name, code }) => {
+      const expected = codesOf.get(name)!.size > 1 ? '' : (codesFirst[name] ?? code);
+      const got = normalize('COUNTRY', name);
+      return got === expected ? [] : [`${language} ${name}: ${got}, not ${expected}`];
+    });
+    expect(wrong).toEqual([]);
+  });
 
   it('maps US state names and DC only in the US (or when the country is unknown)', () => {
     expect(normalize('ST', 'New York', { country: 'US' })).toBe('ny');
