@@ -42,11 +42,13 @@ const PLANS_BY_CALLING_CODE: ReadonlyMap<string, TrunkZeroPlan> = new Map(
 /**
  * A phone number as Meta wants it: E.164 digits without the `+`, or `''`.
  *
- * A leading `+`, `00` or `+00` always marks an international number, and so does `011` where that is the
- * international prefix (no region, or a North American one; in the UK `0113` is Leeds). Otherwise the number is
- * read in `region` (the row's country, else the configured default). With no region, the digits must already
- * start with a calling code. Numbers that are *possible* (right length for the country) are accepted, not only
- * *valid* ones: Meta's own example `15559876543` is not valid.
+ * A leading `+`, `00` or `+00` always marks an international number, and so does `011` in a North American
+ * region (elsewhere it is national: `011` is Buenos Aires' area code with its trunk `0`, in the UK `0113` is
+ * Leeds). Otherwise the number is read in `region` (the row's country, else the configured default). With no
+ * region a national number is never guessed: `617.332.1387` could start with Australia's `61` or be Boston's
+ * `617`, and a wrong calling code sends a wrong hash, so it gives `''` (see `needsCountry`). Numbers that are
+ * *possible* (right length for the country) are accepted, not only *valid* ones: Meta's own example `15559876543`
+ * is not valid.
  *
  * Common North American, UK, German and French shapes take a fast path that skips libphonenumber;
  * `normalizePhoneByParsing` is the plain path, and a test proves both agree.
@@ -69,7 +71,7 @@ function fastPath(trimmed: string, region: string | undefined): string | undefin
     const first = international.trimStart().charCodeAt(0);
     return first >= 48 && first <= 57 ? internationalFastPath(international.replace(/\D/g, '')) : undefined;
   }
-  if (region === undefined) return undefined;
+  if (region === undefined) return ''; // a national number without a country: never guessed
   const digits = trimmed.replace(/\D/g, '');
   if (NANP_REGIONS.has(region)) {
     const national = NANP_NATIONAL.exec(digits)?.[1];
@@ -111,9 +113,20 @@ export function normalizePhoneByParsing(text: string, region: string | undefined
       ? parsePhoneNumberFromString(`+${international.trimStart()}`)
       : country !== undefined && isSupportedCountry(country)
         ? parsePhoneNumberFromString(trimmed, country)
-        : parsePhoneNumberFromString(`+${trimmed.replace(/\D/g, '')}`);
+        : undefined; // a national number and no country to read it in: never guessed
   if (parsed === undefined || !parsed.isPossible()) return '';
   return parsed.number.slice(1);
+}
+
+/**
+ * Whether a phone is left out only for want of a country: it is written, has no international prefix, and the row
+ * has no region libphonenumber knows. Says why a blank PHONE cell is blank (drop reason `phone_country_unknown`).
+ * @param region lowercase ISO alpha-2 of the row's country (else the default), if known
+ */
+export function needsCountry(text: string, region: string | undefined): boolean {
+  const trimmed = text.trim();
+  if (trimmed === '' || internationalRest(trimmed, region) !== undefined) return false;
+  return region === undefined || !isSupportedCountry(region.toUpperCase());
 }
 
 /** The number after an international prefix, or undefined when the number is national. */
@@ -121,8 +134,7 @@ function internationalRest(text: string, region: string | undefined): string | u
   if (text.startsWith('+')) return stripLeading(text.slice(1).trimStart(), '00') ?? text.slice(1);
   const afterDoubleZero = stripLeading(text, '00');
   if (afterDoubleZero !== undefined) return afterDoubleZero;
-  if (region === undefined || NANP_REGIONS.has(region)) return stripLeading(text, '011');
-  return undefined;
+  return region !== undefined && NANP_REGIONS.has(region) ? stripLeading(text, '011') : undefined;
 }
 
 function stripLeading(text: string, prefix: string): string | undefined {

@@ -5,7 +5,7 @@ import { FacebookKey, isHashedKey } from './facebook-keys.js';
 import { initialOf, normalizeInRegion, normalizeName } from './identifiers.js';
 import { normalizeCountry } from './location.js';
 import type { AttributeMapping, KeyIdentifier } from './mapping.js';
-import { normalizePhone } from './phone.js';
+import { needsCountry, normalizePhone } from './phone.js';
 import { sha256Hex } from './sha256.js';
 import { scalarText } from './text.js';
 import { hashCell } from './normalize.js';
@@ -24,6 +24,8 @@ export const DropReason = {
   KEY_IDENTIFIER_INVALID: 'key_identifier_invalid',
   NO_CONSENT: 'no_consent',
   NO_USABLE_CELL: 'no_usable_cell',
+  /** The key identifier is a phone written without `+`/`00`, and neither the row nor the config gives a country. */
+  PHONE_COUNTRY_UNKNOWN: 'phone_country_unknown',
 } as const;
 export type DropReason = (typeof DropReason)[keyof typeof DropReason];
 
@@ -225,7 +227,7 @@ export function createRowEncoder(
       cells[COLUMN.FN] = name.cell;
       cells[COLUMN.FI] = name.initial;
     }
-    const verdict = isIdentified(cells, attributes);
+    const verdict = isIdentified(cells, attributes, region);
     if (verdict !== undefined) return verdict;
     if (!hasUsableCell(cells)) return DropReason.NO_USABLE_CELL;
     // With LDU, country and state 0/0 ask Meta to geolocate the person (Meta's LDU docs).
@@ -269,6 +271,7 @@ function isMissing(value: unknown): boolean {
 type IdentifierCheck = (
   cells: readonly Cell[],
   attributes: Readonly<Record<string, unknown>>,
+  region: string | undefined,
 ) => DropReason | undefined;
 
 /** Whether a row carries its key identifier: undefined when it does, else why not. */
@@ -288,8 +291,15 @@ function identifierCheck(keyIdentifier: KeyIdentifier, mapping: AttributeMapping
   switch (keyIdentifier) {
     case 'EMAIL':
       return single(FacebookKey.EMAIL);
-    case 'PHONE':
-      return single(FacebookKey.PHONE);
+    case 'PHONE': {
+      const phone = single(FacebookKey.PHONE);
+      const attribute = mapping.PHONE?.prehashed === true ? undefined : mapping.PHONE?.attribute;
+      return (cells, attributes, region) => {
+        const verdict = phone(cells, attributes, region);
+        if (verdict !== DropReason.KEY_IDENTIFIER_INVALID || attribute === undefined) return verdict;
+        return needsCountry(scalarText(attributes[attribute]), region) ? DropReason.PHONE_COUNTRY_UNKNOWN : verdict;
+      };
+    }
     case 'NAME_ADDRESS':
       return (cells, attributes) => {
         const usable = (key: FacebookKey): boolean => cells[COLUMN[key]] !== '';

@@ -125,7 +125,47 @@ describe('buildRows', () => {
       [DropReason.KEY_IDENTIFIER_INVALID]: 2,
       [DropReason.NO_CONSENT]: 3,
       [DropReason.NO_USABLE_CELL]: 0,
+      [DropReason.PHONE_COUNTRY_UNKNOWN]: 0,
     });
+  });
+
+  it('never guesses a phone’s country: without one, a national phone is dropped as phone_country_unknown', () => {
+    const profiles = [
+      { key: 'boston', attributes: { phone: '617.332.1387' } },
+      { key: 'moscow', attributes: { phone: '8 (495) 951-28-88' } },
+      { key: 'moscow-named', attributes: { phone: '8 (495) 951-28-88', country: 'Россия' } },
+      { key: 'plus', attributes: { phone: '+1 617 332 1387' } },
+      { key: 'double-zero', attributes: { phone: '0044 20 7946 0958', country: 'Atlantis' } },
+      { key: 'number', attributes: { phone: 6173321387 } },
+      { key: 'short-international', attributes: { phone: '+1 617' } },
+      { key: 'blank', attributes: { phone: ' ' } },
+    ];
+    const mapping: AttributeMapping = { PHONE: { attribute: 'phone' }, COUNTRY: { attribute: 'country' } };
+    const built = buildRows(profiles, mapping, { keyIdentifier: 'PHONE' });
+    const phoneColumn = CANONICAL_SCHEMA.indexOf('PHONE');
+    expect(built.rows.map((row) => [row.profileKey, row.cells[phoneColumn]])).toEqual([
+      ['moscow-named', sha256('74959512888')],
+      ['plus', sha256('16173321387')],
+      ['double-zero', sha256('442079460958')],
+    ]);
+    expect(built.dropped).toEqual([
+      { profileKey: 'boston', reason: 'phone_country_unknown' },
+      { profileKey: 'moscow', reason: 'phone_country_unknown' },
+      { profileKey: 'number', reason: 'phone_country_unknown' },
+      { profileKey: 'short-international', reason: 'key_identifier_invalid' },
+      { profileKey: 'blank', reason: 'key_identifier_missing' },
+    ]);
+    expect(built.droppedByReason[DropReason.PHONE_COUNTRY_UNKNOWN]).toBe(3);
+    // With a default country the same phones are read in it; as a second key they leave only their own cell blank.
+    const withDefault = buildRows(profiles, mapping, { keyIdentifier: 'PHONE', defaultCountry: 'US' });
+    expect(withDefault.droppedByReason[DropReason.PHONE_COUNTRY_UNKNOWN]).toBe(0);
+    expect(withDefault.rows.find((row) => row.profileKey === 'boston')!.cells[phoneColumn]).toBe(sha256('16173321387'));
+    const asSecondKey = buildRows(
+      [{ key: 'boston', attributes: { email: 'a@example.com', phone: '617.332.1387' } }],
+      { ...mapping, EMAIL: { attribute: 'email' } },
+      { keyIdentifier: 'EMAIL' },
+    );
+    expect(asSecondKey.rows[0]!.cells[phoneColumn]).toBe('');
   });
 
   it('requires name, country and ZIP or city + state for NAME_ADDRESS', () => {

@@ -11,7 +11,7 @@ describe("Meta's documented examples", () => {
     expect(hashCell('EMAIL', normalize('EMAIL', 'mary@example.com'))).toBe(
       'f1904cf1a9d73a55fa5de0ac823c4403ded71afd4c3248d00bdcd0866552bb79',
     );
-    const phone = normalize('PHONE', '15559876543');
+    const phone = normalize('PHONE', '15559876543', { country: 'US' });
     expect(phone).toBe('15559876543');
     expect(hashCell('PHONE', phone)).toBe('1ef970831d7963307784fa8688e8fce101a15685d62aa765fed23f3a2c576a4e');
   });
@@ -73,11 +73,16 @@ describe('phone', () => {
     ['(202) 555-0123', 'US', '12025550123'],
     ['(202) 555-0123', 'United States', '12025550123'],
     ['1 202 555 0123', 'us', '12025550123'],
-    // No country: the digits are read as starting with a calling code, so this US national number reads as
-    // Egyptian (+20). That is why exports should configure a default country.
-    ['202.555.0123', undefined, '2025550123'],
+    // No country and no + or 00: never guessed (these would read as Egypt's +20, Australia's +61, Russia's 8...).
+    ['202.555.0123', undefined, ''],
+    ['617.332.1387', undefined, ''],
+    ['8 (495) 951-28-88', undefined, ''],
     ['0202 555 0123', undefined, ''],
-    ['011 44 20 7123 4567', undefined, '442071234567'],
+    ['447911123456', undefined, ''],
+    ['011 44 20 7123 4567', undefined, ''], // 011 is international only in North America (Buenos Aires: 011 …)
+    ['011 4321-1234', 'AR', '541143211234'],
+    ['8 (495) 951-28-88', 'Россия', '74959512888'],
+    ['0044 20 7123 4567', undefined, '442071234567'],
     ['011 44 20 7123 4567', 'US', '442071234567'],
     ['+00 44 20 7123 4567', undefined, '442071234567'],
     ['07911 123456', 'GB', '447911123456'],
@@ -86,7 +91,6 @@ describe('phone', () => {
     ['+44 7911 123456', 'DE', '447911123456'],
     ['030 1234567', 'DE', '49301234567'],
     ['06 12 34 56 78', 'France', '33612345678'],
-    ['447911123456', undefined, '447911123456'],
     ['5551234', 'US', ''], // too short to be possible
     ['12345', undefined, ''],
     ['+999 1234567', undefined, ''],
@@ -102,8 +106,9 @@ describe('phone', () => {
     expect(normalize('PHONE', '(202) 555-0123', { country: 'nowhere', defaultCountry: 'US' })).toBe('12025550123');
   });
 
-  it('reads phones stored as numbers', () => {
-    expect(normalize('PHONE', 15559876543)).toBe('15559876543');
+  it('reads phones stored as numbers, in their country only (a number has no + prefix)', () => {
+    expect(normalize('PHONE', 15559876543)).toBe('');
+    expect(normalize('PHONE', 15559876543, { defaultCountry: 'US' })).toBe('15559876543');
     expect(normalize('PHONE', 2025550123, { country: 'US' })).toBe('12025550123');
   });
 });
