@@ -1,4 +1,5 @@
 import { FACEBOOK_KEYS } from './facebook-keys.js';
+import { resolveRegion } from './identifiers.js';
 import type { AttributeMapping } from './mapping.js';
 import {
   createRowEncoder,
@@ -8,6 +9,8 @@ import {
   type EncoderTuning,
   type RowOptions,
 } from './row-encoder.js';
+import { needsCountry } from './phone.js';
+import { scalarText } from './text.js';
 
 export { DropReason, type Cell, type EncoderTuning, type RowOptions } from './row-encoder.js';
 
@@ -74,6 +77,26 @@ export function buildRows(
     }
   }
   return { schema: [...CANONICAL_SCHEMA], rows, dropped, droppedByReason };
+}
+
+/**
+ * How many profiles have a phone that is left out only for want of a country (see `needsCountry`): dropped when
+ * PHONE is the key identifier, sent without it otherwise. The row's region is found as the encoder finds it.
+ */
+export function countPhonesWithoutCountry(
+  profiles: ReadonlyArray<ProfileInput>,
+  mapping: AttributeMapping,
+  options: Pick<RowOptions, 'defaultCountry'>,
+): number {
+  const phone = mapping.PHONE?.prehashed === true ? undefined : mapping.PHONE?.attribute;
+  if (phone === undefined) return 0;
+  const country = mapping.COUNTRY?.prehashed === true ? undefined : mapping.COUNTRY?.attribute;
+  let count = 0;
+  for (const { attributes } of profiles) {
+    const region = resolveRegion(country === undefined ? undefined : attributes[country], options.defaultCountry);
+    if (needsCountry(scalarText(attributes[phone]), region)) count += 1;
+  }
+  return count;
 }
 
 export function emptyDropCounts(): Record<DropReason, number> {

@@ -91,6 +91,27 @@ export function validateMapping(keyIdentifier: KeyIdentifier, mapping: Attribute
   return problems;
 }
 
+/**
+ * What a usable mapping will still lose, said when it is saved (it is saved all the same). A phone is read in its
+ * row's country: with neither an unhashed COUNTRY nor a default country, only phones written with `+` or `00` and
+ * their calling code can be sent.
+ */
+export function mappingWarnings(mapping: AttributeMapping, defaultCountry?: string | null): MappingProblem[] {
+  const phone = mapping.PHONE;
+  if (phone === undefined || phone.prehashed === true) return [];
+  const rowCountry = mapping.COUNTRY !== undefined && mapping.COUNTRY.prehashed !== true;
+  if (rowCountry || (defaultCountry ?? '') !== '') return [];
+  return [
+    {
+      field: 'mapping.PHONE',
+      message:
+        'Phones are read in their country and neither COUNTRY nor defaultCountry gives one: only phones written ' +
+        'with + or 00 and a country code are sent, the others are left out (drop reason phone_country_unknown). ' +
+        'Map COUNTRY or set defaultCountry.',
+    },
+  ];
+}
+
 /** The distinct profile attributes a run must read (and freeze), in canonical key order, consent last. */
 export function mappedAttributes(mapping: AttributeMapping, consentAttribute?: string): string[] {
   const names = new Set<string>();

@@ -126,6 +126,57 @@ describe('consent and export configs', () => {
     });
   });
 
+  it('warns, and still saves, when phones have no country to be read in', async () => {
+    const id = await newDestination();
+    const config = { keyIdentifier: 'EMAIL', mapping: { ...emailMapping, COUNTRY: undefined }, segments: ['vip'] };
+    const put = await call('PUT', `/destinations/${id}/export-config`, config);
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    expect(put.body.warnings).toEqual([
+      { field: 'mapping.PHONE', message: expect.stringContaining('phone_country_unknown') as string },
+    ]);
+    expect((await call('GET', `/destinations/${id}/export-config`)).body.warnings).toHaveLength(1);
+    const withDefault = await call('PUT', `/destinations/${id}/export-config`, { ...config, defaultCountry: 'US' });
+    expect(withDefault.body.warnings).toEqual([]);
+    const withCountry = await call('PUT', `/destinations/${id}/export-config`, { ...config, mapping: emailMapping });
+    expect(withCountry.body.warnings).toEqual([]);
+  });
+
+  it('previews the phones left out for want of a country, as the domain counts them', async () => {
+    const id = await newDestination();
+    const mapping = { PHONE: { attribute: 'phone' }, EMAIL: { attribute: 'email' } };
+    const members = await db.query<{ key: string; attributes: Record<string, unknown> }>(
+      `SELECT p.key, to_jsonb(p) - 'key' AS attributes FROM ${TABLES}_profiles p
+       JOIN ${TABLES}_members m ON m.profile_key = p.key AND m.segment = 'all' ORDER BY p.key`,
+    );
+    const expected = buildRows(members, mapping, { keyIdentifier: 'PHONE' });
+    const phoneKey = await call('POST', `/destinations/${id}/export-config/preview`, {
+      segment: 'all',
+      keyIdentifier: 'PHONE',
+      mapping,
+    });
+    expect(phoneKey.status, JSON.stringify(phoneKey.body)).toBe(200);
+    expect(phoneKey.body.dropped.phone_country_unknown).toBe(expected.droppedByReason.phone_country_unknown);
+    expect(phoneKey.body.dropped.phone_country_unknown).toBeGreaterThan(0); // demo phones are mostly national
+    expect(phoneKey.body.phonesWithoutCountry).toBe(phoneKey.body.dropped.phone_country_unknown);
+    expect(phoneKey.body.exportable).toBe(expected.rows.length);
+    // As a second key the profiles are sent without their phone, and the preview still counts those phones.
+    const emailKey = await call('POST', `/destinations/${id}/export-config/preview`, {
+      segment: 'all',
+      keyIdentifier: 'EMAIL',
+      mapping,
+    });
+    expect(emailKey.body.dropped.phone_country_unknown).toBe(0);
+    expect(emailKey.body.phonesWithoutCountry).toBe(phoneKey.body.phonesWithoutCountry);
+    const withDefault = await call('POST', `/destinations/${id}/export-config/preview`, {
+      segment: 'all',
+      keyIdentifier: 'PHONE',
+      mapping,
+      defaultCountry: 'US',
+    });
+    expect(withDefault.body.dropped.phone_country_unknown).toBe(0);
+    expect(withDefault.body.phonesWithoutCountry).toBe(0);
+  });
+
   it('refuses an export config naming every field at fault', async () => {
     const id = await newDestination();
     const res = await call('PUT', `/destinations/${id}/export-config`, {

@@ -26,6 +26,9 @@ export const ExportConfigSchema = z
     limitedDataUse: z.boolean(),
     defaultCountry: z.string().nullable(),
     updatedAt: z.iso.datetime(),
+    warnings: z
+      .array(z.object({ field: z.string(), message: z.string() }))
+      .describe('What this config will lose though it is valid (e.g. phones without a country); empty when nothing'),
   })
   .meta({ id: 'ExportConfig' });
 
@@ -46,6 +49,13 @@ export const PreviewSchema = z.object({
   exportable: z.number().int().describe('Sampled profiles that would be sent'),
   keys: z.record(z.string(), z.number().int()).describe('Per mapped key: exportable sampled profiles carrying it'),
   dropped: z.record(z.string(), z.number().int()).describe('Sampled profiles that would not be sent, by reason'),
+  phonesWithoutCountry: z
+    .number()
+    .int()
+    .describe(
+      'Sampled profiles whose phone is left out for want of a country (no + or 00 prefix, no COUNTRY, no ' +
+        'defaultCountry): dropped as phone_country_unknown when PHONE is the key identifier, sent without it otherwise',
+    ),
 });
 
 export const ConsentInputSchema = z.strictObject({

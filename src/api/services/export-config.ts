@@ -1,6 +1,12 @@
 import countries from 'i18n-iso-countries';
 import type { z } from 'zod';
-import { MAPPABLE_KEYS, validateMapping, type AttributeMapping, type KeyIdentifier } from '../../domain/mapping.js';
+import {
+  MAPPABLE_KEYS,
+  mappingWarnings,
+  validateMapping,
+  type AttributeMapping,
+  type KeyIdentifier,
+} from '../../domain/mapping.js';
 import type { ExportConfig } from '../../store/export-configs.js';
 import type { ApiDeps } from '../deps.js';
 import { ProblemError, ProblemKind, type FieldError } from '../problem.js';
@@ -57,6 +63,7 @@ export const exportConfigView = (c: ExportConfig) => ({
   limitedDataUse: c.limitedDataUse,
   defaultCountry: c.defaultCountry,
   updatedAt: c.updatedAt.toISOString(),
+  warnings: mappingWarnings(c.mapping, c.defaultCountry),
 });
 
 /** Validates everything (reporting every fault at once) and stores the config; the schedule is kept. */

@@ -1,5 +1,5 @@
 import { timeOrderedRunId } from '../../sources/identifiers.js';
-import { buildRows, CANONICAL_SCHEMA, DropReason } from '../../domain/canonical-row.js';
+import { buildRows, CANONICAL_SCHEMA, countPhonesWithoutCountry, DropReason } from '../../domain/canonical-row.js';
 import { mappedAttributes, MAPPABLE_KEYS, type AttributeMapping, type KeyIdentifier } from '../../domain/mapping.js';
 import type { ApiDeps } from '../deps.js';
 import { ProblemError, ProblemKind } from '../problem.js';
@@ -77,7 +77,8 @@ export async function previewExport(deps: Deps, destinationId: string, input: Pr
     }
     const noKey =
       built.droppedByReason[DropReason.KEY_IDENTIFIER_MISSING] +
-      built.droppedByReason[DropReason.KEY_IDENTIFIER_INVALID];
+      built.droppedByReason[DropReason.KEY_IDENTIFIER_INVALID] +
+      built.droppedByReason[DropReason.PHONE_COUNTRY_UNKNOWN];
     return {
       segment: input.segment,
       segmentSize: frozen.rowCount,
@@ -87,6 +88,7 @@ export async function previewExport(deps: Deps, destinationId: string, input: Pr
       exportable: built.rows.length,
       keys,
       dropped: { ...built.droppedByReason },
+      phonesWithoutCountry: countPhonesWithoutCountry(rows, opts.mapping, opts),
     };
   } finally {
     await deps.source.dropFrozen(runId);
