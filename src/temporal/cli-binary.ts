@@ -1,25 +1,8 @@
-import { spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdirSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { goAvailable, goInstall, isExecutable, temporalCacheDir } from './go-install.js';
 
 /** The Temporal CLI release we build; later tags carry a `replace` directive that `go install` refuses. */
 export const TEMPORAL_CLI_VERSIONS = ['v1.5.1', 'v1.4.1', 'v1.3.0'] as const;
-
-/** Per-user cache, so every clone on this machine shares one build. */
-export function temporalCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
-  return join(base, 'audience-export', 'bin');
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Looks for `temporal`: TEMPORAL_CLI_PATH, then PATH, then the per-user cache. */
 export function findTemporalCli(env: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -32,10 +15,6 @@ export function findTemporalCli(env: NodeJS.ProcessEnv = process.env): string | 
   }
   const cached = join(temporalCacheDir(env), 'temporal');
   return isExecutable(cached) ? cached : undefined;
-}
-
-function goAvailable(): boolean {
-  return spawnSync('go', ['version'], { stdio: 'ignore' }).status === 0;
 }
 
 /**
@@ -53,20 +32,10 @@ export function ensureTemporalCli(log: (line: string) => void = (l) => console.e
         '(https://docs.temporal.io/cli#install) and put it on PATH or set TEMPORAL_CLI_PATH.',
     );
   }
-  const gobin = temporalCacheDir();
-  mkdirSync(gobin, { recursive: true });
   for (const version of TEMPORAL_CLI_VERSIONS) {
-    log(`[temporal] building Temporal CLI ${version} into ${gobin} (first time only; takes a few minutes)`);
-    const started = Date.now();
-    const result = spawnSync('go', ['install', `github.com/temporalio/cli/cmd/temporal@${version}`], {
-      env: { ...process.env, GOBIN: gobin },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    if (result.status === 0) {
-      log(`[temporal] built ${version} in ${Math.round((Date.now() - started) / 1000)} s`);
-      return join(gobin, 'temporal');
+    if (goInstall(`Temporal CLI ${version}`, [`github.com/temporalio/cli/cmd/temporal@${version}`], log)) {
+      return join(temporalCacheDir(), 'temporal');
     }
-    log(`[temporal] go install of ${version} failed (exit ${result.status ?? 'signal'})`);
   }
   throw new Error(`Could not build the Temporal CLI with Go (${TEMPORAL_CLI_VERSIONS.join(', ')} all failed).`);
 }
