@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { temporalConnectionFromEnv, type TemporalConnectionSettings } from './temporal/connection-settings.js';
 
 /** The Graph API version we build against: supported until at least 2027 (reference section 1). */
 export const DEFAULT_FACEBOOK_API_VERSION = 'v26.0';
@@ -21,6 +22,10 @@ const EnvSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_TASK_QUEUE: z.string().default('audience-export'),
   TEMPORAL_UI_URL: z.url().default('http://localhost:8233'),
+  /** `true` lets a Temporal address other than loopback be reached without TLS (a private network's choice). */
+  TEMPORAL_ALLOW_PLAINTEXT: z.enum(['true', 'false', '1', '0']).optional(),
+  /** A prebuilt workflow bundle (`bundleWorkflowCode`); unset = the worker bundles src/workflows at start. */
+  WORKFLOW_BUNDLE_PATH: z.string().optional(),
 
   DATABASE_URL: optionalUrl,
   SOURCE_DATABASE_URL: optionalUrl,
@@ -74,7 +79,14 @@ const EnvSchema = z.object({
 export type Env = z.infer<typeof EnvSchema>;
 
 export interface Config {
-  temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
+  temporal: {
+    address: string;
+    namespace: string;
+    taskQueue: string;
+    uiUrl: string;
+    /** API key and TLS from the TEMPORAL_* variables (src/temporal/connection-settings.ts). Secret: never logged. */
+    connection: TemporalConnectionSettings;
+  };
   database: { url?: string; sourceUrl?: string; dataDir: string; profileSource?: string };
   facebook: {
     appId?: string;
@@ -90,7 +102,12 @@ export interface Config {
   export: { maxProfiles: number; pageSize: number; pageConcurrency: number; activityConcurrency: number };
   webhook: { url?: string; secret?: string };
   /** Worker: Prometheus endpoint of the SDK's metrics; export timing overrides. */
-  worker: { metricsAddress?: string; healthCheckDelaysMs?: number[]; hashThreads?: number };
+  worker: {
+    metricsAddress?: string;
+    healthCheckDelaysMs?: number[];
+    hashThreads?: number;
+    workflowBundlePath?: string;
+  };
   sandbox: { port: number };
   logLevel: Env['LOG_LEVEL'];
 }
@@ -110,12 +127,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
   const e = parsed.data;
+  const temporal = temporalConnectionFromEnv(env, {
+    allowPlaintext: e.TEMPORAL_ALLOW_PLAINTEXT === 'true' || e.TEMPORAL_ALLOW_PLAINTEXT === '1',
+  });
+  if (!temporal.ok) throw new ConfigError(temporal.problems);
   return {
     temporal: {
-      address: e.TEMPORAL_ADDRESS,
-      namespace: e.TEMPORAL_NAMESPACE,
+      address: temporal.address ?? e.TEMPORAL_ADDRESS,
+      namespace: temporal.namespace ?? e.TEMPORAL_NAMESPACE,
       taskQueue: e.TEMPORAL_TASK_QUEUE,
       uiUrl: e.TEMPORAL_UI_URL,
+      connection: temporal.connection,
     },
     database: {
       url: e.DATABASE_URL,
@@ -149,6 +171,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     worker: {
       metricsAddress: e.WORKER_METRICS_ADDRESS,
       hashThreads: e.WORKER_HASH_THREADS,
+      workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
       healthCheckDelaysMs:
         e.EXPORT_HEALTH_CHECK_DELAYS_MS === undefined
           ? undefined
