@@ -192,7 +192,7 @@ async function main(): Promise<number> {
     const target: ExportTarget = {
       destinationId: destination.id,
       destinationName: destination.displayName,
-      adAccountId: destination.adAccountId,
+      adAccountId: destination.adAccountId!,
       audienceName: destination.newAudienceName ?? '?',
       segments: ['all'],
       mode: 'mirror',

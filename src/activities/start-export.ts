@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { Store } from '../store/index.js';
+import { isReady, type Store } from '../store/index.js';
 import { startExport, type ExportTarget, type StartedExport } from '../temporal/start-export.js';
+import { ExportFailureType } from '../workflows/contracts.js';
 import type { ExportTrigger } from '../workflows/search-attributes.js';
 import type { ActivityDeps } from './deps.js';
 
@@ -10,6 +11,13 @@ export async function loadExportTarget(
   destinationId: string,
 ): Promise<ExportTarget> {
   const destination = await store.destinations.get(destinationId);
+  if (!isReady(destination)) {
+    throw ApplicationFailure.nonRetryable(
+      `Destination '${destination.displayName}' has no ad account or audience chosen yet: choose them ` +
+        `(PATCH /destinations/${destination.id}) before exporting.`,
+      ExportFailureType.DestinationIncomplete,
+    );
+  }
   const config = await store.exportConfigs.get(destinationId);
   return {
     destinationId: destination.id,

@@ -1,6 +1,6 @@
 import { log } from '@temporalio/activity';
 import type { Audience } from '../facebook/index.js';
-import { DestinationStatus, NotFoundError, type Destination } from '../store/index.js';
+import { DestinationStatus, isReady, NotFoundError, type Destination, type ReadyDestination } from '../store/index.js';
 import { ExportFailureType, type ExportPlan } from '../workflows/contracts.js';
 import type { ExportTrigger } from '../workflows/search-attributes.js';
 import type { ActivityDeps } from './deps.js';
@@ -28,6 +28,7 @@ export async function validateExport(deps: ActivityDeps, input: ValidateExportIn
   if (destination.status === DestinationStatus.Deleted) {
     throw nonRetryable(ExportFailureType.DestinationNotFound, `Destination ${destination.id} is being deleted.`);
   }
+  if (!isReady(destination)) throw incomplete(destination);
   // Recorded before any check, so a refused run is in the history (API, metrics, webhook) with its reason.
   const configured = await store.exportConfigs.get(destination.id).catch(() => undefined);
   await store.exportRuns.create({
@@ -105,6 +106,14 @@ export async function validateExport(deps: ActivityDeps, input: ValidateExportIn
   }
 }
 
+/** Only a destination created over the API and never finished reaches here: the API refuses to start its export. */
+const incomplete = (d: Destination) =>
+  nonRetryable(
+    ExportFailureType.DestinationIncomplete,
+    `Destination '${d.displayName}' has no ad account or audience chosen yet: choose them ` +
+      `(PATCH /destinations/${d.id}) before exporting.`,
+  );
+
 async function loadDestination(deps: ActivityDeps, id: string): Promise<Destination> {
   try {
     return await deps.store.destinations.get(id);
@@ -141,7 +150,7 @@ async function checkToken(deps: ActivityDeps, destination: Destination, token: s
 }
 
 /** The destination's audience, checked to be a customer list that can take an upload now; created when asked. */
-async function resolveAudience(deps: ActivityDeps, destination: Destination, token: string): Promise<Audience> {
+async function resolveAudience(deps: ActivityDeps, destination: ReadyDestination, token: string): Promise<Audience> {
   const { graph, store } = deps;
   if (!destination.audienceId) {
     const name = destination.newAudienceName ?? destination.displayName;

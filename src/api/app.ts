@@ -21,6 +21,7 @@ import { facebookRoutes } from './routes/facebook.js';
 import { exportRoutes } from './routes/exports.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { profileSourceRoutes } from './routes/profile-source.js';
 import { refreshRoutes } from './routes/refresh.js';
 import { scheduleRoutes } from './routes/schedules.js';
 
@@ -99,6 +100,7 @@ export const apiPlugin: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app, {
   await app.register(refreshRoutes);
   await app.register(metricsRoutes);
   await app.register(erasureRoutes);
+  await app.register(profileSourceRoutes);
 };
 
 /** Builds the app (not listening): `server.ts` is the only place that listens. */

@@ -75,7 +75,11 @@ export async function prepareDemoDestination(
   await api.request('PUT', `${path}/facebook/token`, { token: fixtures.systemUserToken });
   const detail = await api.request<DestinationView>('GET', path);
   if (!detail.consent) {
-    await api.request('POST', `${path}/consent`, { givenBy: 'demo@audience-export.local', statementVersion: 'demo' });
+    const statements = await api.request<{ current: string }>('GET', '/consent-statements');
+    await api.request('POST', `${path}/consent`, {
+      givenBy: 'demo@audience-export.local',
+      statementVersion: statements.current,
+    });
   }
   await api.request('PUT', `${path}/export-config`, DEMO_EXPORT_CONFIG);
   return api.request<DestinationView>('GET', path);

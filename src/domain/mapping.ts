@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FACEBOOK_KEYS, FacebookKey, isHashedKey } from './facebook-keys.js';
+import { KEY_LABELS } from './key-labels.js';
 
 /** Which identifier a profile must have to be sent at all. */
 export const KEY_IDENTIFIERS = ['EMAIL', 'PHONE', 'NAME_ADDRESS'] as const;
@@ -26,10 +27,9 @@ export const MappedAttributeSchema = z.strictObject({
 });
 
 export const AttributeMappingSchema = z.strictObject(
-  Object.fromEntries(MAPPABLE_KEYS.map((key) => [key, MappedAttributeSchema.optional()])) as Record<
-    MappableKey,
-    z.ZodOptional<typeof MappedAttributeSchema>
-  >,
+  Object.fromEntries(
+    MAPPABLE_KEYS.map((key) => [key, MappedAttributeSchema.optional().describe(KEY_LABELS[key])]),
+  ) as Record<MappableKey, z.ZodOptional<typeof MappedAttributeSchema>>,
 );
 
 export interface MappingProblem {

@@ -19,9 +19,9 @@ export interface Destination {
   readonly id: string;
   readonly displayName: string;
   readonly facebookAppId: string;
-  /** `act_<digits>` */
-  readonly adAccountId: string;
-  /** Null until the audience named by `newAudienceName` has been created. */
+  /** `act_<digits>`; null while the destination is a draft (Facebook connected first, the account chosen after). */
+  readonly adAccountId: string | null;
+  /** Null until the audience named by `newAudienceName` has been created (or while a draft). */
   readonly audienceId: string | null;
   readonly newAudienceName: string | null;
   readonly status: DestinationStatus;
@@ -29,7 +29,17 @@ export interface Destination {
   readonly updatedAt: Date;
 }
 
-export type NewDestination = Pick<Destination, 'displayName' | 'facebookAppId' | 'adAccountId'> & {
+/** A destination whose ad account and audience are chosen: what an export needs. */
+export type ReadyDestination = Destination & { readonly adAccountId: string };
+
+/** A draft has no ad account yet, or no audience (neither an existing one nor a name for a new one). */
+export function isReady(d: Destination): d is ReadyDestination {
+  return d.adAccountId !== null && (d.audienceId !== null || d.newAudienceName !== null);
+}
+
+export type NewDestination = Pick<Destination, 'displayName' | 'facebookAppId'> & {
+  /** Leave out (with the audience) for a draft whose account is chosen once Facebook is connected. */
+  readonly adAccountId?: string | null;
   /** Give an existing audience's id, or a name for one to be created at the first export. */
   readonly audienceId?: string | null;
   readonly newAudienceName?: string | null;
@@ -52,7 +62,7 @@ interface DestinationRow {
   id: string;
   display_name: string;
   facebook_app_id: string;
-  ad_account_id: string;
+  ad_account_id: string | null;
   audience_id: string | null;
   new_audience_name: string | null;
   status: DestinationStatus;
@@ -85,12 +95,12 @@ export type DestinationRepository = ReturnType<typeof createDestinationRepositor
 
 export function createDestinationRepository(db: Db) {
   /** Turns the unique-audience index refusing into the typed error the API maps to 409. */
-  async function guarded<T>(adAccountId: string, audienceId: string | null | undefined, run: () => Promise<T>) {
+  async function guarded<T>(adAccountId: string | null, audienceId: string | null | undefined, run: () => Promise<T>) {
     try {
       return await run();
     } catch (err) {
       if (isUniqueViolation(err, AUDIENCE_INDEX)) {
-        throw new AudienceAlreadyUsedError(adAccountId, audienceId ?? '', { cause: err });
+        throw new AudienceAlreadyUsedError(adAccountId ?? '', audienceId ?? '', { cause: err });
       }
       throw err;
     }
@@ -105,14 +115,14 @@ export function createDestinationRepository(db: Db) {
   return {
     /** @throws AudienceAlreadyUsedError when another destination already points at the audience. */
     async create(input: NewDestination): Promise<Destination> {
-      const rows = await guarded(input.adAccountId, input.audienceId, () =>
+      const rows = await guarded(input.adAccountId ?? null, input.audienceId, () =>
         db.query<DestinationRow>(
           `INSERT INTO destinations (display_name, facebook_app_id, ad_account_id, audience_id, new_audience_name, status)
            VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
           [
             input.displayName,
             input.facebookAppId,
-            input.adAccountId,
+            input.adAccountId ?? null,
             input.audienceId ?? null,
             input.newAudienceName ?? null,
             input.status ?? DestinationStatus.Active,
@@ -139,7 +149,20 @@ export function createDestinationRepository(db: Db) {
       return toPage(rows.map(fromRow), limit, (d) => ({ at: d.createdAt, id: d.id }));
     },
 
-    /** Changes only the fields given. @throws NotFoundError, AudienceAlreadyUsedError */
+    /**
+     * The live destinations (not being deleted) that point at audiences of an ad account, by audience id: the
+     * audience list marks those another destination owns.
+     */
+    async audienceOwners(adAccountId: string): Promise<Map<string, Pick<Destination, 'id' | 'displayName'>>> {
+      const rows = await db.query<{ id: string; display_name: string; audience_id: string }>(
+        `SELECT id, display_name, audience_id FROM destinations
+         WHERE ad_account_id = $1 AND audience_id IS NOT NULL AND status <> 'deleted'`,
+        [adAccountId],
+      );
+      return new Map(rows.map((r) => [r.audience_id, { id: r.id, displayName: r.display_name }]));
+    },
+
+    /** Changes only the fields given (null clears). @throws NotFoundError, AudienceAlreadyUsedError */
     async update(id: string, changes: DestinationUpdate): Promise<Destination> {
       const sets: string[] = [];
       const params: unknown[] = [id];
@@ -151,7 +174,7 @@ export function createDestinationRepository(db: Db) {
       const current = await get(id);
       if (sets.length === 0) return current;
       const rows = await guarded(
-        changes.adAccountId ?? current.adAccountId,
+        changes.adAccountId === undefined ? current.adAccountId : changes.adAccountId,
         changes.audienceId === undefined ? current.audienceId : changes.audienceId,
         () =>
           db.query<DestinationRow>(

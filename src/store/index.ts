@@ -47,8 +47,14 @@ export function createStore(db: Db, options: StoreOptions) {
 export * from './errors.js';
 export type { Page, PageRequest } from './paging.js';
 export { InvalidCursorError } from './paging.js';
-export { DestinationStatus } from './destinations.js';
-export type { Destination, NewDestination, DestinationUpdate, DestinationListOptions } from './destinations.js';
+export { DestinationStatus, isReady } from './destinations.js';
+export type {
+  Destination,
+  ReadyDestination,
+  NewDestination,
+  DestinationUpdate,
+  DestinationListOptions,
+} from './destinations.js';
 export { CredentialKind } from './credentials.js';
 export type { CredentialInfo, SaveCredential } from './credentials.js';
 export type { ConsentRecord } from './consents.js';

@@ -13,6 +13,8 @@ export type ExportMode = (typeof EXPORT_MODES)[number];
  */
 export const ExportFailureType = {
   DestinationNotFound: 'DestinationNotFound',
+  /** A draft: no ad account or audience chosen yet. */
+  DestinationIncomplete: 'DestinationIncomplete',
   ConsentMissing: 'ConsentMissing',
   ExportConfigMissing: 'ExportConfigMissing',
   FacebookNotConnected: 'FacebookNotConnected',

@@ -50,7 +50,12 @@ describe('destinations', () => {
   it('creates, lists in pages, gets, updates and deletes a destination over HTTP', async () => {
     const created = await create({ displayName: 'VIP buyers', adAccountId: '1234567', audienceId: nextAudienceId() });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ displayName: 'VIP buyers', adAccountId: 'act_1234567', status: 'active' });
+    // Chosen account and audience, but neither Facebook connected nor consent given: not active.
+    expect(created.body).toMatchObject({
+      displayName: 'VIP buyers',
+      adAccountId: 'act_1234567',
+      status: 'not_connected',
+    });
     const id = created.body.id;
     const second = await create({ displayName: 'Churn risk', adAccountId: 'act_1234567', newAudienceName: 'Churn' });
     expect(second.status).toBe(201);
@@ -155,13 +160,22 @@ describe('destinations', () => {
       'body.adAccountId',
     ],
     [
-      'neither audience id nor name',
+      'both an audience id and a name',
       'POST',
       '/destinations',
-      JSON.stringify({ displayName: 'x', adAccountId: '1' }),
+      JSON.stringify({ displayName: 'x', adAccountId: '1', audienceId: '2', newAudienceName: 'n' }),
       'application/json',
       400,
       'body.audienceId',
+    ],
+    [
+      'an audience without its ad account',
+      'POST',
+      '/destinations',
+      JSON.stringify({ displayName: 'x', audienceId: '2' }),
+      'application/json',
+      400,
+      'body.adAccountId',
     ],
     ['a bad id', 'GET', '/destinations/not-a-uuid', undefined, undefined, 400, 'params.id'],
     ['an unknown id', 'GET', `/destinations/${randomUUID()}`, undefined, undefined, 404, 'params.id'],

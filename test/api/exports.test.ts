@@ -196,7 +196,7 @@ describe('exports API over real HTTP, the dev server, PostgreSQL and the sandbox
     const run = await env.store.exportRuns.create({
       id: randomUUID(),
       destinationId: destination.id,
-      adAccountId: destination.adAccountId,
+      adAccountId: destination.adAccountId!,
       segments: ['all'],
       mode: 'add',
       trigger: 'manual',

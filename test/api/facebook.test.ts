@@ -102,11 +102,12 @@ describe('Facebook connection', () => {
     expect(days).toBeGreaterThan(55);
     expect(JSON.stringify(got)).not.toContain(sandbox.fixtures.userToken);
 
-    // The same callback again (a replayed or leaked URL) is refused: the state is single-use.
+    // The same callback again (a replayed or leaked URL) is refused: the state is single-use. A browser opens it,
+    // so the refusal is a page saying so.
     const replay = await callback(callbackPath);
     expect(replay.status).toBe(400);
-    expect(replay.type).toMatch(/^application\/problem\+json/);
-    expect((JSON.parse(replay.text) as Problem).errors).toEqual([{ field: 'query.state', message: 'already used' }]);
+    expect(replay.type).toMatch(/^text\/html/);
+    expect(replay.text).toContain('This login was already completed.');
 
     const accounts = (await (
       await request(`${baseUrl}/destinations/${id}/facebook/ad-accounts`, { headers: auth })
@@ -117,7 +118,7 @@ describe('Facebook connection', () => {
     // The rest of the operator's path: consent, export config, preview.
     const post = (path: string, method: 'POST' | 'PUT', payload: unknown) =>
       request(`${baseUrl}/destinations/${id}${path}`, { method, headers: json, body: JSON.stringify(payload) });
-    const consent = await post('/consent', 'POST', { givenBy: 'ops@example.com', statementVersion: 'v3' });
+    const consent = await post('/consent', 'POST', { givenBy: 'ops@example.com', statementVersion: '2026-01' });
     expect(consent.statusCode).toBe(201);
     await consent.body.dump();
     const mapping = { EMAIL: { attribute: 'email' }, PHONE: { attribute: 'phone' } };
@@ -167,15 +168,16 @@ describe('Facebook connection', () => {
       Date.now() - 11 * 60_000,
     );
     const cases: Array<[string, string]> = [
-      [`${v}.${body}.${forgedMac}`, 'signature does not match'],
-      [otherKeyState, 'signature does not match'],
-      [expired, 'expired'],
-      ['garbage', 'not a state this service issued'],
+      [`${v}.${body}.${forgedMac}`, 'The state was not issued by this service.'],
+      [otherKeyState, 'The state was not issued by this service.'],
+      [expired, 'The login took longer than 10 minutes.'],
+      ['garbage', 'The state is malformed.'],
     ];
-    for (const [s, message] of cases) {
+    for (const [s, detail] of cases) {
       const res = await callback(`/facebook/callback?code=${code}&state=${encodeURIComponent(s)}`);
-      expect(res.status, message).toBe(400);
-      expect((JSON.parse(res.text) as Problem).errors).toEqual([{ field: 'query.state', message }]);
+      expect(res.status, detail).toBe(400);
+      expect(res.type).toMatch(/^text\/html/);
+      expect(res.text).toContain(detail);
     }
     // None of those spent the code or the real state: the genuine callback still works.
     expect((await callback(callbackPath)).status).toBe(200);

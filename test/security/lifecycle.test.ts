@@ -230,7 +230,7 @@ describe('data lifecycle: erasure, destination deletion, staging sweep', () => {
       source.freeze({ runId, segments: ['all'], attributes: ['email'], maxRows: 1_000_000 });
     const base = {
       destinationId: d.id,
-      adAccountId: d.adAccountId,
+      adAccountId: d.adAccountId!,
       audienceId: null,
       segments: ['all'],
       mode: 'add' as const,

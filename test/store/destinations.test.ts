@@ -58,10 +58,14 @@ describe('destinations repository', () => {
     expect((await store.destinations.setAudience(other.id, first.audienceId!)).audienceId).toBe(first.audienceId);
   });
 
-  it('refuses a destination with neither an audience nor a name for a new one, and a malformed ad account', async () => {
+  it('keeps a draft without ad account or audience, but refuses an audience without its account and a malformed account', async () => {
+    const draft = await store.destinations.create({ displayName: 'draft', facebookAppId: '1' });
+    expect(draft).toMatchObject({ adAccountId: null, audienceId: null, newAudienceName: null });
+    const chosen = await store.destinations.update(draft.id, { adAccountId: uniqueAdAccount(), newAudienceName: 'n' });
+    expect(chosen.newAudienceName).toBe('n');
     await expect(
-      store.destinations.create({ displayName: 'x', facebookAppId: '1', adAccountId: uniqueAdAccount() }),
-    ).rejects.toThrow();
+      store.destinations.create({ displayName: 'x', facebookAppId: '1', audienceId: String(Date.now()) }),
+    ).rejects.toThrow(/destinations_audience_in_account/);
     await expect(
       store.destinations.create({ displayName: 'x', facebookAppId: '1', adAccountId: '123', audienceId: '1' }),
     ).rejects.toThrow();
@@ -115,7 +119,7 @@ describe('destinations repository', () => {
     await store.exportRuns.create({
       id: runId,
       destinationId: d.id,
-      adAccountId: d.adAccountId,
+      adAccountId: d.adAccountId!,
       audienceId: d.audienceId,
       segments: ['s'],
       mode: 'mirror',

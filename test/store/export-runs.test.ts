@@ -17,7 +17,7 @@ describe('export runs repository', () => {
   const newRun = (overrides: Partial<NewExportRun> = {}): NewExportRun => ({
     id: randomUUID(),
     destinationId: d.id,
-    adAccountId: d.adAccountId,
+    adAccountId: d.adAccountId!,
     audienceId: d.audienceId,
     segments: ['vip'],
     mode: 'mirror',

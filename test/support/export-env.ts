@@ -166,7 +166,7 @@ export function targetOf(destination: Destination, segments: string[], mode: Exp
   return {
     destinationId: destination.id,
     destinationName: destination.displayName,
-    adAccountId: destination.adAccountId,
+    adAccountId: destination.adAccountId!,
     audienceId: destination.audienceId ?? undefined,
     audienceName: destination.newAudienceName ?? destination.audienceId ?? '?',
     segments,

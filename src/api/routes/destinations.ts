@@ -1,10 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { IdParamsSchema, PageQuerySchema, problemResponses } from '../schemas/common.js';
+import { destinationProblems, IdParamsSchema, PageQuerySchema, problems } from '../schemas/common.js';
 import {
   CreateDestinationSchema,
   DeleteDestinationQuerySchema,
-  DestinationDetailSchema,
   DestinationPageSchema,
   DestinationSchema,
   UpdateDestinationSchema,
@@ -15,7 +14,6 @@ import {
   describeDestination,
   updateDestination,
 } from '../services/destinations.js';
-import { destinationView } from '../services/views.js';
 
 const tags = ['destinations'];
 
@@ -27,9 +25,15 @@ export const destinationRoutes: FastifyPluginAsyncZod = (app) => {
     {
       schema: {
         tags,
-        summary: 'Create a destination',
+        summary: 'Create a destination (a draft with only its name, or with ad account and audience)',
+        description:
+          "The connector's order: create it with its display name, connect Facebook, then choose the ad account " +
+          'and an existing or new audience (PATCH) from what the connection lists.',
         body: CreateDestinationSchema,
-        response: { 201: DestinationSchema, ...problemResponses },
+        response: {
+          201: DestinationSchema.describe('Created'),
+          ...problems({ 400: true, 409: 'Another destination already exports into this audience' }),
+        },
       },
     },
     async (request, reply) => reply.code(201).send(await createDestination(deps, request.body)),
@@ -42,12 +46,16 @@ export const destinationRoutes: FastifyPluginAsyncZod = (app) => {
         tags,
         summary: 'List destinations, oldest first',
         querystring: PageQuerySchema,
-        response: { 200: DestinationPageSchema, ...problemResponses },
+        response: {
+          200: DestinationPageSchema.describe('One page; pass nextCursor as cursor for the next'),
+          ...problems({ 400: 'A bad limit or an unknown cursor' }),
+        },
       },
     },
     async (request) => {
       const page = await deps.store.destinations.list(request.query);
-      return { items: page.items.map(destinationView), nextCursor: page.nextCursor };
+      const items = await Promise.all(page.items.map((d) => describeDestination(deps, d)));
+      return { items, nextCursor: page.nextCursor };
     },
   );
 
@@ -56,9 +64,9 @@ export const destinationRoutes: FastifyPluginAsyncZod = (app) => {
     {
       schema: {
         tags,
-        summary: 'A destination with its connection and consent',
+        summary: 'A destination: its state, connection, consent, last run and schedule',
         params: IdParamsSchema,
-        response: { 200: DestinationDetailSchema, ...problemResponses },
+        response: { 200: DestinationSchema.describe('The destination'), ...destinationProblems() },
       },
     },
     async (request) => describeDestination(deps, request.params.id),
@@ -69,10 +77,13 @@ export const destinationRoutes: FastifyPluginAsyncZod = (app) => {
     {
       schema: {
         tags,
-        summary: 'Change a destination',
+        summary: 'Change a destination: its name, ad account, or audience (existing or new)',
         params: IdParamsSchema,
         body: UpdateDestinationSchema,
-        response: { 200: DestinationSchema, ...problemResponses },
+        response: {
+          200: DestinationSchema.describe('Changed'),
+          ...destinationProblems({ 409: 'Another destination already exports into this audience' }),
+        },
       },
     },
     async (request) => updateDestination(deps, request.params.id, request.body),
@@ -86,7 +97,10 @@ export const destinationRoutes: FastifyPluginAsyncZod = (app) => {
         summary: 'Delete a destination: cancels its exports, deletes its schedule, token and snapshots',
         params: IdParamsSchema,
         querystring: DeleteDestinationQuerySchema,
-        response: { 204: z.null().describe('Deleted'), ...problemResponses },
+        response: {
+          204: z.null().describe('Deleted, with its schedule, token and snapshots; its exports were cancelled'),
+          ...destinationProblems({ 409: 'deleteAudience=true but Facebook is not connected', 422: true, 502: true }),
+        },
       },
     },
     async (request, reply) => {

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { problemResponses } from '../schemas/common.js';
+import { problems } from '../schemas/common.js';
 import { ErasureRequestSchema, ErasureResultSchema } from '../schemas/erasure.js';
 import { erasePerson } from '../services/erasure.js';
 
@@ -15,7 +15,16 @@ export const erasureRoutes: FastifyPluginAsyncZod = (app) => {
           'The identifier is normalised and hashed, then removed with usersofanyaudience; the answer holds counts ' +
           'only. Remove the person from the profile source too, or the next export adds them back.',
         body: ErasureRequestSchema,
-        response: { 202: ErasureResultSchema, ...problemResponses },
+        response: {
+          202: ErasureResultSchema.describe('Removed: counts of what was searched, matched, sent and deleted'),
+          ...problems({
+            400: 'No usable e-mail or phone, or neither destinationId nor adAccountId',
+            404: 'No destination with this id',
+            409: 'No destination of the ad account has a Facebook connection',
+            422: true,
+            502: true,
+          }),
+        },
       },
     },
     async (request, reply) => reply.code(202).send(await erasePerson(deps, request.body)),

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { IdParamsSchema, problemResponses } from '../schemas/common.js';
+import { destinationProblems, IdParamsSchema } from '../schemas/common.js';
 import {
   ExportConfigInputSchema,
   ExportConfigSchema,
@@ -22,7 +22,12 @@ export const exportConfigRoutes: FastifyPluginAsyncZod = (app) => {
         summary: 'Set what is exported: key identifier, mapping, segments, mode and options',
         params: IdParamsSchema,
         body: ExportConfigInputSchema,
-        response: { 200: ExportConfigSchema, ...problemResponses },
+        response: {
+          200: ExportConfigSchema.describe('Saved (the schedule is kept)'),
+          ...destinationProblems({
+            400: 'Fields at fault: unknown attributes or segments, a mapping the key identifier cannot use',
+          }),
+        },
       },
     },
     async (request) => putExportConfig(deps, request.params.id, request.body),
@@ -35,7 +40,10 @@ export const exportConfigRoutes: FastifyPluginAsyncZod = (app) => {
         tags,
         summary: 'The export config',
         params: IdParamsSchema,
-        response: { 200: ExportConfigSchema, ...problemResponses },
+        response: {
+          200: ExportConfigSchema.describe('The export config'),
+          ...destinationProblems({ 404: 'No destination with this id, or it has no export config yet' }),
+        },
       },
     },
     async (request) => exportConfigView(await deps.store.exportConfigs.get(request.params.id)),
@@ -49,7 +57,10 @@ export const exportConfigRoutes: FastifyPluginAsyncZod = (app) => {
         summary: 'Count, before sending anything, how many profiles of a segment have each mapped key',
         params: IdParamsSchema,
         body: PreviewInputSchema,
-        response: { 200: PreviewSchema, ...problemResponses },
+        response: {
+          200: PreviewSchema.describe('Counts over a sample of the segment: nothing was sent'),
+          ...destinationProblems({ 400: 'Unknown segment or attributes, or no mapping given nor saved' }),
+        },
       },
     },
     async (request) => previewExport(deps, request.params.id, request.body),

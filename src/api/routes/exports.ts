@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { IdParamsSchema, problemResponses } from '../schemas/common.js';
+import { destinationProblems, IdParamsSchema, problems } from '../schemas/common.js';
 import {
   CancelledSchema,
   ExportDetailSchema,
@@ -25,7 +25,13 @@ export const exportRoutes: FastifyPluginAsyncZod = (app) => {
           'Refused with 409 before anything starts when consent, the Facebook connection, a working token or the ' +
           'export config is missing, or the destination is deleted. The run record appears once validation ran.',
         params: IdParamsSchema,
-        response: { 202: StartedExportSchema, ...problemResponses },
+        response: {
+          202: StartedExportSchema.describe('Started (or joined): follow it at links.self'),
+          ...destinationProblems({
+            409: 'Not ready: a draft, no consent, no Facebook connection or a broken token, or no export config',
+            502: true,
+          }),
+        },
       },
     },
     async (request, reply) => reply.code(202).send(await startDestinationExport(deps, request.params.id)),
@@ -38,7 +44,10 @@ export const exportRoutes: FastifyPluginAsyncZod = (app) => {
         tags,
         summary: 'Export runs, newest first, with live status from Temporal for running ones',
         querystring: ExportListQuerySchema,
-        response: { 200: ExportPageSchema, ...problemResponses },
+        response: {
+          200: ExportPageSchema.describe('One page of runs; pass nextCursor as cursor for the next'),
+          ...problems({ 400: true }),
+        },
       },
     },
     async (request) => listExports(deps, request.query),
@@ -51,7 +60,10 @@ export const exportRoutes: FastifyPluginAsyncZod = (app) => {
         tags,
         summary: 'One run: its record, health checks, and live progress while it runs',
         params: RunIdParamsSchema,
-        response: { 200: ExportDetailSchema, ...problemResponses },
+        response: {
+          200: ExportDetailSchema.describe('The run'),
+          ...problems({ 400: true, 404: 'No run with this id' }),
+        },
       },
     },
     async (request) => getExport(deps, request.params.runId),
@@ -64,7 +76,10 @@ export const exportRoutes: FastifyPluginAsyncZod = (app) => {
         tags,
         summary: 'Cancel a running export: in-flight pages settle, then it finalises as cancelled',
         params: RunIdParamsSchema,
-        response: { 202: CancelledSchema, ...problemResponses },
+        response: {
+          202: CancelledSchema.describe('Cancellation requested: the run finalises as cancelled'),
+          ...problems({ 400: true, 404: 'No run with this id', 409: 'The run is not running' }),
+        },
       },
     },
     async (request, reply) => reply.code(202).send(await cancelExport(deps, request.params.runId)),

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ProblemError, ProblemKind } from '../problem.js';
+import { problems } from '../schemas/common.js';
 import { checkHealth } from '../services/health.js';
 
 const HealthSchema = z.object({
@@ -17,7 +18,10 @@ export const healthRoutes: FastifyPluginAsyncZod = (app) => {
         tags: ['health'],
         summary: 'Database and Temporal reachable (no API key)',
         security: [],
-        response: { 200: HealthSchema },
+        response: {
+          200: HealthSchema.describe('Database and Temporal answer'),
+          ...problems({ 503: 'The database or Temporal does not answer: `errors` names which' }, { public: true }),
+        },
       },
     },
     async () => {

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { createExportMetricsRegistry } from '../../metrics/export-metrics.js';
+import { problems } from '../schemas/common.js';
 
 /**
  * Prometheus metrics derived from the run tables at scrape time. Behind the API key like every route but health:
@@ -14,7 +15,7 @@ export const metricsRoutes: FastifyPluginAsyncZod = (app) => {
       schema: {
         tags: ['metrics'],
         summary: 'Prometheus metrics: exports by mode, trigger and status, rows, drops, throttling, page latency',
-        response: { 200: z.string() },
+        response: { 200: z.string().describe('Prometheus text exposition format'), ...problems({}) },
       },
     },
     async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()),

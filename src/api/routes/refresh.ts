@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { problemResponses } from '../schemas/common.js';
+import { problems } from '../schemas/common.js';
 import { RefreshSchema } from '../schemas/exports.js';
 import { refreshScheduled } from '../services/schedules.js';
 
@@ -11,7 +11,10 @@ export const refreshRoutes: FastifyPluginAsyncZod = (app) => {
       schema: {
         tags: ['schedules'],
         summary: 'Start every scheduled (not paused) export now; those running are joined',
-        response: { 202: RefreshSchema, ...problemResponses },
+        response: {
+          202: RefreshSchema.describe('The exports started or joined, and those skipped with the reason'),
+          ...problems({ 502: 'Temporal did not answer' }),
+        },
       },
     },
     async (_request, reply) => reply.code(202).send(await refreshScheduled(deps)),

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { IdParamsSchema, problemResponses } from '../schemas/common.js';
+import { destinationProblems, IdParamsSchema } from '../schemas/common.js';
 import { ScheduleInputSchema, ScheduleSchema, TriggeredSchema } from '../schemas/schedules.js';
 import {
   describeSchedule,
@@ -11,7 +11,11 @@ import {
 } from '../services/schedules.js';
 
 const tags = ['schedules'];
-const one = { params: IdParamsSchema, response: { 200: ScheduleSchema, ...problemResponses } };
+const noSchedule = 'No destination with this id, or it has no schedule';
+const one = (answer: string, more: Parameters<typeof destinationProblems>[0] = {}) => ({
+  params: IdParamsSchema,
+  response: { 200: ScheduleSchema.describe(answer), ...destinationProblems({ 404: noSchedule, ...more }) },
+});
 
 export const scheduleRoutes: FastifyPluginAsyncZod = (app) => {
   const { deps } = app;
@@ -23,7 +27,10 @@ export const scheduleRoutes: FastifyPluginAsyncZod = (app) => {
         tags,
         summary: 'Set the refresh schedule: a cron expression in a time zone, or an interval',
         body: ScheduleInputSchema,
-        ...one,
+        ...one('The schedule, with its next runs', {
+          400: 'Not a cron expression, interval or time zone Temporal accepts',
+          404: 'No destination with this id, or it has no export config yet',
+        }),
       },
     },
     async (request) => putSchedule(deps, request.params.id, request.body),
@@ -31,19 +38,25 @@ export const scheduleRoutes: FastifyPluginAsyncZod = (app) => {
 
   app.get(
     '/destinations/:id/schedule',
-    { schema: { tags, summary: 'The schedule: next runs, paused, recent actions', ...one } },
+    { schema: { tags, summary: 'The schedule: next runs, paused, recent actions', ...one('The schedule') } },
     async (request) => describeSchedule(deps, request.params.id),
   );
 
   app.post(
     '/destinations/:id/schedule/pause',
-    { schema: { tags, summary: 'Pause the schedule', ...one } },
+    { schema: { tags, summary: 'Pause the schedule', ...one('Paused') } },
     async (request) => setSchedulePaused(deps, request.params.id, true),
   );
 
   app.post(
     '/destinations/:id/schedule/resume',
-    { schema: { tags, summary: 'Resume the schedule (needs current consent)', ...one } },
+    {
+      schema: {
+        tags,
+        summary: 'Resume the schedule (needs current consent)',
+        ...one('Resumed', { 409: 'No current consent: record it first' }),
+      },
+    },
     async (request) => setSchedulePaused(deps, request.params.id, false),
   );
 
@@ -54,7 +67,10 @@ export const scheduleRoutes: FastifyPluginAsyncZod = (app) => {
         tags,
         summary: "Run the schedule's action now (starts or joins the export)",
         params: IdParamsSchema,
-        response: { 202: TriggeredSchema, ...problemResponses },
+        response: {
+          202: TriggeredSchema.describe("Triggered: the schedule's action starts or joins the export"),
+          ...destinationProblems({ 404: noSchedule }),
+        },
       },
     },
     async (request, reply) => reply.code(202).send(await triggerSchedule(deps, request.params.id)),
@@ -67,7 +83,7 @@ export const scheduleRoutes: FastifyPluginAsyncZod = (app) => {
         tags,
         summary: 'Delete the schedule',
         params: IdParamsSchema,
-        response: { 204: z.null().describe('Deleted'), ...problemResponses },
+        response: { 204: z.null().describe('Deleted'), ...destinationProblems({ 404: noSchedule }) },
       },
     },
     async (request, reply) => {

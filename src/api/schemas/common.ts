@@ -26,9 +26,38 @@ export const ProblemSchema = z
   })
   .meta({ id: 'Problem' });
 
-export const problemResponses = {
-  400: ProblemSchema,
-  401: ProblemSchema,
-  404: ProblemSchema,
-  409: ProblemSchema,
+/** Statuses our problems use, and what each means when a route does not say more. */
+const PROBLEM_MEANING = {
+  400: 'The request is not valid: `errors` names each field at fault',
+  401: 'Missing or wrong API key',
+  404: 'Not found',
+  409: 'Conflicts with the current state: `detail` says what to do first',
+  413: 'The body is larger than 1 MiB',
+  415: 'The body is not application/json',
+  422: 'Facebook refused the request',
+  429: 'Facebook is throttling this ad account: retry later',
+  502: 'Facebook or Temporal did not answer',
+  503: 'The service is not configured for this',
 } as const;
+export type ProblemStatus = keyof typeof PROBLEM_MEANING;
+
+/**
+ * The problem answers of one route, each described for that route (what a 404 or a 409 means there), for the
+ * OpenAPI document. Authenticated routes always list 401. `true` takes the general meaning.
+ */
+export function problems(
+  described: Partial<Record<ProblemStatus, string | true>>,
+  options: { public?: boolean } = {},
+): Partial<Record<ProblemStatus, typeof ProblemSchema>> {
+  const out: Partial<Record<ProblemStatus, typeof ProblemSchema>> = {};
+  const all: Partial<Record<ProblemStatus, string | true>> = options.public ? described : { ...described, 401: true };
+  for (const [code, text] of Object.entries(all) as [`${ProblemStatus}`, string | true][]) {
+    const status = Number(code) as ProblemStatus;
+    out[status] = ProblemSchema.describe(text === true ? PROBLEM_MEANING[status] : text);
+  }
+  return out;
+}
+
+/** The problems of a route on one destination: a malformed or unknown id. */
+export const destinationProblems = (more: Partial<Record<ProblemStatus, string | true>> = {}) =>
+  problems({ 400: true, 404: 'No destination with this id', ...more });

@@ -5,11 +5,28 @@ const Country = z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 co
 const Segment = z.string().trim().min(1).max(200);
 const Attribute = z.string().trim().min(1).max(200);
 
+const ModeSchema = z
+  .enum(['mirror', 'replace', 'add'])
+  .describe(
+    '`mirror` (default): make the audience equal the segments, sending only who joined, changed or left since the ' +
+      'last run (the first run into an audience with members replaces it); `replace`: replace the whole audience ' +
+      'in one session; `add`: only add members, never remove. Profiles whose per-profile consent is withdrawn are ' +
+      'removed in every mode.',
+  );
+
 export const ExportConfigInputSchema = z.strictObject({
-  keyIdentifier: z.enum(KEY_IDENTIFIERS).describe('The identifier every exported profile must have'),
-  mapping: AttributeMappingSchema.describe('Facebook key → profile attribute'),
+  keyIdentifier: z
+    .enum(KEY_IDENTIFIERS)
+    .describe(
+      'The identifier every exported profile must have (others are dropped): EMAIL, PHONE, or NAME_ADDRESS ' +
+        '(FN, LN and COUNTRY, plus ZIP or CT and ST)',
+    ),
+  mapping: AttributeMappingSchema.describe(
+    "Facebook key → profile attribute. Map the key identifier's keys; every other key is extra: it raises the " +
+      'match rate and is sent blank when unmapped. `prehashed` marks an attribute that already holds SHA-256 hex.',
+  ),
   segments: z.array(Segment).min(1).max(50).describe('Segments of the profile source whose union is exported'),
-  mode: z.enum(['mirror', 'replace', 'add']).default('mirror'),
+  mode: ModeSchema.default('mirror'),
   consentAttribute: Attribute.nullable().default(null).describe('Profile attribute recording per-profile consent'),
   limitedDataUse: z.boolean().default(false).describe("Flag rows for Meta's Limited Data Use"),
   defaultCountry: Country.nullable().default(null).describe('Country assumed for profiles without one'),
@@ -21,7 +38,7 @@ export const ExportConfigSchema = z
     keyIdentifier: z.enum(KEY_IDENTIFIERS),
     mapping: z.record(z.string(), z.object({ attribute: z.string(), prehashed: z.boolean().optional() })),
     segments: z.array(z.string()),
-    mode: z.enum(['mirror', 'replace', 'add']),
+    mode: ModeSchema,
     consentAttribute: z.string().nullable(),
     limitedDataUse: z.boolean(),
     defaultCountry: z.string().nullable(),
@@ -58,10 +75,20 @@ export const PreviewSchema = z.object({
     ),
 });
 
+const StatementVersion = z.string().trim().min(1).max(50);
+
 export const ConsentInputSchema = z.strictObject({
   givenBy: z.string().trim().min(1).max(200).describe('The operator agreeing (id or work email)'),
-  statementVersion: z.string().trim().min(1).max(50).describe('Version of the data privacy and compliance statement'),
+  statementVersion: StatementVersion.describe(
+    'Version of the data privacy and compliance statement agreed to (GET /consent-statements)',
+  ),
 });
+
+export const StatementVersionParamsSchema = z.strictObject({ version: StatementVersion });
+
+export const ConsentStatementSchema = z
+  .object({ version: z.string(), title: z.string(), paragraphs: z.array(z.string()) })
+  .meta({ id: 'ConsentStatement' });
 
 export const WithdrawConsentQuerySchema = z.strictObject({
   withdrawnBy: z.string().trim().min(1).max(200).describe('The operator withdrawing consent'),

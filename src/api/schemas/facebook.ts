@@ -13,6 +13,28 @@ export const CallbackQuerySchema = z.object({
   error_reason: z.string().max(200).optional(),
 });
 
+/** Console paths only, so the signed state can never send a person to another site. */
+export const ReturnToSchema = z
+  .string()
+  .max(300)
+  .regex(/^\/console(\/[A-Za-z0-9_\-/]*)?$/, 'must be a path of the console, such as /console/destinations/<id>')
+  .describe('Where the callback sends the person once connected: a path of the console');
+
+export const ConnectQuerySchema = z.strictObject({
+  redirect: z
+    .enum(['true', 'false'])
+    .default('true')
+    .describe('`false` answers 200 with the dialog URL as JSON (for the console, which sends the API key in a header)'),
+  returnTo: ReturnToSchema.optional(),
+});
+
+export const LoginDialogSchema = z
+  .object({
+    dialogUrl: z.url().describe("Facebook's login dialog: open it in the browser"),
+    expiresAt: z.iso.datetime().describe('The login must be finished before this'),
+  })
+  .meta({ id: 'LoginDialog' });
+
 export const AdAccountParamsSchema = z.strictObject({
   id: z.uuid({ error: 'must be a UUID' }),
   adAccountId: AdAccountIdSchema,
@@ -34,22 +56,28 @@ export const AdAccountSchema = z.object({
   termsUrl: z.string().nullable().describe("Meta's page to accept the Custom Audience terms, when not accepted"),
 });
 
-export const AdAccountListSchema = z.object({ items: z.array(AdAccountSchema) });
+export const AdAccountListSchema = z.object({ items: z.array(AdAccountSchema) }).meta({ id: 'AdAccountList' });
 
-export const AudienceListSchema = z.object({
-  adAccountId: z.string(),
-  customAudienceTermsAccepted: z.boolean(),
-  termsUrl: z.string().nullable(),
-  items: z.array(
-    z.object({
-      id: z.string(),
-      name: z.string().optional(),
-      description: z.string().optional(),
-      sizeLowerBound: z.number().optional(),
-      sizeUpperBound: z.number().optional(),
-      operationStatus: Status,
-      deliveryStatus: Status,
-    }),
-  ),
-  after: z.string().nullable(),
-});
+export const AudienceListSchema = z
+  .object({
+    adAccountId: z.string(),
+    customAudienceTermsAccepted: z.boolean(),
+    termsUrl: z.string().nullable(),
+    items: z.array(
+      z.object({
+        id: z.string(),
+        name: z.string().optional(),
+        description: z.string().optional(),
+        sizeLowerBound: z.number().optional(),
+        sizeUpperBound: z.number().optional(),
+        operationStatus: Status,
+        deliveryStatus: Status,
+        usedBy: z
+          .object({ destinationId: z.uuid(), displayName: z.string() })
+          .nullable()
+          .describe('Another destination that exports into this audience; it cannot be chosen (one per audience)'),
+      }),
+    ),
+    after: z.string().nullable().describe('Pass as `after` for the next page; null on the last'),
+  })
+  .meta({ id: 'AudienceList' });

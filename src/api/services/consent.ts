@@ -1,5 +1,7 @@
+import { consentStatement, CURRENT_CONSENT_STATEMENT } from '../../domain/consent-statements.js';
 import type { ConsentRecord } from '../../store/consents.js';
 import type { ApiDeps } from '../deps.js';
+import { ProblemError, ProblemKind } from '../problem.js';
 import { cancelRunningExports, pauseSchedule } from './temporal-control.js';
 
 type Deps = Pick<ApiDeps, 'store' | 'temporalClient' | 'logger'>;
@@ -13,11 +15,21 @@ export const consentRecordView = (c: ConsentRecord) => ({
   withdrawnBy: c.withdrawnBy,
 });
 
+/** Records consent to a published statement version: a record must say which text was agreed to. */
 export async function giveConsent(
   deps: Deps,
   destinationId: string,
   input: { givenBy: string; statementVersion: string },
 ) {
+  if (!consentStatement(input.statementVersion)) {
+    throw new ProblemError(
+      400,
+      ProblemKind.validation,
+      `Agree to a published statement: the current one is ${CURRENT_CONSENT_STATEMENT.version} (GET /consent-statements).`,
+      [{ field: 'body.statementVersion', message: 'no such statement version' }],
+    );
+  }
+  await deps.store.destinations.get(destinationId);
   return consentRecordView(await deps.store.consents.record(destinationId, input));
 }
 

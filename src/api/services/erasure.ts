@@ -83,6 +83,15 @@ async function matchingSnapshotRows(
 const badField = (field: string, message: string, detail: string) =>
   new ProblemError(400, ProblemKind.validation, detail, [{ field, message }]);
 
+/** A draft destination has no ad account yet, so nothing of the person can be in its audience. */
+async function adAccountOf(deps: Deps, destinationId: string): Promise<string> {
+  const { adAccountId } = await deps.store.destinations.get(destinationId);
+  if (adAccountId) return adAccountId;
+  throw new ProblemError(409, ProblemKind.conflict, `Destination ${destinationId} has no ad account chosen yet.`, [
+    { field: 'body.destinationId', message: 'no ad account' },
+  ]);
+}
+
 /**
  * Removes a person from every audience of an ad account (`DELETE /act_<id>/usersofanyaudience`) and from our
  * snapshots. It sends the exact rows we sent that carry the person's e-mail or phone (Meta removes exact rows in
@@ -92,7 +101,7 @@ const badField = (field: string, message: string, detail: string) =>
  */
 export async function erasePerson(deps: Deps, request: ErasureRequest): Promise<ErasureResult> {
   const adAccountId = request.destinationId
-    ? (await deps.store.destinations.get(request.destinationId)).adAccountId
+    ? await adAccountOf(deps, request.destinationId)
     : toAdAccountId(request.adAccountId ?? '');
   const destinations = await destinationsOfAccount(deps.db, adAccountId);
   const tokenHolder =

@@ -1,6 +1,6 @@
 import { loadExportTarget } from '../../activities/start-export.js';
 import { AuthError } from '../../facebook/index.js';
-import { DestinationStatus, NotFoundError } from '../../store/index.js';
+import { DestinationStatus, isReady, NotFoundError } from '../../store/index.js';
 import type { ExportTarget } from '../../temporal/start-export.js';
 import type { ApiDeps } from '../deps.js';
 import { ProblemError, ProblemKind } from '../problem.js';
@@ -21,6 +21,14 @@ export async function preflightExport(deps: Deps, destinationId: string): Promis
   const id = destination.id;
   if (destination.status === DestinationStatus.Deleted) {
     throw refuse(ProblemKind.conflict, `Destination ${id} is being deleted.`, 'params.id', 'destination deleted');
+  }
+  if (!isReady(destination)) {
+    throw refuse(
+      ProblemKind.conflict,
+      `Choose the ad account and an existing or new audience first (PATCH /destinations/${id}).`,
+      destination.adAccountId ? 'audienceId' : 'adAccountId',
+      'not chosen yet',
+    );
   }
   if (!(await store.consents.current(id))) {
     throw refuse(

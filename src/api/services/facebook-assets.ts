@@ -18,7 +18,10 @@ export async function listAdAccounts(deps: Deps, destinationId: string) {
   return { items: accounts.map(adAccountView) };
 }
 
-/** An ad account's customer-list audiences (subtype CUSTOM), with the account's terms state beside them. */
+/**
+ * An ad account's customer-list audiences (subtype CUSTOM), with the account's terms state beside them; an audience
+ * another destination exports into is marked, as two destinations on one audience would undo each other.
+ */
 export async function listAudiences(
   deps: Deps,
   destinationId: string,
@@ -32,6 +35,11 @@ export async function listAudiences(
       deps.graph.listAudiences(id, { limit: page.limit, ...(page.after ? { after: page.after } : {}) }, { token }),
     ]),
   );
+  const owners = await deps.store.destinations.audienceOwners(id);
+  const ownerOf = (audienceId: string) => {
+    const owner = owners.get(audienceId);
+    return owner && owner.id !== destinationId ? { destinationId: owner.id, displayName: owner.displayName } : null;
+  };
   return {
     adAccountId: id,
     customAudienceTermsAccepted: account.customAudienceTermsAccepted,
@@ -46,6 +54,7 @@ export async function listAudiences(
         sizeUpperBound: a.sizeUpperBound,
         operationStatus: a.operationStatus,
         deliveryStatus: a.deliveryStatus,
+        usedBy: ownerOf(a.id),
       })),
     after: audiences.after ?? null,
   };

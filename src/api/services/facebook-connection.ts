@@ -1,7 +1,14 @@
 import { AuthError, type TokenInfo } from '../../facebook/index.js';
 import type { ApiDeps } from '../deps.js';
 import { ProblemError, ProblemKind } from '../problem.js';
-import { createState, deriveStateKey, redeemState, verifyState } from './oauth-state.js';
+import {
+  createState,
+  deriveStateKey,
+  OAUTH_STATE_TTL_MS,
+  redeemState,
+  signedReturnTo,
+  verifyState,
+} from './oauth-state.js';
 import { connectionView, type ConnectionView } from './views.js';
 
 type Deps = Pick<ApiDeps, 'config' | 'store' | 'graph' | 'db' | 'logger'> & { now?: () => number };
@@ -25,12 +32,25 @@ function requireOAuthConfig(deps: Pick<ApiDeps, 'config'>): Buffer {
   return deriveStateKey(key);
 }
 
-/** The login dialog URL for a destination, with a signed, expiring, single-use state. */
-export async function loginUrl(deps: Deps, destinationId: string): Promise<string> {
+/**
+ * The login dialog URL for a destination, with a signed, expiring, single-use state. `returnTo` (a console path)
+ * is where the callback sends the person once connected.
+ */
+export async function loginUrl(deps: Deps, destinationId: string, options: { returnTo?: string } = {}) {
   const key = requireOAuthConfig(deps);
   await deps.store.destinations.get(destinationId);
-  const state = createState(key, destinationId, (deps.now ?? Date.now)());
-  return deps.graph.loginDialogUrl({ redirectUri: callbackUri(deps), state, scopes: LOGIN_SCOPES });
+  const now = (deps.now ?? Date.now)();
+  const state = createState(key, destinationId, now, options);
+  return {
+    dialogUrl: deps.graph.loginDialogUrl({ redirectUri: callbackUri(deps), state, scopes: LOGIN_SCOPES }),
+    expiresAt: new Date(now + OAUTH_STATE_TTL_MS).toISOString(),
+  };
+}
+
+/** The console path a failed callback links back to, when its state is one we signed. */
+export function returnToOf(deps: Pick<ApiDeps, 'config'>, state: string | undefined): string | undefined {
+  const key = deps.config.encryptionKey;
+  return key ? signedReturnTo(deriveStateKey(key), state) : undefined;
 }
 
 /** debug_token must say: valid, issued for our app, with ads_management (reference 2.3). */
@@ -93,7 +113,10 @@ export async function completeLogin(deps: Deps, input: { code: string; state: st
   const short = await deps.graph.exchangeCode({ code: input.code, redirectUri: callbackUri(deps) });
   const long = await deps.graph.exchangeForLongLivedToken(short.accessToken);
   const info = await verifyToken(deps, long.accessToken, 'query.code');
-  return storeToken(deps, state.destinationId, 'login', long.accessToken, info);
+  return {
+    ...(await storeToken(deps, state.destinationId, 'login', long.accessToken, info)),
+    returnTo: state.returnTo,
+  };
 }
 
 /**

@@ -1,25 +1,15 @@
 import type { z } from 'zod';
 import type { ConsentRecord } from '../../store/consents.js';
 import type { CredentialInfo } from '../../store/credentials.js';
-import type { Destination } from '../../store/destinations.js';
-import type { ConnectionSchema, DestinationSchema } from '../schemas/destinations.js';
+import { isReady, type Destination } from '../../store/destinations.js';
+import type { ConnectionSchema, DESTINATION_STATES, DestinationSchema } from '../schemas/destinations.js';
 
 /** A token expiring within this is flagged, so there is time to reconnect before exports fail. */
 export const EXPIRY_WARNING_MS = 7 * 24 * 60 * 60 * 1000;
 
 export type DestinationView = z.infer<typeof DestinationSchema>;
 export type ConnectionView = z.infer<typeof ConnectionSchema>;
-
-export const destinationView = (d: Destination): DestinationView => ({
-  id: d.id,
-  displayName: d.displayName,
-  adAccountId: d.adAccountId,
-  audienceId: d.audienceId,
-  newAudienceName: d.newAudienceName,
-  status: d.status,
-  createdAt: d.createdAt.toISOString(),
-  updatedAt: d.updatedAt.toISOString(),
-});
+export type DestinationState = (typeof DESTINATION_STATES)[number];
 
 /** The connection's health, from what is stored: never the token. */
 export function connectionView(d: Destination, c: CredentialInfo | null, now: number): ConnectionView {
@@ -38,6 +28,25 @@ export function connectionView(d: Destination, c: CredentialInfo | null, now: nu
     expiresAt: c.expiresAt?.toISOString() ?? null,
     verifiedAt: c.verifiedAt?.toISOString() ?? null,
   };
+}
+
+/**
+ * What the destination waits for, in the order of setting one up. Derived from the facts (account and audience
+ * chosen, token, consent) on every read, so a destination without a connection or consent is never `active`.
+ */
+export function destinationState(
+  d: Destination,
+  connection: ConnectionView['status'],
+  consent: ConsentRecord | null,
+): DestinationState {
+  if (d.status === 'deleted') return 'deleted';
+  if (!isReady(d)) return 'draft';
+  if (connection === 'not_connected') return 'not_connected';
+  if (connection === 'needs_reconnect') return 'needs_reconnect';
+  if (!consent) return 'needs_consent';
+  if (d.status === 'needs_terms') return 'needs_terms';
+  if (d.status === 'paused') return 'paused';
+  return 'active';
 }
 
 export const consentView = (c: ConsentRecord | null) =>
