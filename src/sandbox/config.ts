@@ -111,6 +111,13 @@ export const FaultConfigSchema = z.object({
   transientErrorRate: z.number().min(0).max(1).default(0),
   /** `json` = code 2 is_transient; `html` = HTTP 500 HTML page; `mixed` = either. */
   transientErrorKind: z.enum(['json', 'html', 'mixed']).default('json'),
+  /**
+   * Routes answered with a transient error (code 2, `is_transient`), named as the router names them (`GET
+   * debug_token`, `GET node/sessions`): the next `times` calls, counted down here, or every call without `times`.
+   */
+  failingRoutes: z
+    .array(z.object({ route: z.string().min(1), times: z.number().int().positive().optional() }))
+    .default([]),
   /** Token string -> epoch ms at which it expires (earlier than its own expiry). */
   tokenExpiry: z.record(z.string(), z.number()).default({}),
   /** Audiences deleted or flagged (471) at a moment (`atMs`, epoch ms) or on their Nth call (`onCall`). */

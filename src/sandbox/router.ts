@@ -21,11 +21,20 @@ export interface Route {
 const ACCOUNT = /^act_\d+$/;
 const NODE = /^\d+$/;
 
-/** Finds the handler for a method and the path after the version, or null (unknown path). */
-export function route(method: string, segments: readonly string[]): Route | null {
+/**
+ * The route a method and path (after the version) take, named as in the table below (`GET node/sessions`,
+ * `GET debug_token`), or null for a path no route can take. Fault settings name routes this way.
+ */
+export function routeKey(method: string, segments: readonly string[]): string | null {
   const [first, second, ...rest] = segments;
   if (rest.length > 0 || first === undefined) return null;
-  const key = `${method} ${ACCOUNT.test(first) ? 'act' : NODE.test(first) ? 'node' : first}${second === undefined ? '' : '/' + second}`;
+  return `${method} ${ACCOUNT.test(first) ? 'act' : NODE.test(first) ? 'node' : first}${second === undefined ? '' : '/' + second}`;
+}
+
+/** Finds the handler for a method and the path after the version, or null (unknown path). */
+export function route(method: string, segments: readonly string[]): Route | null {
+  const key = routeKey(method, segments);
+  if (key === null) return null;
   const user = (handler: Handler): Route => ({ handler, userToken: true });
   const app = (handler: Handler): Route => ({ handler, userToken: false });
   const table: Record<string, Route> = {

@@ -15,7 +15,7 @@ import { loadSandboxState, saveSandboxState } from './persistence.js';
 import { fixturesOf, type SandboxFixtures } from './fixtures.js';
 import { parseJsonBody } from './json-body.js';
 import type { GraphRequest } from './request.js';
-import { route } from './router.js';
+import { route, routeKey } from './router.js';
 import { checkAppSecretProof } from './rules/appsecret-proof.js';
 import { defaultBudget, meterCall, throttledError, usageEntry, usageHeader } from './rules/throttle.js';
 import { checkVersion } from './rules/version.js';
@@ -153,6 +153,21 @@ function sendGraphError(reply: FastifyReply, err: GraphError, headers: Record<st
     .send(err.toBody());
 }
 
+/** Whether a `failingRoutes` fault answers this call; a counted fault is spent by one. */
+function failsOnPurpose(world: SandboxWorld, key: string | null): boolean {
+  const faults = world.faults.failingRoutes;
+  const index = faults.findIndex((f) => f.route === key);
+  const fault = faults[index];
+  if (fault === undefined) return false;
+  if (fault.times !== undefined) {
+    world.faults.failingRoutes =
+      fault.times > 1
+        ? faults.map((f, i) => (i === index ? { ...f, times: fault.times! - 1 } : f))
+        : faults.filter((_, i) => i !== index);
+  }
+  return true;
+}
+
 async function handleGraph(
   world: SandboxWorld,
   req: FastifyRequest,
@@ -184,6 +199,12 @@ async function handleGraph(
     const found = route(method, rest);
     if (!found) throw graphErrors.unknownPath(rest.join('/'));
     const rate = world.faults.transientErrorRate;
+    if (failsOnPurpose(world, routeKey(method, rest))) {
+      throw new GraphError(2, 'An unexpected error has occurred. Please retry your request later.', {
+        isTransient: true,
+        status: 500,
+      });
+    }
     if (rate > 0 && Math.random() < rate) {
       const kind = world.faults.transientErrorKind;
       if (kind === 'html' || (kind === 'mixed' && Math.random() < 0.5)) {

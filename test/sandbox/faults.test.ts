@@ -73,6 +73,22 @@ describe('faults', () => {
     expect((await graph(sb, 'GET', 'me')).status).toBe(200);
   });
 
+  it('fails named routes transiently, a counted number of times or every time', async () => {
+    sb = await withSandbox({
+      faults: { failingRoutes: [{ route: 'GET node/sessions' }, { route: 'GET me', times: 2 }] },
+    });
+    const aud = await createAudience(sb);
+    for (let i = 0; i < 2; i++) {
+      const failed = await graph(sb, 'GET', 'me');
+      expectGraphError(failed, 2);
+      expect(failed.body.error.is_transient).toBe(true);
+    }
+    expect((await graph(sb, 'GET', 'me')).status).toBe(200);
+    expect(sb.faults.get().failingRoutes).toEqual([{ route: 'GET node/sessions' }]);
+    for (let i = 0; i < 3; i++) expectGraphError(await graph(sb, 'GET', `${aud}/sessions?session_id=1`), 2);
+    expect((await graph(sb, 'GET', `${aud}?fields=id`)).status).toBe(200);
+  });
+
   it('expires a token at a given time', async () => {
     const clock = testClock();
     sb = await withSandbox({ now: clock.now });
