@@ -65,19 +65,25 @@ async function readHealth(
   if (await deps.store.adAccountBlocks.get(run.adAccountId)) return undefined;
   const token = await tokenOf(deps.store, run.destinationId);
   if (!token) return undefined;
+  let audience: Audience;
   try {
-    const audience: Audience = await deps.graph.getAudience(run.audienceId, { token });
-    return {
-      lowerBound: audience.sizeLowerBound,
-      upperBound: audience.sizeUpperBound,
-      operationStatus: audience.operationStatus?.code,
-      deliveryStatus: audience.deliveryStatus?.code,
-      matched: await matchedCount(deps.graph, run.audienceId, sessionIds, token),
-    };
+    audience = await deps.graph.getAudience(run.audienceId, { token });
   } catch (err) {
     log.warn('could not read audience health', { runId: run.id, error: (err as Error).message });
     return undefined;
   }
+  // Size and status stand on their own: the sessions' figures are extra, and Meta may not report them.
+  const matched = await matchedCount(deps.graph, run.audienceId, sessionIds, token).catch((err: unknown) => {
+    log.warn('could not read the upload sessions', { runId: run.id, error: (err as Error).message });
+    return undefined;
+  });
+  return {
+    lowerBound: audience.sizeLowerBound,
+    upperBound: audience.sizeUpperBound,
+    operationStatus: audience.operationStatus?.code,
+    deliveryStatus: audience.deliveryStatus?.code,
+    matched,
+  };
 }
 
 async function tokenOf(store: Store, destinationId: string): Promise<string | undefined> {

@@ -152,6 +152,28 @@ describe('export control: throttling, cancellation, abort, health checks', () =>
       expect(check.operationStatus).toBe(200);
     }
   });
+
+  it('records size and status when the sessions route fails: the sessions figures are optional', async () => {
+    const destination = await createDestination(env, { config: { segments: ['one_percent'] } });
+    const mark = await lastCallSeq(env.sandbox.url);
+    env.sandbox.faults.set({ failingRoutes: [{ route: 'GET node/sessions' }] });
+    try {
+      const { started, handle } = await start(destination);
+      expect((await handle.result()).status).toBe('completed');
+      const calls = await sandboxCalls(env.sandbox.url, mark);
+      expect(calls.filter((c) => c.path.endsWith('/sessions') && c.errorCode === 2).length).toBeGreaterThan(0);
+      // No later health check fills them in (no delays): the run's own finalisation recorded them.
+      const run = await env.store.exportRuns.get(started.runId);
+      expect(run.healthChecks).toEqual([]);
+      expect(run.audienceLowerBound).toBeGreaterThan(0);
+      expect(run.audienceUpperBound).toBeGreaterThanOrEqual(run.audienceLowerBound!);
+      expect(run.operationStatusCode).toBe(200);
+      expect(run.deliveryStatusCode).not.toBeNull();
+      expect(run.matched).toBeNull();
+    } finally {
+      env.sandbox.faults.set({ failingRoutes: [] });
+    }
+  });
 });
 
 async function until(check: () => Promise<boolean>, timeoutMs = 60_000, everyMs = 100): Promise<void> {
