@@ -1,4 +1,5 @@
 import { toAdAccountId } from './ad-account-id.js';
+import { AppCredentialsError, AuthError } from './errors.js';
 import type { CallOptions, GraphTransport } from './graph-transport.js';
 import {
   AD_ACCOUNT_FIELDS,
@@ -34,18 +35,28 @@ export function createAccountCalls(t: GraphTransport) {
   return {
     /**
      * Inspects a token with the app token (`appId|appSecret`, reference 2.3). `valid` is false when Meta says so
-     * or when the token was issued for another app (a hijack defence).
+     * or when the token was issued for another app (a hijack defence). Throws AppCredentialsError when Meta
+     * refuses the app token itself (wrong app id or secret).
      */
     async debugToken(inputToken: string, opts: { signal?: AbortSignal } = {}): Promise<TokenInfo> {
       const app = t.requireApp('debugToken');
-      const body = await t.call({
-        method: 'GET',
-        path: 'debug_token',
-        operation: 'GET /debug_token',
-        query: { input_token: inputToken },
-        token: `${app.appId}|${app.appSecret}`,
-        ...opts,
-      });
+      const body = await t
+        .call({
+          method: 'GET',
+          path: 'debug_token',
+          operation: 'GET /debug_token',
+          query: { input_token: inputToken },
+          token: `${app.appId}|${app.appSecret}`,
+          ...opts,
+        })
+        .catch((err: unknown) => {
+          // The inspected token's faults come back inside `data`; an OAuth error here is about the app token.
+          if (err instanceof AuthError) {
+            const { code, subcode, type, fbtraceId, httpStatus, operation } = err;
+            throw new AppCredentialsError({ code, subcode, type, fbtraceId, httpStatus, operation, cause: err });
+          }
+          throw err;
+        });
       return parseDebugToken(body, app.appId);
     },
 

@@ -16,6 +16,7 @@ export const GraphErrorKind = {
   invalidRequest: 'invalid_request',
   replaceSession: 'replace_session',
   deprecatedVersion: 'deprecated_version',
+  appCredentials: 'app_credentials',
 } as const;
 export type GraphErrorKind = (typeof GraphErrorKind)[keyof typeof GraphErrorKind];
 
@@ -155,6 +156,22 @@ export class AuthError extends GraphApiError {
     super(`${why}; reconnect Facebook (log in again or issue a new system-user token)`, ctx);
     this.reason = reason;
     if (expiredAt) this.expiredAt = expiredAt;
+  }
+}
+
+/**
+ * Facebook refused this service's own app token (`FACEBOOK_APP_ID|FACEBOOK_APP_SECRET`, sent to `debug_token`):
+ * a fault of our configuration, not of any destination's token, so no destination is to be reconnected.
+ */
+export class AppCredentialsError extends GraphApiError {
+  readonly kind = GraphErrorKind.appCredentials;
+  readonly retryable = false;
+  constructor(ctx: GraphErrorContext) {
+    super(
+      'Facebook refused the app credentials: FACEBOOK_APP_ID or FACEBOOK_APP_SECRET is wrong (compare them with ' +
+        'App settings → Basic in Meta for Developers); no destination token could be checked',
+      ctx,
+    );
   }
 }
 

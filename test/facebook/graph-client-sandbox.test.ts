@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_FACEBOOK_API_VERSION } from '../../src/config.js';
 import {
+  AppCredentialsError,
   AuthError,
   DeprecatedVersionError,
   InvalidRequestError,
@@ -103,6 +104,21 @@ describe('tokens and accounts', () => {
     expect(expired.valid).toBe(false);
     expect(expired.invalidReason).toBe('invalid');
     expect(expired.expiresAt!.getTime()).toBeLessThan(Date.now());
+  });
+
+  it('debugToken with a wrong app secret or id names the app credentials, not the token', async () => {
+    for (const wrong of [{ appSecret: 'not-the-app-secret-0123456789abcdef' }, { appId: '999999999' }]) {
+      const misconfigured = clientFor(sb, wrong);
+      try {
+        const err = await caught(misconfigured.debugToken(token));
+        expect(err).toBeInstanceOf(AppCredentialsError);
+        expect(err).not.toBeInstanceOf(AuthError);
+        expect((err as Error).message).toMatch(/FACEBOOK_APP_ID or FACEBOOK_APP_SECRET is wrong/);
+        expect((err as Error).message).not.toMatch(/reconnect|password/i);
+      } finally {
+        await misconfigured.close();
+      }
+    }
   });
 
   it('getPermissions splits granted from declined', async () => {

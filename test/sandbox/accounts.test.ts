@@ -45,7 +45,9 @@ describe('tokens and permissions', () => {
       `debug_token?input_token=${sb.fixtures.userToken}&access_token=${encodeURIComponent(`${sb.fixtures.appId}|wrong`)}`,
       { token: null },
     );
-    expectGraphError(wrongApp, 190, 467);
+    expectGraphError(wrongApp, 190);
+    expect(wrongApp.body.error.error_subcode).toBeUndefined();
+    expect(wrongApp.body.error.message).toBe('Invalid OAuth access token signature.');
   });
 
   it('/me/permissions lists granted and declined permissions', async () => {

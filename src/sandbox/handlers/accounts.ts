@@ -76,6 +76,10 @@ export const getAdAccount: Handler = (req, world) => {
 export const debugToken: Handler = (req, world) => {
   const caller = str(req.params, 'access_token') ?? req.rawToken;
   const appToken = `${world.config.appId}|${world.config.appSecret}`;
+  // An app token with a wrong id or secret: Meta's answer as public reports of debug_token quote it (no subcode).
+  if (caller?.includes('|') === true && caller !== appToken) {
+    throw new GraphError(190, 'Invalid OAuth access token signature.');
+  }
   if (caller !== appToken) world.validToken(caller);
   const input = str(req.params, 'input_token');
   if (!input) throw new GraphError(100, '(#100) The parameter input_token is required');
