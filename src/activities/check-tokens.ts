@@ -1,4 +1,5 @@
-import { AuthError, type GraphClient } from '../facebook/index.js';
+import { ApplicationFailure } from '@temporalio/activity';
+import { AppCredentialsError, AuthError, type GraphClient } from '../facebook/index.js';
 import type { Store } from '../store/index.js';
 
 /** A token expiring within this is reported, so there is a week to reconnect before exports fail. */
@@ -52,6 +53,8 @@ async function checkOne(
   try {
     info = await deps.graph.debugToken(token);
   } catch (err) {
+    // Wrong app credentials fail every check alike: say so once, and flag no destination for it.
+    if (err instanceof AppCredentialsError) throw ApplicationFailure.nonRetryable(err.message, 'AppCredentialsInvalid');
     if (!(err instanceof AuthError)) throw err; // transient: let Temporal retry the activity
     info = undefined;
   }

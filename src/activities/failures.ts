@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
 import {
+  AppCredentialsError,
   AuthError,
   GraphApiError,
   InvalidRequestError,
@@ -49,6 +50,8 @@ export async function classifyFailure(
   /** The audience the failed call went to, so an operator learns which one (Graph's messages name none). */
   audienceId?: string,
 ): Promise<unknown> {
+  if (err instanceof AppCredentialsError)
+    return nonRetryable(ExportFailureType.AppCredentialsInvalid, err.message, err);
   if (err instanceof AuthError) {
     await store.destinations.setStatus(destinationId, DestinationStatus.NeedsReconnect);
     return nonRetryable(ExportFailureType.TokenInvalid, `Reconnect Facebook: ${err.message}`, err);

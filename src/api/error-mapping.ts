@@ -1,4 +1,11 @@
-import { AuthError, GraphApiError, TermsNotAcceptedError, ThrottledError, TransientError } from '../facebook/index.js';
+import {
+  AppCredentialsError,
+  AuthError,
+  GraphApiError,
+  TermsNotAcceptedError,
+  ThrottledError,
+  TransientError,
+} from '../facebook/index.js';
 import { AudienceAlreadyUsedError, EncryptionKeyMissingError, NotFoundError } from '../store/errors.js';
 import { InvalidCursorError } from '../store/paging.js';
 import { ProblemError, ProblemKind } from './problem.js';
@@ -37,6 +44,12 @@ export function toProblemError(err: unknown): ProblemError | undefined {
 }
 
 function graphProblem(err: GraphApiError): ProblemError {
+  if (err instanceof AppCredentialsError) {
+    // Our configuration, not the caller's request: no destination needs reconnecting.
+    return new ProblemError(503, ProblemKind.notConfigured, err.message, [
+      { field: 'FACEBOOK_APP_SECRET', message: 'Facebook refused the app id and secret' },
+    ]);
+  }
   if (err instanceof AuthError) {
     return new ProblemError(409, ProblemKind.notConnected, err.message, [
       { field: 'token', message: `token ${err.reason}` },

@@ -26,6 +26,7 @@ export const ExportFailureType = {
   UnknownSegment: 'UnknownSegment',
   SegmentTooLarge: 'SegmentTooLarge',
   RequestRejected: 'FacebookRequestRejected',
+  AppCredentialsInvalid: 'FacebookAppCredentialsInvalid',
 } as const;
 export type ExportFailureType = (typeof ExportFailureType)[keyof typeof ExportFailureType];
 export const NON_RETRYABLE_ERROR_TYPES: string[] = Object.values(ExportFailureType);

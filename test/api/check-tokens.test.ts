@@ -90,4 +90,37 @@ describe('daily token check (workflow + activity)', () => {
     expect((await store.credentials.describe(healthy))?.verifiedAt).not.toBeNull();
     expect(JSON.stringify(summary)).not.toContain(f.systemUserToken);
   });
+
+  it('fails once, naming the app credentials, when the app secret is wrong, and flags no destination', async () => {
+    const f = sandbox.fixtures;
+    const d = await store.destinations.create({
+      displayName: 'wrong app secret',
+      facebookAppId: f.appId,
+      adAccountId: f.adAccountId,
+      newAudienceName: 'wrong app secret',
+    });
+    await store.credentials.save(d.id, {
+      kind: 'system_user',
+      token: f.systemUserToken,
+      scopes: ['ads_management'],
+      expiresAt: null,
+    });
+    const graph = createGraphClient({
+      graphUrl: sandbox.url,
+      dialogUrl: sandbox.url,
+      apiVersion: 'v26.0',
+      appId: f.appId,
+      appSecret: 'not-the-app-secret-0123456789abcdef',
+    });
+    try {
+      await expect(checkAllTokens({ store, graph })).rejects.toMatchObject({
+        type: 'AppCredentialsInvalid',
+        nonRetryable: true,
+        message: expect.stringMatching(/FACEBOOK_APP_ID or FACEBOOK_APP_SECRET is wrong/) as string,
+      });
+    } finally {
+      await graph.close();
+    }
+    expect((await store.destinations.get(d.id)).status).not.toBe('needs_reconnect');
+  });
 });

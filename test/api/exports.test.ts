@@ -6,7 +6,11 @@ import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
+import { ApplicationFailure } from '@temporalio/common';
+import { validateExport } from '../../src/activities/validate-export.js';
+import { createGraphClient } from '../../src/facebook/index.js';
 import { startExport } from '../../src/temporal/start-export.js';
+import { ExportFailureType } from '../../src/workflows/contracts.js';
 import { NotificationType } from '../../src/notifications/events.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from '../../src/notifications/webhook.js';
 import { createExportWorker } from '../../src/worker.js';
@@ -237,6 +241,73 @@ describe('exports API over real HTTP, the dev server, PostgreSQL and the sandbox
     expect(c.body.detail).toMatch(/reconnect/);
     expect(JSON.stringify(c.body)).not.toContain(env.sandbox.fixtures.expiredToken);
     expect((await env.store.exportRuns.list({ destinationId: expired.id })).items).toHaveLength(0);
+  });
+
+  it('wrong app credentials are reported as such, at start and in the run’s validation, and flag no destination', async () => {
+    const destination = await createDestination(env);
+    const f = env.sandbox.fixtures;
+    const wrongSecret = 'not-the-app-secret-0123456789abcdef';
+    const graph = createGraphClient({
+      graphUrl: env.sandbox.url,
+      dialogUrl: env.sandbox.url,
+      apiVersion: API_VERSION,
+      appId: f.appId,
+      appSecret: wrongSecret,
+    });
+    const config = testConfig({
+      FACEBOOK_GRAPH_URL: env.sandbox.url,
+      FACEBOOK_API_VERSION: API_VERSION,
+      FACEBOOK_APP_ID: f.appId,
+      FACEBOOK_APP_SECRET: wrongSecret,
+      ENCRYPTION_KEY: env.encryptionKey.toString('base64'),
+    });
+    const misconfigured = await buildTestApp(
+      await testDeps({
+        config,
+        db: env.db,
+        temporalClient: temporal.client,
+        store: env.store,
+        graph,
+        source: env.source,
+      }),
+    );
+    try {
+      const res = await misconfigured.inject({
+        method: 'POST',
+        url: `/destinations/${destination.id}/exports`,
+        headers: auth,
+      });
+      expect(res.statusCode).toBe(503);
+      const problem = res.json<Dto>();
+      expect(problem).toMatchObject({ type: '/problems/not-configured' });
+      expect(problem.detail).toMatch(/FACEBOOK_APP_ID or FACEBOOK_APP_SECRET is wrong/);
+      expect(problem.detail).not.toMatch(/reconnect|password/i);
+      expect(problem.errors).toEqual([
+        { field: 'FACEBOOK_APP_SECRET', message: 'Facebook refused the app id and secret' },
+      ]);
+
+      const token = await misconfigured.inject({
+        method: 'PUT',
+        url: `/destinations/${destination.id}/facebook/token`,
+        headers: { ...auth, 'content-type': 'application/json' },
+        payload: { token: f.systemUserToken },
+      });
+      expect(token.statusCode).toBe(503);
+      expect(token.json<Dto>().detail).toMatch(/FACEBOOK_APP_ID or FACEBOOK_APP_SECRET is wrong/);
+
+      // The run's own validation (the activity, called as the worker calls it) says the same, non-retryable.
+      const failure = await validateExport(
+        { ...env.deps(200), graph },
+        { runId: randomUUID(), destinationId: destination.id, trigger: 'manual', workflowId: 'w', temporalRunId: 'r' },
+      ).catch((err: unknown) => err);
+      expect(failure).toBeInstanceOf(ApplicationFailure);
+      expect(failure).toMatchObject({ type: ExportFailureType.AppCredentialsInvalid, nonRetryable: true });
+      expect((failure as Error).message).toMatch(/FACEBOOK_APP_ID or FACEBOOK_APP_SECRET is wrong/);
+      expect((await env.store.destinations.get(destination.id)).status).toBe('active');
+    } finally {
+      await misconfigured.close();
+      await graph.close();
+    }
   });
 
   it('a failed run delivers a signed export.failed event, and /metrics counts it', async () => {
