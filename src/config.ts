@@ -34,7 +34,11 @@ const EnvSchema = z.object({
   PROFILE_SOURCE: z.string().optional(),
 
   FACEBOOK_APP_ID: z.string().regex(/^\d+$/, 'must be the numeric app id').optional(),
-  FACEBOOK_APP_SECRET: z.string().min(16, 'looks too short for an app secret').optional(),
+  /** Meta's app secrets are 32 hex characters (its docs give no format; every one seen is): shorter is a bad copy. */
+  FACEBOOK_APP_SECRET: z
+    .string()
+    .min(32, 'is shorter than a Meta app secret (32 characters, App settings → Basic)')
+    .optional(),
   FACEBOOK_GRAPH_URL: z.url().default('https://graph.facebook.com'),
   FACEBOOK_DIALOG_URL: z.url().default('https://www.facebook.com'),
   FACEBOOK_API_VERSION: z
