@@ -18,8 +18,8 @@ import { sha256Hex, sha256HexByStream } from '../src/domain/sha256.js';
 import { generateProfile, type SyntheticProfile } from '../src/domain/synthetic-profiles.js';
 import { generateDemoProfile } from '../src/sources/demo-profiles.js';
 import { encodeCells } from '../src/store/snapshot-codec.js';
-import { toThreadTask } from '../src/workers/row-builder-messages.js';
-import { RowBuilderPool } from '../src/workers/row-builder-pool.js';
+import { toThreadTask } from '../src/row-builder/messages.js';
+import { RowBuilderPool } from '../src/row-builder/pool.js';
 import { BENCH_MAPPING, BENCH_ROW_OPTIONS } from './lib/expected-sample.js';
 
 const { values } = parseArgs({

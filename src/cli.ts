@@ -9,7 +9,7 @@ interface Command {
 const commands: Record<string, Command> = {
   start: {
     summary: 'run the Temporal dev server, worker, API and sandbox in one process tree',
-    run: async (args, config) => (await import('./app/start-command.js')).runStartCommand(args, config),
+    run: async (args, config) => (await import('./start/start-command.js')).runStartCommand(args, config),
   },
   api: {
     summary: 'serve the HTTP API (docs at /docs)',

@@ -3,7 +3,7 @@ import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporal
 import { fileURLToPath } from 'node:url';
 import { createActivities, type ActivityDeps } from './activities/index.js';
 import type { Config } from './config.js';
-import { activityDeps, openServices } from './services.js';
+import { activityDeps, openResources } from './resources.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
@@ -41,13 +41,13 @@ export async function createExportWorker(options: ExportWorkerOptions): Promise<
 /** `audience-export worker`: runs until SIGINT/SIGTERM, then drains gracefully (the Runtime handles signals). */
 export async function runWorker(config: Config): Promise<number> {
   installWorkerRuntime(config);
-  const services = await openServices(config);
+  const resources = await openResources(config);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   // Scheduled exports start the audience's export workflow from an activity: that needs a client connection too.
   const clientConnection = await Connection.connect({ address: config.temporal.address });
   try {
     const deps = {
-      ...activityDeps(services, config),
+      ...activityDeps(resources, config),
       temporalClient: new Client({ connection: clientConnection, namespace: config.temporal.namespace }),
       taskQueue: config.temporal.taskQueue,
     };
@@ -58,7 +58,7 @@ export async function runWorker(config: Config): Promise<number> {
   } finally {
     await clientConnection.close();
     await connection.close();
-    await services.close();
+    await resources.close();
   }
 }
 

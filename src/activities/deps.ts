@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { GraphClient } from '../facebook/index.js';
 import type { ProfileSource } from '../sources/profile-source.js';
 import type { Store } from '../store/index.js';
-import type { RowBuilderPool } from '../workers/row-builder-pool.js';
+import type { RowBuilderPool } from '../row-builder/pool.js';
 import type { ExportTimings } from '../workflows/contracts.js';
 
 /** What activities need from the outside world; tests and the worker build it from real parts. */

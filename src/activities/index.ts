@@ -10,7 +10,7 @@ import { freezeSegment } from './freeze-segment.js';
 import { whileHeartbeating } from './keep-alive.js';
 import { notify, notifyRunFinished, notifyTokenCheck } from './notify.js';
 import { planUploads } from './plan-uploads.js';
-import { startOrJoinExport, type StartOrJoinInput } from './start-export.js';
+import { startOrJoinExport, type StartOrJoinInput } from './start-or-join-export.js';
 import { sweepStagingTables } from './sweep-staging.js';
 import { uploadPage } from './upload-page.js';
 import { validateExport, type ValidateExportInput } from './validate-export.js';

@@ -1,5 +1,5 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { timeOfRunId } from '../sources/identifiers.js';
+import { timeOfRunId } from '../sources/sql-names.js';
 import type { ProfileSource } from '../sources/profile-source.js';
 import { NotFoundError, type Store } from '../store/index.js';
 

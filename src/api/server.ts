@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
-import { openServices, type Services } from '../services.js';
+import { openResources, type Resources } from '../resources.js';
 import { buildApp } from './app.js';
 
 export interface ApiServer {
@@ -13,8 +13,8 @@ export interface ApiServer {
 }
 
 export interface ApiServerOptions {
-  /** Already-open services (`audience-export start` shares one embedded database with the worker). */
-  services?: Services;
+  /** Already-open resources (`audience-export start` shares one embedded database with the worker). */
+  resources?: Resources;
   temporalClient?: Client;
   logger?: Logger;
 }
@@ -23,17 +23,17 @@ export interface ApiServerOptions {
 export async function startApiServer(config: Config, options: ApiServerOptions = {}): Promise<ApiServer> {
   const logger = options.logger ?? createLogger(config.logLevel, 'audience-export-api');
   if (config.api.keys.length === 0) logger.warn('API_KEYS is empty: every route but /health and /docs answers 401');
-  const services = options.services ?? (await openServices(config));
+  const resources = options.resources ?? (await openResources(config));
   // Lazy: the API starts (and /health reports Temporal down) even while Temporal is still coming up.
   const connection = options.temporalClient ? undefined : Connection.lazy({ address: config.temporal.address });
   const temporalClient =
     options.temporalClient ?? new Client({ connection: connection!, namespace: config.temporal.namespace });
   const app = await buildApp({
     config,
-    db: services.db,
-    store: services.store,
-    graph: services.graph,
-    source: services.source,
+    db: resources.db,
+    store: resources.store,
+    graph: resources.graph,
+    source: resources.source,
     temporalClient,
     logger,
   });
@@ -45,7 +45,7 @@ export async function startApiServer(config: Config, options: ApiServerOptions =
     async close() {
       await app.close();
       await connection?.close();
-      if (!options.services) await services.close();
+      if (!options.resources) await resources.close();
     },
   };
 }

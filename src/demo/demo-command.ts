@@ -1,6 +1,6 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { parseArgs } from 'node:util';
-import { startLocalStack, type LocalStack } from '../app/local-stack.js';
+import { startLocalStack, type LocalStack } from '../start/local-stack.js';
 import { ApiRequestError, ApiUnreachableError, createApiClient, type ApiClient } from '../cli-client/api-client.js';
 import { ExitCode } from '../cli-client/exit-codes.js';
 import { followWorkflow, type FollowedRun } from '../cli-client/follow-export.js';

@@ -27,7 +27,7 @@ function popcount(x: number): number {
  * columns present, then the interned id of each present cell (the values themselves live once in the shared
  * CellInterner, 32 bytes each). An open-addressing table of record offsets, each beside its record's hash,
  * makes add/remove/has O(1): a probe reads a record (a cache miss) only when the hashes match.
- * Cost: 4 + 4 x (present cells) bytes per row plus ~11-21 bytes of index; see membership.bench.ts.
+ * Cost: 4 + 4 x (present cells) bytes per row plus ~11-21 bytes of index; see bench/sandbox-membership.ts.
  *
  * Removal is exact-row: a removed row deletes the stored row with the same cells (Meta matches people; the
  * sandbox has no people, only rows).

@@ -10,7 +10,7 @@ import {
   profileCopyLine,
 } from './demo-profiles.js';
 import { UnknownSegmentError } from './errors.js';
-import { parseQualifiedName, quoteIdent, quoteQualified } from './identifiers.js';
+import { parseQualifiedName, quoteIdent, quoteQualified } from './sql-names.js';
 import type { ProfileSourceConfig } from './profile-source-config.js';
 
 export interface DemoTables {

@@ -1,6 +1,6 @@
 import type { Db, Queryable } from '../store/db.js';
 import { FrozenRunNotFoundError } from './errors.js';
-import { canonicalRunId, quoteIdent, runIdOfStagingTable, stagingTableName } from './identifiers.js';
+import { canonicalRunId, quoteIdent, runIdOfStagingTable, stagingTableName } from './sql-names.js';
 
 /** A JSON value as PostgreSQL's jsonb hands it back. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IDENTIFIER_PATTERN, QUALIFIED_NAME_PATTERN } from './identifiers.js';
+import { IDENTIFIER_PATTERN, QUALIFIED_NAME_PATTERN } from './sql-names.js';
 
 const identifier = z.string().regex(IDENTIFIER_PATTERN, 'must be a plain SQL identifier (letters, digits, _)');
 const tableName = z

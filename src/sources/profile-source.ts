@@ -1,7 +1,7 @@
 import type { Db } from '../store/db.js';
 import { SegmentTooLargeError, SourceConfigError, UnknownAttributeError, UnknownSegmentError } from './errors.js';
 import { FrozenRuns, type FrozenRow, type ReadPageOptions } from './frozen-runs.js';
-import { canonicalRunId, isIdentifier, parseQualifiedName, quoteIdent, quoteQualified } from './identifiers.js';
+import { canonicalRunId, isIdentifier, parseQualifiedName, quoteIdent, quoteQualified } from './sql-names.js';
 import { ProfileSourceConfigSchema, type MembershipConfig, type ProfileSourceConfig } from './profile-source-config.js';
 import { validateCondition } from './segment-condition.js';
 

@@ -1,5 +1,5 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { StartOrJoinInput } from '../activities/start-export.js';
+import type { StartOrJoinInput } from '../activities/start-or-join-export.js';
 import type { StartedExport } from '../temporal/start-export.js';
 
 const { startOrJoinExport } = proxyActivities<{ startOrJoinExport(input: StartOrJoinInput): Promise<StartedExport> }>({

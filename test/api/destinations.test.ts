@@ -8,7 +8,7 @@ import type { Db } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
 import { searchAttributes } from '../../src/workflows/search-attributes.js';
 import { connectTemporal, openTestDb, uniqueTaskQueue } from '../support/context.js';
-import { auth, buildTestApp, testDeps } from './harness.js';
+import { auth, buildTestApp, testDeps } from '../support/api-harness.js';
 
 const json = { ...auth, 'content-type': 'application/json' };
 interface DestinationDto {

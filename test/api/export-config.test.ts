@@ -4,12 +4,12 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scheduleIdOf } from '../../src/api/services/temporal-control.js';
 import { buildRows } from '../../src/domain/canonical-row.js';
-import { runIdOfStagingTable, timeOfRunId } from '../../src/sources/identifiers.js';
+import { runIdOfStagingTable, timeOfRunId } from '../../src/sources/sql-names.js';
 import type { Db } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
 import { searchAttributes } from '../../src/workflows/search-attributes.js';
 import { connectTemporal, openTestDb, uniqueTaskQueue } from '../support/context.js';
-import { auth, buildTestApp, testDeps } from './harness.js';
+import { auth, buildTestApp, testDeps } from '../support/api-harness.js';
 
 const json = { ...auth, 'content-type': 'application/json' };
 const TABLES = 'api_cfg';

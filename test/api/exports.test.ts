@@ -16,7 +16,7 @@ import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from '../../src/n
 import { createExportWorker } from '../../src/worker.js';
 import { connectTemporal, uniqueTaskQueue } from '../support/context.js';
 import { API_VERSION, createDestination, createExportEnv, targetOf, type ExportEnv } from '../support/export-env.js';
-import { auth, buildTestApp, testConfig, testDeps } from './harness.js';
+import { auth, buildTestApp, testConfig, testDeps } from '../support/api-harness.js';
 
 const WEBHOOK_SECRET = 'whsec-test-0123456789';
 

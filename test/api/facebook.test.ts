@@ -8,7 +8,7 @@ import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import type { Db } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
 import { connectTemporal, openTestDb } from '../support/context.js';
-import { auth, buildTestApp, ENCRYPTION_KEY_B64, testConfig, testDeps } from './harness.js';
+import { auth, buildTestApp, ENCRYPTION_KEY_B64, testConfig, testDeps } from '../support/api-harness.js';
 
 const PUBLIC_URL = 'http://127.0.0.1:9';
 const json = { ...auth, 'content-type': 'application/json' };

@@ -6,7 +6,7 @@ import type { ApiDeps } from '../../src/api/deps.js';
 import { openDb, type Db } from '../../src/store/db.js';
 import { createStore } from '../../src/store/index.js';
 import { connectTemporal, openTestDb, testDatabaseUrl } from '../support/context.js';
-import { API_KEY, auth, buildTestApp, testDeps } from './harness.js';
+import { API_KEY, auth, buildTestApp, testDeps } from '../support/api-harness.js';
 
 describe('API foundations', () => {
   let db: Db;

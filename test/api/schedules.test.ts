@@ -6,7 +6,7 @@ import { inject } from 'vitest';
 import { createExportWorker } from '../../src/worker.js';
 import { connectTemporal, uniqueTaskQueue } from '../support/context.js';
 import { API_VERSION, createDestination, createExportEnv, type ExportEnv } from '../support/export-env.js';
-import { auth, buildTestApp, testConfig, testDeps } from './harness.js';
+import { auth, buildTestApp, testConfig, testDeps } from '../support/api-harness.js';
 
 /** The fields these tests read from run, page and problem answers. */
 interface Dto {

@@ -6,7 +6,7 @@ import { createState, deriveStateKey, OAUTH_STATE_TTL_MS } from '../../src/api/s
 import { createGraphClient } from '../../src/facebook/index.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { createStore, type Store } from '../../src/store/index.js';
-import { auth, testConfig, testDeps } from '../api/harness.js';
+import { auth, testConfig, testDeps } from '../support/api-harness.js';
 import { connectTemporal } from '../support/context.js';
 import { openPrivateDb } from './private-db.js';
 

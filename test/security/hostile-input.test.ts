@@ -7,7 +7,7 @@ import { SourceConfigError } from '../../src/sources/errors.js';
 import { createProfileSource } from '../../src/sources/profile-source.js';
 import { demoSourceConfig, seedDemoProfiles } from '../../src/sources/demo-seed.js';
 import { createStore } from '../../src/store/index.js';
-import { auth, testConfig, testDeps } from '../api/harness.js';
+import { auth, testConfig, testDeps } from '../support/api-harness.js';
 import { connectTemporal } from '../support/context.js';
 import { HOSTILE_STRINGS, hostileValue, pick, seededRandom, type Random } from './fuzz.js';
 import { openPrivateDb, tableChecksum } from './private-db.js';

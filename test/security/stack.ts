@@ -5,7 +5,7 @@ import { pino, type Logger } from 'pino';
 import { Writable } from 'node:stream';
 import { createExportWorker } from '../../src/worker.js';
 import { loadConfig } from '../../src/config.js';
-import { testConfig, testDeps, API_KEY, auth } from '../api/harness.js';
+import { testConfig, testDeps, API_KEY, auth } from '../support/api-harness.js';
 import { buildApp } from '../../src/api/app.js';
 import { connectTemporal, uniqueTaskQueue } from '../support/context.js';
 import { createExportEnv, API_VERSION, SANDBOX_RETRY_AFTER_HEADER, type ExportEnv } from '../support/export-env.js';

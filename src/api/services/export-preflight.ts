@@ -1,4 +1,4 @@
-import { loadExportTarget } from '../../activities/start-export.js';
+import { loadExportTarget } from '../../activities/start-or-join-export.js';
 import { AuthError } from '../../facebook/index.js';
 import { DestinationStatus, isReady, NotFoundError } from '../../store/index.js';
 import type { ExportTarget } from '../../temporal/start-export.js';

@@ -1,4 +1,4 @@
-import { timeOrderedRunId } from '../../sources/identifiers.js';
+import { timeOrderedRunId } from '../../sources/sql-names.js';
 import { buildRows, CANONICAL_SCHEMA, countPhonesWithoutCountry, DropReason } from '../../domain/canonical-row.js';
 import { mappedAttributes, MAPPABLE_KEYS, type AttributeMapping, type KeyIdentifier } from '../../domain/mapping.js';
 import type { ApiDeps } from '../deps.js';

@@ -6,15 +6,15 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../../../src/config.js';
-import { activityDeps, openServices } from '../../../src/services.js';
+import { activityDeps, openResources } from '../../../src/resources.js';
 import { createExportWorker } from '../../../src/worker.js';
 
 const config = loadConfig();
-const services = await openServices(config);
+const resources = await openResources(config);
 const connection = await NativeConnection.connect({ address: config.temporal.address });
 const clientConnection = await Connection.connect({ address: config.temporal.address });
 const deps = {
-  ...activityDeps(services, config),
+  ...activityDeps(resources, config),
   temporalClient: new Client({ connection: clientConnection, namespace: config.temporal.namespace }),
   taskQueue: config.temporal.taskQueue,
 };
@@ -28,4 +28,4 @@ console.error(`[worker] polling task queue '${config.temporal.taskQueue}' at ${c
 await worker.run();
 await clientConnection.close();
 await connection.close();
-await services.close();
+await resources.close();

@@ -5,7 +5,7 @@ import { startApiServer, type ApiServer } from '../api/server.js';
 import type { Config } from '../config.js';
 import { createLogger } from '../logger.js';
 import { startSandbox, type Sandbox } from '../sandbox/server.js';
-import { activityDeps, openServices, type Services } from '../services.js';
+import { activityDeps, openResources, type Resources } from '../resources.js';
 import { openDb, type Db } from '../store/db.js';
 import { migrate } from '../store/index.js';
 import { ensureTemporalCli } from '../temporal/cli-binary.js';
@@ -19,7 +19,7 @@ export interface LocalStackOptions {
   env?: NodeJS.ProcessEnv;
   /** Serve the API on a free port unless API_PORT is set (the demo must not collide with a running `start`). */
   freeApiPort?: boolean;
-  /** Runs on the opened database before the services read it (the demo seeds its tables here). */
+  /** Runs on the opened database before the resources read it (the demo seeds its tables here). */
   prepareDb?: (db: Db) => Promise<void>;
   /** The API's log level. @default config.logLevel */
   logLevel?: Config['logLevel'];
@@ -38,7 +38,7 @@ export interface LocalStack {
   temporalUiUrl?: string;
   /** Present when no Facebook app is configured. */
   sandbox?: Sandbox;
-  services: Services;
+  resources: Resources;
   client: Client;
   /** Settles when the worker stops (rejects when it failed). */
   workerDone: Promise<void>;
@@ -152,15 +152,15 @@ export async function startLocalStack(baseConfig: Config, options: LocalStackOpt
     closers.push({ name: 'database', close: () => db.close() });
     await migrate(db);
     await options.prepareDb?.(db);
-    const services = await openServices(config, { db });
-    closers.push({ name: 'services', close: () => services.close() });
+    const resources = await openResources(config, { db });
+    closers.push({ name: 'resources', close: () => resources.close() });
 
     const connection = await Connection.connect({ address: config.temporal.address });
     closers.push({ name: 'Temporal client', close: () => connection.close() });
     const client = new Client({ connection, namespace: config.temporal.namespace });
 
     const logger = createLogger(options.logLevel ?? config.logLevel, 'audience-export');
-    const api: ApiServer = await startApiServer(config, { services, temporalClient: client, logger });
+    const api: ApiServer = await startApiServer(config, { resources, temporalClient: client, logger });
     closers.push({ name: 'API', close: () => api.close() });
 
     log('[worker] bundling workflows and starting the worker');
@@ -169,7 +169,7 @@ export async function startLocalStack(baseConfig: Config, options: LocalStackOpt
     const worker: Worker = await createExportWorker({
       config,
       connection: nativeConnection,
-      deps: activityDeps(services, config),
+      deps: activityDeps(resources, config),
     });
     const workerDone = worker.run();
     closers.push({
@@ -190,7 +190,7 @@ export async function startLocalStack(baseConfig: Config, options: LocalStackOpt
       temporalAddress: config.temporal.address,
       temporalUiUrl: uiUrl,
       sandbox,
-      services,
+      resources,
       client,
       workerDone,
       runUrl: (workflowId, temporalRunId) =>

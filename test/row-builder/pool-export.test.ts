@@ -4,7 +4,7 @@ import { loadConfig } from '../../src/config.js';
 import { startExport } from '../../src/temporal/start-export.js';
 import { createExportWorker } from '../../src/worker.js';
 import type { ExportResult } from '../../src/workflows/contracts.js';
-import { RowBuilderPool } from '../../src/workers/row-builder-pool.js';
+import { RowBuilderPool } from '../../src/row-builder/pool.js';
 import { connectTemporal, uniqueTaskQueue } from '../support/context.js';
 import { createDestination, createExportEnv, targetOf, type ExportEnv } from '../support/export-env.js';
 import { expectedRows, sandboxMembers } from '../support/expected-audience.js';

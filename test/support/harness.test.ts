@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
 import { searchAttributes } from '../../src/workflows/search-attributes.js';
-import { harnessWorkflow } from '../fixtures/harness-workflows.js';
-import { connectTemporal, openTestDb, uniqueTaskQueue } from '../support/context.js';
+import { harnessWorkflow } from './harness-workflows.js';
+import { connectTemporal, openTestDb, uniqueTaskQueue } from './context.js';
 
 describe('test harness', () => {
   let db: Db;
@@ -43,7 +43,7 @@ describe('test harness', () => {
       connection: temporal.nativeConnection,
       namespace: temporal.namespace,
       taskQueue,
-      workflowsPath: fileURLToPath(new URL('../fixtures/harness-workflows.ts', import.meta.url)),
+      workflowsPath: fileURLToPath(new URL('./harness-workflows.ts', import.meta.url)),
       activities: {
         countRows: async (table: string) =>
           (

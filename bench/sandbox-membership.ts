@@ -1,12 +1,12 @@
 /**
- * Memory and speed of the sandbox's member store. Run: `npx tsx test/sandbox/membership.bench.ts [rows]`
+ * Memory and speed of the sandbox's member store. Run: `npx tsx bench/sandbox-membership.ts [rows]`
  * (default 1,000,000; pass 10000000 with `node --max-old-space-size=4096` to check the 10 million goal).
  * Prints figures; never fails on them.
  */
 import { createHash } from 'node:crypto';
-import { CellInterner } from '../../src/sandbox/cell-interner.js';
-import { Membership } from '../../src/sandbox/membership.js';
-import { CellKind, MULTI_KEYS } from '../../src/sandbox/rules/payload.js';
+import { CellInterner } from '../src/sandbox/cell-interner.js';
+import { Membership } from '../src/sandbox/membership.js';
+import { CellKind, MULTI_KEYS } from '../src/sandbox/rules/payload.js';
 
 const rows = Number(process.argv[2] ?? 1_000_000);
 const schema = [

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { buildRows } from '../../src/domain/canonical-row.js';
 import type { AttributeMapping } from '../../src/domain/mapping.js';
 import { generateProfile } from '../../src/domain/synthetic-profiles.js';
-import { RowBuilderError, RowBuilderFailure, RowBuilderPool } from '../../src/workers/row-builder-pool.js';
+import { RowBuilderError, RowBuilderFailure, RowBuilderPool } from '../../src/row-builder/pool.js';
 
 const MAPPING: AttributeMapping = {
   EMAIL: { attribute: 'email' },

@@ -3,9 +3,9 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { buildRows, type BuiltRows } from '../domain/canonical-row.js';
-import { parseBuiltRows, toThreadTask, type RowBuilderPage, type ThreadReply } from './row-builder-messages.js';
+import { parseBuiltRows, toThreadTask, type RowBuilderPage, type ThreadReply } from './messages.js';
 
-export type { RowBuilderPage } from './row-builder-messages.js';
+export type { RowBuilderPage } from './messages.js';
 
 export interface RowBuilderPoolOptions {
   /** Threads building rows; 0 turns the pool off (every page is built inline). @default availableParallelism() - 2, at least 0 */
@@ -56,7 +56,7 @@ interface Thread {
   running: Pending | undefined;
 }
 
-const THREAD_SCRIPT = new URL(`./row-builder-thread${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+const THREAD_SCRIPT = new URL(`./thread${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
 
 /**
  * Builds the rows of large pages on worker threads, so normalising and hashing (the CPU-heaviest part of an export)

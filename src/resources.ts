@@ -7,10 +7,10 @@ import { createProfileSource, type ProfileSource } from './sources/profile-sourc
 import type { ProfileSourceConfig } from './sources/profile-source-config.js';
 import { openDb, type Db } from './store/db.js';
 import { createStore, migrate, type Store } from './store/index.js';
-import { RowBuilderPool } from './workers/row-builder-pool.js';
+import { RowBuilderPool } from './row-builder/pool.js';
 
 /** The long-lived parts every process (worker, API, demo) builds from config, and one way to close them. */
-export interface Services {
+export interface Resources {
   db: Db;
   sourceDb: Db;
   store: Store;
@@ -21,13 +21,13 @@ export interface Services {
   close(): Promise<void>;
 }
 
-export interface ServiceOverrides {
+export interface ResourceOverrides {
   /** Use this database instead of opening one (the embedded database lives in one process). */
   db?: Db;
   graph?: GraphClient;
 }
 
-export async function openServices(config: Config, overrides: ServiceOverrides = {}): Promise<Services> {
+export async function openResources(config: Config, overrides: ResourceOverrides = {}): Promise<Resources> {
   const db = overrides.db ?? (await openDb({ url: config.database.url, dataDir: config.database.dataDir }));
   await migrate(db);
   const separateSource = config.database.sourceUrl && config.database.sourceUrl !== config.database.url;
@@ -61,12 +61,12 @@ export async function openServices(config: Config, overrides: ServiceOverrides =
   };
 }
 
-export function activityDeps(services: Services, config: Config): ActivityDeps {
+export function activityDeps(resources: Resources, config: Config): ActivityDeps {
   return {
-    store: services.store,
-    source: services.source,
-    graph: services.graph,
-    rowBuilder: services.rowBuilder,
+    store: resources.store,
+    source: resources.source,
+    graph: resources.graph,
+    rowBuilder: resources.rowBuilder,
     limits: { maxProfiles: config.export.maxProfiles, pageSize: config.export.pageSize },
     facebookAppId: config.facebook.appId,
     webhook: config.webhook,

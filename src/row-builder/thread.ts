@@ -4,10 +4,10 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { buildRows } from '../domain/canonical-row.js';
-import { fromThreadTask, type ThreadReply, type ThreadTask } from './row-builder-messages.js';
+import { fromThreadTask, type ThreadReply, type ThreadTask } from './messages.js';
 
 const port = parentPort;
-if (port === null) throw new Error('row-builder-thread.ts runs only as a worker thread of RowBuilderPool');
+if (port === null) throw new Error('thread.ts runs only as a worker thread of RowBuilderPool');
 
 port.on('message', (task: ThreadTask) => {
   let reply: ThreadReply;

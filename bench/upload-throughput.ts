@@ -1,13 +1,13 @@
 /**
  * Prints figures for the client's upload path (no pass/fail): request-body building for a full 10,000-row batch,
- * and end-to-end batches against the sandbox over real HTTP. Run: `npx tsx test/facebook/bench-upload-throughput.ts`.
+ * and end-to-end batches against the sandbox over real HTTP. Run: `npx tsx bench/upload-throughput.ts`.
  */
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { DEFAULT_FACEBOOK_API_VERSION } from '../../src/config.js';
-import { createGraphClient } from '../../src/facebook/graph-client.js';
-import { usersRequestBody, type Cell } from '../../src/facebook/responses.js';
-import { startSandbox } from '../../src/sandbox/server.js';
+import { DEFAULT_FACEBOOK_API_VERSION } from '../src/config.js';
+import { createGraphClient } from '../src/facebook/graph-client.js';
+import { usersRequestBody, type Cell } from '../src/facebook/responses.js';
+import { startSandbox } from '../src/sandbox/server.js';
 
 const SCHEMA = [
   'EXTERN_ID',

@@ -8,7 +8,7 @@ import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { openDb, type Db } from '../../src/store/db.js';
 import { createStore, migrate, type Store } from '../../src/store/index.js';
 import { connectTemporal, openTestDb, testDatabaseUrl, uniqueTaskQueue } from '../support/context.js';
-import { ENCRYPTION_KEY_B64 } from './harness.js';
+import { ENCRYPTION_KEY_B64 } from '../support/api-harness.js';
 
 describe('daily token check (workflow + activity)', () => {
   let db: Db;
