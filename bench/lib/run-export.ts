@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { startExport, type ExportTarget } from '../../src/temporal/start-export.js';
 import type { ExportProgress, ExportResult } from '../../src/workflows/contracts.js';
-import { progressQuery } from '../../src/workflows/export-segment.js';
+import { progressQuery } from '../../src/workflows/messages.js';
 
 export interface PhaseFigure {
   seconds: number;

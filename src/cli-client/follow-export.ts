@@ -1,6 +1,6 @@
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { progressQuery } from '../workflows/export-segment.js';
+import { progressQuery } from '../workflows/messages.js';
 import type { AudienceHealth, ExportProgress, ExportResult } from '../workflows/contracts.js';
 import { ApiRequestError, type ApiClient } from './api-client.js';
 import type { ProgressBar } from './progress-bar.js';

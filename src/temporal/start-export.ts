@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { exportWorkflowId, type ExportInput, type ExportMode, type ExportTimings } from '../workflows/contracts.js';
-import { exportSegment } from '../workflows/export-segment.js';
+import type { exportSegment } from '../workflows/export-segment.js';
 import { searchAttributes, type ExportTrigger } from '../workflows/search-attributes.js';
 
 /** What a starter knows about the export: names for the UI, ids for the search attributes. Nothing personal. */
@@ -64,7 +64,8 @@ export async function startExport(
     pageConcurrency: options.pageConcurrency,
     timings: options.timings,
   };
-  const handle = await client.workflow.start(exportSegment, {
+  // By type name: a client need not load the workflow's code (its module imports the workflow runtime).
+  const handle = await client.workflow.start<typeof exportSegment>('exportSegment', {
     workflowId,
     taskQueue: options.taskQueue,
     args: [input],

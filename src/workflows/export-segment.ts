@@ -6,8 +6,6 @@ import {
   ParentClosePolicy,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
   isCancellation,
   proxyActivities,
   setCurrentDetails,
@@ -35,14 +33,8 @@ import {
   type UploadPlan,
 } from './contracts.js';
 import { ExportState } from './export-state.js';
+import { abortExportSignal, progressQuery } from './messages.js';
 import { newSessionId, UploadSessions } from './upload-sessions.js';
-
-export const progressQuery = defineQuery<ExportProgress>('progress');
-/**
- * Stops a run at once, aborting in-flight requests (consent withdrawn, destination deleted). A plain cancel
- * instead lets in-flight pages settle.
- */
-export const abortExportSignal = defineSignal<[reason: string]>('abortExport');
 
 const DEFAULT_PAGE_CONCURRENCY = 4;
 const HOUR = 3_600_000;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDb } from '../../src/store/db.js';
-import { progressQuery } from '../../src/workflows/export-segment.js';
+import { progressQuery } from '../../src/workflows/messages.js';
 import { connectTemporal, testDatabaseUrl, uniqueTaskQueue } from '../support/context.js';
 import { createDestination, createExportEnv, type ExportEnv } from '../support/export-env.js';
 import { expectedRows, sandboxMembers } from '../support/expected-audience.js';

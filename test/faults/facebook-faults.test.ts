@@ -8,7 +8,7 @@ import { createGraphClient } from '../../src/facebook/index.js';
 import { DestinationStatus } from '../../src/store/index.js';
 import type { StartedExport } from '../../src/temporal/start-export.js';
 import { ExportFailureType } from '../../src/workflows/contracts.js';
-import { progressQuery } from '../../src/workflows/export-segment.js';
+import { progressQuery } from '../../src/workflows/messages.js';
 import { createExportWorker } from '../../src/worker.js';
 import { connectTemporal, uniqueTaskQueue } from '../support/context.js';
 import { API_VERSION, createDestination, createExportEnv, type ExportEnv } from '../support/export-env.js';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTemporalCli } from '../../src/temporal/cli-binary.js';
 import { freePort, startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
 import type { ExportResult } from '../../src/workflows/contracts.js';
-import { progressQuery } from '../../src/workflows/export-segment.js';
+import { progressQuery } from '../../src/workflows/messages.js';
 import { installQuietRuntime, uniqueTaskQueue } from '../support/context.js';
 import { createDestination, createExportEnv, type ExportEnv } from '../support/export-env.js';
 import { expectedRows, sandboxMembers } from '../support/expected-audience.js';

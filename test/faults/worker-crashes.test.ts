@@ -3,7 +3,7 @@ import { CANONICAL_SCHEMA } from '../../src/domain/canonical-row.js';
 import { changeSegmentShare } from '../../src/sources/demo-seed.js';
 import type { Destination } from '../../src/store/index.js';
 import type { ExportMode, ExportResult } from '../../src/workflows/contracts.js';
-import { progressQuery } from '../../src/workflows/export-segment.js';
+import { progressQuery } from '../../src/workflows/messages.js';
 import { connectTemporal, uniqueTaskQueue } from '../support/context.js';
 import { createDestination, createExportEnv, type ExportEnv } from '../support/export-env.js';
 import { expectedRows, sandboxMembers } from '../support/expected-audience.js';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DestinationStatus } from '../../src/store/index.js';
 import { startExport } from '../../src/temporal/start-export.js';
 import { ExportFailureType, type ExportResult } from '../../src/workflows/contracts.js';
-import { progressQuery } from '../../src/workflows/export-segment.js';
+import { progressQuery } from '../../src/workflows/messages.js';
 import { connectTemporal, uniqueTaskQueue } from '../support/context.js';
 import { attemptsOf, decodedHistory, recordHistory } from '../support/history.js';
 import {

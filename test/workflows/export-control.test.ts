@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cancelRunningExports } from '../../src/api/services/temporal-control.js';
 import { startExport } from '../../src/temporal/start-export.js';
 import type { ExportResult } from '../../src/workflows/contracts.js';
-import { progressQuery } from '../../src/workflows/export-segment.js';
+import { progressQuery } from '../../src/workflows/messages.js';
 import type { connectTemporal } from '../support/context.js';
 import { attemptsOf, recordHistory } from '../support/history.js';
 import { createDestination, startExportWorld, targetOf, type ExportEnv } from '../support/export-env.js';

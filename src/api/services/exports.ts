@@ -2,7 +2,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { ExportRun, RunStatus } from '../../store/export-runs.js';
 import { startExport } from '../../temporal/start-export.js';
 import type { ExportProgress } from '../../workflows/contracts.js';
-import { progressQuery } from '../../workflows/export-segment.js';
+import { progressQuery } from '../../workflows/messages.js';
 import type { ExportTrigger } from '../../workflows/search-attributes.js';
 import type { ApiDeps } from '../deps.js';
 import { ProblemError, ProblemKind } from '../problem.js';

@@ -1,5 +1,5 @@
 import { ScheduleNotFoundError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { abortExportSignal } from '../../workflows/export-segment.js';
+import { abortExportSignal } from '../../workflows/messages.js';
 import { searchAttributes } from '../../workflows/search-attributes.js';
 
 /** One schedule per destination; the schedules part of the API creates it under this id. */
