@@ -10,14 +10,26 @@ const CONNECTION_OPTIONS = {
   'api-key': { type: 'string' },
 } as const;
 
-const EXPORT_USAGE = `Usage: audience-export export --destination ID [--follow] [--api-url URL] [--api-key KEY]
-  Starts an export of the destination's configured segments (or joins the one running) through the API.
-  --follow draws its progress on stderr and prints the run report; exit 0 done, 1 failed, 2 usage, 3 API unreachable.
-  API_URL/KEY come from AUDIENCE_EXPORT_API_URL / AUDIENCE_EXPORT_API_KEY unless given.`;
+const CONNECTION_HELP = `  --api-url URL     the API (default AUDIENCE_EXPORT_API_URL, else http://127.0.0.1:8080)
+  --api-key KEY     an API key (default AUDIENCE_EXPORT_API_KEY)`;
 
-const EXPORTS_USAGE = `Usage: audience-export exports list [--destination ID] [--limit N] [--json]
-       audience-export exports get RUN_ID [--json]
-  Lists export runs (newest first) or shows one with its live progress.`;
+export const EXPORT_USAGE = `Usage: audience-export export --destination ID [--follow] [--api-url URL] [--api-key KEY]
+
+  --destination ID  the destination whose configured segments are exported (or whose running export is joined)
+  --follow          draw its progress on stderr until it ends, then print the run report
+${CONNECTION_HELP}
+
+Exit codes: 0 done, 1 failed, cancelled or partial (or refused by the API), 2 usage, 3 API unreachable.`;
+
+export const EXPORTS_USAGE = `Usage: audience-export exports list [--destination ID] [--limit N] [--json] [--api-url URL] [--api-key KEY]
+       audience-export exports get RUN_ID [--json] [--api-url URL] [--api-key KEY]
+
+  list              export runs, newest first
+  get RUN_ID        one run with its live progress
+  --destination ID  list only this destination's runs
+  --limit N         list at most N runs
+  --json            print the API's JSON instead of a table or report
+${CONNECTION_HELP}`;
 
 export interface Connection {
   baseUrl: string;

@@ -12,10 +12,17 @@ import { exportWorkflowId } from '../workflows/contracts.js';
 import { ensureDemoProfiles } from './demo-data.js';
 import { DEMO_SEGMENTS, prepareDemoDestination, type DestinationView } from './demo-destination.js';
 
-const USAGE = 'Usage: audience-export demo [--profiles N]   (default 100000; npm run demo -- --profiles N)';
 export const DEFAULT_DEMO_PROFILES = 100_000;
 /** The demo is sized for a laptop and the embedded database; bigger runs belong in `start` + `seed`. */
 const MAX_DEMO_PROFILES = 2_000_000;
+
+export const DEMO_USAGE = `Usage: audience-export demo [--profiles N]
+
+  --profiles N   demo profiles to seed and export: 1 to ${n(MAX_DEMO_PROFILES)} (default ${n(DEFAULT_DEMO_PROFILES)})
+                 (through npm: npm run demo -- --profiles N)
+
+Starts everything in one process (as \`start\` does), seeds the demo profiles, exports a segment to the sandbox
+with a live progress bar, prints the run report and stops.`;
 
 export function parseDemoArgs(args: string[]): { profiles: number } | { error: string } {
   try {
@@ -101,7 +108,7 @@ async function terminateLeftover(stack: LocalStack, destination: DestinationView
 export async function runDemoCommand(args: string[], baseConfig: Config): Promise<number> {
   const parsed = parseDemoArgs(args);
   if ('error' in parsed) {
-    console.error(`${parsed.error}\n${USAGE}`);
+    console.error(`${parsed.error}\n${DEMO_USAGE}`);
     return ExitCode.Usage;
   }
   if (baseConfig.facebook.appId) {

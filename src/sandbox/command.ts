@@ -3,8 +3,15 @@ import { parseArgs } from 'node:util';
 import type { SandboxConfigInput } from './config.js';
 import { startSandbox } from './server.js';
 
-const USAGE =
-  'Usage: audience-export sandbox [--port N] [--host H] [--config file.json] [--latency-ms 300-1500] [--quiet]';
+export const SANDBOX_USAGE = `Usage: audience-export sandbox [--port N] [--host H] [--config file.json] [--latency-ms MS] [--quiet]
+
+  --port N          port to listen on (default SANDBOX_PORT, else 8787; 0 = any free port)
+  --host H          address to listen on (default 127.0.0.1)
+  --config FILE     a partial sandbox world as JSON (src/sandbox/config.ts), e.g. {"oauth":{"deny":true}}
+  --latency-ms MS   added to every answer: N or MIN-MAX milliseconds, e.g. 300-1500
+  --quiet           do not log requests
+
+Serves the local Graph API stand-in (src/sandbox/README.md) until interrupted, and prints its fake tokens and ids.`;
 
 /** `--latency-ms 300` or `--latency-ms 300-1500`. */
 export function parseLatency(value: string): number | [number, number] {
@@ -15,13 +22,13 @@ export function parseLatency(value: string): number | [number, number] {
 }
 
 /** Serves the sandbox until interrupted and prints the fake tokens and ids it serves. */
-export async function runSandboxCommand(args: string[]): Promise<number> {
+export async function runSandboxCommand(args: string[], defaultPort: number): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
       args,
       options: {
-        port: { type: 'string', default: '8090' },
+        port: { type: 'string', default: String(defaultPort) },
         host: { type: 'string', default: '127.0.0.1' },
         config: { type: 'string' },
         'latency-ms': { type: 'string' },
@@ -29,12 +36,12 @@ export async function runSandboxCommand(args: string[]): Promise<number> {
       },
     }));
   } catch (err) {
-    console.error(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+    console.error(`${err instanceof Error ? err.message : String(err)}\n${SANDBOX_USAGE}`);
     return 2;
   }
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`--port must be a port number, got '${values.port}'\n${USAGE}`);
+    console.error(`--port must be a port number, got '${values.port}'\n${SANDBOX_USAGE}`);
     return 2;
   }
   let config: Partial<SandboxConfigInput> = {};
@@ -43,7 +50,7 @@ export async function runSandboxCommand(args: string[]): Promise<number> {
     if (values.config) config = JSON.parse(await readFile(values.config, 'utf8')) as Partial<SandboxConfigInput>;
     if (values['latency-ms']) latencyMs = parseLatency(values['latency-ms']);
   } catch (err) {
-    console.error(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+    console.error(`${err instanceof Error ? err.message : String(err)}\n${SANDBOX_USAGE}`);
     return 2;
   }
   let sandbox;

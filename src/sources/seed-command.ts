@@ -3,7 +3,7 @@ import type { Config } from '../config.js';
 import { openDb } from '../store/db.js';
 import { changeSegmentShare, seedDemoProfiles } from './demo-seed.js';
 
-const USAGE = `Usage: audience-export seed [--profiles N] [--seed S] [--change-share X [--segment NAME]]
+export const SEED_USAGE = `Usage: audience-export seed [--profiles N] [--seed S] [--change-share X [--segment NAME]]
 
   --profiles N      (re)create demo_profiles and demo_segment_members with N profiles (default 100000)
   --seed S          random seed: the same seed gives the same data (default 1)
@@ -36,7 +36,7 @@ export async function runSeedCommand(args: string[], config: Config): Promise<nu
       },
     });
     if (values.help) {
-      console.log(USAGE);
+      console.log(SEED_USAGE);
       return 0;
     }
     const share = values['change-share'] === undefined ? undefined : Number(values['change-share']);
@@ -49,7 +49,7 @@ export async function runSeedCommand(args: string[], config: Config): Promise<nu
       segment: values.segment ?? 'all',
     }; // prettier-ignore
   } catch (err) {
-    console.error(`${(err as Error).message}\n\n${USAGE}`);
+    console.error(`${(err as Error).message}\n\n${SEED_USAGE}`);
     return 2;
   }
 
