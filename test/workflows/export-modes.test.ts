@@ -105,6 +105,88 @@ describe('export modes: mirror, replace, per-profile consent', () => {
     expect((await sandboxMembers(env.sandbox, audienceId)).rows).toEqual(expected.rows);
   });
 
+  it('mirror: a changed e-mail adds a row and keeps the old one until the profile leaves; replace clears it', async () => {
+    // A segment of this test's own, so the other tests' changes do not reach it.
+    const all = await expectedRows(env.db, env.tables, ['all']);
+    const keys = [...all.usableKeys].sort().slice(0, 40);
+    const [leaver, stayer] = keys as [string, string];
+    const { profilesTable, membersTable } = env.tables;
+    await env.db.query(`INSERT INTO ${membersTable} (profile_key, segment) SELECT unnest($1::text[]), 'email_change'`, [
+      keys,
+    ]);
+    const original = await env.db.query<{ key: string; email: string }>(
+      `SELECT key, email FROM ${profilesTable} WHERE key = ANY($1)`,
+      [[leaver, stayer]],
+    );
+    const segments = ['email_change'];
+    try {
+      const destination = await createDestination(env, { config: { mode: 'mirror', segments } });
+      const first = await runExport(temporal.client, taskQueue, destination, segments, 'mirror');
+      const audienceId = first.result.audienceId;
+      const before = await expectedRows(env.db, env.tables, segments);
+      expect((await sandboxMembers(env.sandbox, audienceId)).rows).toEqual(before.rows);
+      const oldRow = (key: string) => before.byKey.get(key)!;
+
+      await env.db.query(
+        `UPDATE ${profilesTable} SET email = 'changed-' || key || '@example.com' WHERE key = ANY($1)`,
+        [[leaver, stayer]],
+      );
+      const changed = await runExport(temporal.client, taskQueue, destination, segments, 'mirror');
+      const now = await expectedRows(env.db, env.tables, segments);
+      expect(changed.result.progress.rowsSent).toBe(2);
+      expect(changed.result.progress.rowsRemoved).toBe(0);
+      // Both rows of each changed member: Meta removes people, and the old row's other cells are the same person.
+      expect((await sandboxMembers(env.sandbox, audienceId)).rows).toEqual(
+        new Set([...now.rows, oldRow(leaver), oldRow(stayer)]),
+      );
+
+      await env.db.query(`DELETE FROM ${membersTable} WHERE segment = 'email_change' AND profile_key = $1`, [leaver]);
+      const left = await runExport(temporal.client, taskQueue, destination, segments, 'mirror');
+      const remaining = await expectedRows(env.db, env.tables, segments);
+      expect(left.result.progress.rowsRemoved).toBe(2); // the leaver's old and new rows
+      expect((await sandboxMembers(env.sandbox, audienceId)).rows).toEqual(
+        new Set([...remaining.rows, oldRow(stayer)]),
+      );
+
+      // The run takes its mode from the stored export config.
+      const { destinationId: _id, updatedAt: _at, ...config } = await env.store.exportConfigs.get(destination.id);
+      await env.store.exportConfigs.put(destination.id, { ...config, mode: 'replace' });
+      const replaced = await runExport(temporal.client, taskQueue, destination, segments, 'replace');
+      expect(replaced.result.progress.mode).toBe('replace');
+      expect((await sandboxMembers(env.sandbox, audienceId)).rows).toEqual(remaining.rows);
+    } finally {
+      for (const { key, email } of original) {
+        await env.db.query(`UPDATE ${profilesTable} SET email = $2 WHERE key = $1`, [key, email]);
+      }
+      await env.db.query(`DELETE FROM ${membersTable} WHERE segment = 'email_change'`);
+    }
+  });
+
+  it('mirror: the first run on an audience that already has members replaces them', async () => {
+    const destination = await createDestination(env, {
+      existingAudience: true,
+      config: { mode: 'mirror', segments: ['vip'] },
+    });
+    const audienceId = destination.audienceId!;
+    const junk = [
+      CANONICAL_SCHEMA.map((k, j) => (j === 1 ? hex64(9_999) : k.startsWith('DATA') ? (j === 15 ? [] : 0) : '')),
+    ];
+    await env.graph.addUsers(
+      {
+        audienceId,
+        payload: { schema: [...CANONICAL_SCHEMA], data: junk },
+        session: { sessionId: 78, batchSeq: 1, lastBatch: true },
+      },
+      { token: env.sandbox.fixtures.systemUserToken },
+    );
+    const { started, result } = await runExport(temporal.client, taskQueue, destination, ['vip'], 'mirror');
+    expect(result.progress.mode).toBe('replace');
+    expect((await env.store.exportRuns.get(started.runId)).effectiveMode).toBe('replace');
+    expect((await sandboxMembers(env.sandbox, audienceId)).rows).toEqual(
+      (await expectedRows(env.db, env.tables, ['vip'])).rows,
+    );
+  });
+
   it('replace: a non-empty audience ends up equal to the segment; batch 1 went alone and first', async () => {
     const destination = await createDestination(env, { existingAudience: true, config: { mode: 'replace' } });
     const audienceId = destination.audienceId!;
