@@ -18,7 +18,8 @@ import type { ExportProgress } from '../src/workflows/contracts.js';
 import { parseBenchArgs, USAGE, type BenchOptions } from './lib/args.js';
 import { startSandboxChild, startWorkerChild, type SandboxChild, type WorkerChild } from './lib/children.js';
 import { BENCH_MAPPING, sampleLeavers, sampleMembers } from './lib/expected-sample.js';
-import { cpuSeconds, loadAverage, peakRssBytes, postgresClusterCpuSeconds } from './lib/proc-stats.js';
+import { startCpuMeter, type CpuReading } from './lib/cpu-meter.js';
+import { loadAverage, peakRssBytes } from './lib/proc-stats.js';
 import { runExport, type ExportRunFigures } from './lib/run-export.js';
 
 const ADMIN_URL = process.env.BENCH_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -68,12 +69,17 @@ async function prepareDatabase(options: BenchOptions): Promise<{ db: Db; profile
   return { db, profiles: options.profiles, seedSeconds };
 }
 
+const cpuText = (c: CpuReading) =>
+  `CPU worker ${c.worker.toFixed(1)} + PostgreSQL ${c.postgres.toFixed(1)} = product ${(c.worker + c.postgres).toFixed(1)} s, ` +
+  `sandbox ${c.sandbox.toFixed(1)} s`;
+
 function describeRun(name: string, r: ExportRunFigures): void {
-  const phases = Object.entries(r.phases)
-    .map(([phase, f]) => `${phase} ${f.seconds.toFixed(1)} s (${fmt(f.rowsPerSecond)} rows/s)`)
-    .join(', ');
   const p = r.progress;
-  say(`${name}: ${r.status} in ${r.seconds.toFixed(1)} s = ${fmt(p.rowsTotal / r.seconds)} rows/s; ${phases}`);
+  say(`${name}: ${r.status} in ${r.seconds.toFixed(1)} s = ${fmt(p.rowsTotal / r.seconds)} rows/s`);
+  for (const [phase, f] of Object.entries(r.phases)) {
+    say(`  ${phase} ${f.seconds.toFixed(1)} s (${fmt(f.rowsPerSecond)} rows/s)${f.cpu ? `; ${cpuText(f.cpu)}` : ''}`);
+  }
+  if (r.cpu) say(`${name}: ${cpuText(r.cpu)}; PostgreSQL cluster ${r.cpu.postgresCluster.toFixed(1)} s (shared)`);
   say(
     `${name}: mode ${p.mode ?? '?'}, rows ${fmt(p.rowsTotal)}, sent ${fmt(p.rowsSent)}, removed ${fmt(p.rowsRemoved ?? 0)}, ` +
       `dropped ${fmt(p.rowsDropped)} ${JSON.stringify(p.droppedByReason)}, pages ${p.pagesDone}/${p.pagesTotal}, ` +
@@ -181,10 +187,13 @@ async function main(): Promise<number> {
     say(`worker log: ${workerLog}`);
     stops.push(() => worker.stop());
     let workerPid = worker.process.pid!;
-    const sandboxPid = sandbox.process.pid!;
-    const workerCpu0 = cpuSeconds(workerPid);
-    const sandboxCpu0 = cpuSeconds(sandboxPid);
-    const pgCpu0 = postgresClusterCpuSeconds();
+    const meter = await startCpuMeter({
+      adminUrl: ADMIN_URL,
+      database: BENCH_DB,
+      workerPid,
+      sandboxPid: sandbox.process.pid!,
+    });
+    stops.push(() => meter.stop());
 
     const connection = await Connection.connect({ address: devServer.address });
     stops.push(() => connection.close());
@@ -206,15 +215,14 @@ async function main(): Promise<number> {
       trigger: 'manual',
       stallSeconds: options.stallSeconds,
       onProgress,
+      meter,
     });
     loads.exportEnd = loadAverage();
     describeRun('export', exported);
-    const workerCpuExport = cpuSeconds(workerPid) - workerCpu0;
-    const sandboxCpuExport = cpuSeconds(sandboxPid) - sandboxCpu0;
-    const pgCpuExport = pgCpu0 === undefined ? undefined : (postgresClusterCpuSeconds() ?? 0) - pgCpu0;
+    const exportCpu = exported.cpu!;
     say(
-      `export CPU: worker ${workerCpuExport.toFixed(1)} s, sandbox ${sandboxCpuExport.toFixed(1)} s` +
-        (pgCpuExport === undefined ? '' : `, PostgreSQL cluster ${pgCpuExport.toFixed(1)} s (shared, upper bound)`),
+      `export: product CPU ${(((exportCpu.worker + exportCpu.postgres) / profiles) * 1e6).toFixed(1)} core-seconds per ` +
+        `million profiles (worker + PostgreSQL)`,
     );
 
     const sample = await sampleMembers(db, options.sample, profiles, SEED);
@@ -244,9 +252,11 @@ async function main(): Promise<number> {
     if (options.cpuProf) {
       // The profile covers the export only: a clean exit writes it, and the refresh gets a fresh worker.
       exportWorkerPeakRss = peakRssBytes(workerPid);
+      meter.read();
       await worker.stop();
       worker = await startWorkerChild(workerEnv, [], workerLog.replace(/\.log$/, '-refresh.log'));
       workerPid = worker.process.pid!;
+      meter.setWorkerPid(workerPid);
     }
 
     // 2. Change 1% of the segment, then a mirror refresh.
@@ -258,7 +268,6 @@ async function main(): Promise<number> {
         `${fmt(change.changedEmail)} changed e-mail`,
     );
     const seqBefore = Math.max(0, ...(await sandboxRequests(sandbox, 0)).map((r) => r.seq));
-    const workerCpu1 = cpuSeconds(workerPid);
     let refresh: Record<string, unknown>;
     try {
       loads.refreshStart = loadAverage();
@@ -271,6 +280,7 @@ async function main(): Promise<number> {
           trigger: 'refresh',
           stallSeconds: options.stallSeconds,
           onProgress,
+          meter,
         },
       );
       loads.refreshEnd = loadAverage();
@@ -304,7 +314,7 @@ async function main(): Promise<number> {
         sampledMembersFound: foundMembers,
         sampledLeaverRows: leavers.rows.length,
         sampledLeaversStillPresent: foundLeavers,
-        workerCpuSeconds: cpuSeconds(workerPid) - workerCpu1,
+        cpu: refreshed.cpu,
       };
       say(
         `refresh: ${fmt(rowsSent)} rows sent (${fmt(rowsAdded)} added, ${fmt(rowsRemoved)} removed) in ${calls.length} calls for ${fmt(changedRows)} changed profiles ` +
@@ -321,13 +331,10 @@ async function main(): Promise<number> {
     }
 
     const workerPeakRssBytes = Math.max(exportWorkerPeakRss, peakRssBytes(workerPid));
-    const workerCpuTotal = options.cpuProf
-      ? workerCpuExport + cpuSeconds(workerPid)
-      : cpuSeconds(workerPid) - workerCpu0;
-    const sandboxCpuTotal = cpuSeconds(sandboxPid) - sandboxCpu0;
+    const total = meter.read();
     say(
-      `worker: peak RSS ${fmt(workerPeakRssBytes / 2 ** 20)} MiB, CPU ${workerCpuTotal.toFixed(1)} s in all; ` +
-        `sandbox CPU ${sandboxCpuTotal.toFixed(1)} s in all (membership checks included)`,
+      `worker: peak RSS ${fmt(workerPeakRssBytes / 2 ** 20)} MiB, CPU ${total.worker.toFixed(1)} s in all; ` +
+        `sandbox CPU ${total.sandbox.toFixed(1)} s in all (membership checks included)`,
     );
 
     Object.assign(figures, {
@@ -343,9 +350,8 @@ async function main(): Promise<number> {
       refreshSeconds: refresh.available ? refresh.seconds : null,
       refreshRowsSent: refresh.available ? refresh.rowsSent : null,
       workerPeakRssBytes,
-      workerCpuSeconds: { export: workerCpuExport, total: workerCpuTotal },
-      sandboxCpuSeconds: { export: sandboxCpuExport, total: sandboxCpuTotal },
-      postgresClusterCpuSecondsExport: pgCpuExport,
+      exportCpu,
+      totalCpu: total,
       loadAverage: loads,
     });
 

@@ -2,10 +2,13 @@ import type { Client } from '@temporalio/client';
 import { startExport, type ExportTarget } from '../../src/temporal/start-export.js';
 import type { ExportProgress, ExportResult } from '../../src/workflows/contracts.js';
 import { progressQuery } from '../../src/workflows/messages.js';
+import { cpuDelta, type CpuMeter, type CpuReading } from './cpu-meter.js';
 
 export interface PhaseFigure {
   seconds: number;
   rowsPerSecond: number;
+  /** CPU seconds each process spent from this phase's first sighting to the next one's. */
+  cpu?: CpuReading;
 }
 
 export interface ExportRunFigures {
@@ -16,6 +19,8 @@ export interface ExportRunFigures {
   /** Wall time of each phase seen, from its first sighting to the next phase's. */
   phases: Partial<Record<PhaseName, PhaseFigure>>;
   progress: ExportProgress;
+  /** CPU seconds from start to result, when a meter was given. */
+  cpu?: CpuReading;
 }
 
 /** The workflow's phases in order; 'waiting' is a pause inside removing or uploading, so it has no span. */
@@ -45,9 +50,13 @@ export async function runExport(
     /** No phase or page change for this long means a stuck run (an activity retrying or a query hanging). */
     stallSeconds: number;
     onProgress?: (p: ExportProgress) => void;
+    /** Splits each process's CPU by phase. */
+    meter?: CpuMeter;
   },
 ): Promise<ExportRunFigures> {
   const t0 = performance.now();
+  const cpuAtStart = options.meter?.read();
+  const cpuAt = new Map<PhaseName, CpuReading>();
   const started = await startExport(client, target, {
     taskQueue: options.taskQueue,
     trigger: options.trigger,
@@ -65,7 +74,10 @@ export async function runExport(
       try {
         const p = await handle.query(progressQuery);
         const now = performance.now();
-        if (p.phase !== 'waiting' && !firstSeen.has(p.phase)) firstSeen.set(p.phase, now);
+        if (p.phase !== 'waiting' && !firstSeen.has(p.phase)) {
+          firstSeen.set(p.phase, now);
+          if (options.meter) cpuAt.set(p.phase, options.meter.read());
+        }
         const state = `${p.phase}/${p.pagesDone}`;
         if (state !== lastState) {
           lastState = state;
@@ -95,6 +107,7 @@ export async function runExport(
   await poll;
   if (!result) throw new Error('export ended without a result');
   const end = performance.now();
+  const cpuAtEnd = options.meter?.read();
   const p = result.progress;
   const seen = PHASES.filter((phase) => firstSeen.has(phase));
   const phases: ExportRunFigures['phases'] = {};
@@ -104,7 +117,13 @@ export async function runExport(
     const next = seen[i + 1];
     const seconds = Math.max(0, ((next ? firstSeen.get(next)! : end) - from) / 1000);
     const rows = rowsOf(phase, p);
-    phases[phase] = { seconds, rowsPerSecond: seconds > 0 ? rows / seconds : 0 };
+    const cpuFrom = cpuAt.get(phase);
+    const cpuTo = next ? cpuAt.get(next) : cpuAtEnd;
+    phases[phase] = {
+      seconds,
+      rowsPerSecond: seconds > 0 ? rows / seconds : 0,
+      ...(cpuFrom && cpuTo ? { cpu: cpuDelta(cpuFrom, cpuTo) } : {}),
+    };
   });
   return {
     runId: result.runId,
@@ -113,5 +132,6 @@ export async function runExport(
     seconds: (end - t0) / 1000,
     phases,
     progress: p,
+    ...(cpuAtStart && cpuAtEnd ? { cpu: cpuDelta(cpuAtStart, cpuAtEnd) } : {}),
   };
 }

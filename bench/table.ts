@@ -1,0 +1,115 @@
+/**
+ * Prints one markdown table from the JSON figures of several `npm run bench` runs (e.g. 1M, 3M and 10M), so the
+ * README's table and a closing note come from the same runs. Usage:
+ *   npm run bench:table -- bench/results/1m.json bench/results/3m.json bench/results/10m.json
+ */
+import { readFileSync } from 'node:fs';
+import type { CpuReading } from './lib/cpu-meter.js';
+import type { PhaseFigure } from './lib/run-export.js';
+
+interface RunFigures {
+  seconds: number;
+  phases: Record<string, PhaseFigure>;
+  cpu?: CpuReading;
+}
+
+interface Figures {
+  profiles: number;
+  exportSeconds: number;
+  exportPhases: Record<string, PhaseFigure>;
+  exportCpu?: CpuReading;
+  exportCheck?: { countEqual: boolean; sampledFound: number; sampledRows: number };
+  refresh: (RunFigures & { available: true; rowsSent: number; mirrorDiffApplied: boolean }) | { available: false };
+  preview?: { seconds: number };
+  workerPeakRssBytes: number;
+  loadAverage: Record<string, string>;
+}
+
+const files = process.argv.slice(2);
+if (files.length === 0) {
+  console.error('Usage: npm run bench:table -- <figures.json> ...');
+  process.exit(2);
+}
+const runs = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as Figures).sort((a, b) => a.profiles - b.profiles);
+
+const s = (n: number | undefined) => (n === undefined ? '—' : `${n.toFixed(1)} s`);
+const millions = (n: number) => `${n / 1e6}M`;
+const phase = (phases: Record<string, PhaseFigure>, name: string) => phases[name]?.seconds;
+const product = (c: CpuReading | undefined) => (c ? c.worker + c.postgres : undefined);
+const perMillion = (c: CpuReading | undefined, profiles: number) => {
+  const p = product(c);
+  return p === undefined ? '—' : (p / (profiles / 1e6)).toFixed(1);
+};
+const cpu = (c: CpuReading | undefined) =>
+  c ? `${c.worker.toFixed(0)} / ${c.postgres.toFixed(0)} / ${c.sandbox.toFixed(0)}` : '—';
+
+/** The 1-minute load average at the start and the end. */
+const load = (start?: string, end?: string) => `${start?.split(' ')[0] ?? '?'}–${end?.split(' ')[0] ?? '?'}`;
+const row = (cells: string[]) => console.log(`| ${cells.join(' | ')} |`);
+console.log('Export (mirror, new audience):\n');
+row([
+  'profiles',
+  'total',
+  'freeze',
+  'plan',
+  'upload',
+  'finalise',
+  'CPU s worker / PG / sandbox',
+  'product CPU per M',
+  'peak RSS',
+  'load',
+]);
+row(Array<string>(10).fill('---'));
+for (const r of runs) {
+  row([
+    millions(r.profiles),
+    s(r.exportSeconds),
+    s(phase(r.exportPhases, 'freezing')),
+    s(phase(r.exportPhases, 'planning')),
+    s(phase(r.exportPhases, 'uploading')),
+    s(phase(r.exportPhases, 'finalising')),
+    cpu(r.exportCpu),
+    perMillion(r.exportCpu, r.profiles),
+    `${Math.round(r.workerPeakRssBytes / 2 ** 20)} MiB`,
+    load(r.loadAverage.exportStart, r.loadAverage.exportEnd),
+  ]);
+}
+console.log('\nRefresh after 1% changed (mirror):\n');
+row([
+  'profiles',
+  'total',
+  'freeze',
+  'plan',
+  'remove',
+  'upload',
+  'finalise',
+  'rows sent',
+  'CPU s worker / PG / sandbox',
+  'load',
+]);
+row(Array<string>(10).fill('---'));
+for (const r of runs) {
+  const f = r.refresh;
+  if (!f.available) {
+    row([millions(r.profiles), 'not available', ...Array<string>(8).fill('—')]);
+    continue;
+  }
+  row([
+    millions(r.profiles),
+    s(f.seconds),
+    s(phase(f.phases, 'freezing')),
+    s(phase(f.phases, 'planning')),
+    s(phase(f.phases, 'removing')),
+    s(phase(f.phases, 'uploading')),
+    s(phase(f.phases, 'finalising')),
+    f.rowsSent.toLocaleString('en-US'),
+    cpu(f.cpu),
+    load(r.loadAverage.refreshStart, r.loadAverage.refreshEnd),
+  ]);
+}
+if (runs.some((r) => r.preview)) {
+  console.log('\nPreview of the whole segment:\n');
+  row(['profiles', 'preview']);
+  row(['---', '---']);
+  for (const r of runs) row([millions(r.profiles), s(r.preview?.seconds)]);
+}
