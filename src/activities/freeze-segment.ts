@@ -3,6 +3,7 @@ import { pageCount } from '../domain/plan-pages.js';
 import { mappedAttributes } from '../domain/mapping.js';
 import type { FrozenRun } from '../workflows/contracts.js';
 import type { ActivityDeps } from './deps.js';
+import { runExportConfig } from './run-config.js';
 import { classifyFailure } from './failures.js';
 
 /**
@@ -12,7 +13,7 @@ import { classifyFailure } from './failures.js';
 export async function freezeSegment(deps: ActivityDeps, input: { runId: string }): Promise<FrozenRun> {
   const { store, source, limits } = deps;
   const run = await store.exportRuns.get(input.runId);
-  const config = await store.exportConfigs.get(run.destinationId);
+  const config = await runExportConfig(store, run);
   try {
     const started = Date.now();
     const { rowCount } = await source.freeze({

@@ -3,6 +3,7 @@ import { CONSENT_YES_TEXT } from '../domain/consent.js';
 import { pageCount } from '../domain/plan-pages.js';
 import type { DropCounts, UploadPlan } from '../workflows/contracts.js';
 import type { ActivityDeps } from './deps.js';
+import { runExportConfig } from './run-config.js';
 
 /**
  * Decides what the run sends, by set operations in SQL between the frozen segment and the audience's snapshot:
@@ -16,7 +17,7 @@ export async function planUploads(
 ): Promise<UploadPlan> {
   const { store, source, limits } = deps;
   const run = await store.exportRuns.get(input.runId);
-  const config = await store.exportConfigs.get(run.destinationId);
+  const config = await runExportConfig(store, run);
   const audienceId = run.audienceId!;
   const pages = (rows: number) => pageCount(rows, limits.pageSize);
 

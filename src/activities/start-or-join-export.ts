@@ -1,33 +1,19 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { isReady, type Store } from '../store/index.js';
-import { startExport, type ExportTarget, type StartedExport } from '../temporal/start-export.js';
+import { destinationProblem } from '../domain/export-readiness.js';
+import { exportTargetOf, startExport, type ExportTarget, type StartedExport } from '../temporal/start-export.js';
 import { ExportFailureType } from '../workflows/contracts.js';
 import type { ExportTrigger } from '../workflows/search-attributes.js';
 import type { ActivityDeps } from './deps.js';
 
-/** The export's target as the store describes it now: names for the UI, ids for the search attributes. */
-export async function loadExportTarget(
-  store: Pick<Store, 'destinations' | 'exportConfigs'>,
-  destinationId: string,
-): Promise<ExportTarget> {
+/** The export's target as the store describes it now; a draft destination cannot export. */
+async function loadExportTarget(store: Store, destinationId: string): Promise<ExportTarget> {
   const destination = await store.destinations.get(destinationId);
   if (!isReady(destination)) {
-    throw ApplicationFailure.nonRetryable(
-      `Destination '${destination.displayName}' has no ad account or audience chosen yet: choose them ` +
-        `(PATCH /destinations/${destination.id}) before exporting.`,
-      ExportFailureType.DestinationIncomplete,
-    );
+    const problem = destinationProblem({ ...destination, deleted: false })!;
+    throw ApplicationFailure.nonRetryable(problem.message, ExportFailureType.DestinationIncomplete);
   }
-  const config = await store.exportConfigs.get(destinationId);
-  return {
-    destinationId: destination.id,
-    destinationName: destination.displayName,
-    adAccountId: destination.adAccountId,
-    audienceId: destination.audienceId ?? undefined,
-    audienceName: destination.newAudienceName ?? destination.audienceId ?? destination.displayName,
-    segments: [...config.segments],
-    mode: config.mode,
-  };
+  return exportTargetOf(destination, await store.exportConfigs.get(destinationId));
 }
 
 export interface StartOrJoinInput {

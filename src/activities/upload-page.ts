@@ -5,6 +5,7 @@ import type { ExportRun, SnapshotKey } from '../store/index.js';
 import type { DropCounts, PageInput, PageResult } from '../workflows/contracts.js';
 import type { ActivityDeps } from './deps.js';
 import { classifyFailure } from './failures.js';
+import { runExportConfig } from './run-config.js';
 
 /**
  * Heartbeats while a page is in flight, so a crashed worker's page is retried quickly and an abort (consent
@@ -103,7 +104,7 @@ async function prepareAdds(deps: ActivityDeps, run: ExportRun, input: PageInput)
     input.table === 'frozen'
       ? await source.readPage({ runId: run.id, page: input.page, pageSize: input.pageSize })
       : await store.uploadPlans.readAdds(source.stagingTables(run.id).adds, input.page, input.pageSize);
-  const config = await store.exportConfigs.get(run.destinationId);
+  const config = await runExportConfig(store, run);
   const options = {
     keyIdentifier: config.keyIdentifier,
     defaultCountry: config.defaultCountry ?? undefined,

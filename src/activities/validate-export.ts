@@ -1,6 +1,21 @@
 import { log } from '@temporalio/activity';
 import type { Audience } from '../facebook/index.js';
-import { DestinationStatus, isReady, NotFoundError, type Destination, type ReadyDestination } from '../store/index.js';
+import {
+  destinationProblem,
+  needsReconnect,
+  ReadinessCheck,
+  setupProblem,
+  tokenProblem,
+  type ReadinessDestination,
+  type ReadinessProblem,
+} from '../domain/export-readiness.js';
+import {
+  DestinationStatus,
+  frozenExportConfig,
+  NotFoundError,
+  type Destination,
+  type ReadyDestination,
+} from '../store/index.js';
 import { ExportFailureType, type ExportPlan } from '../workflows/contracts.js';
 import type { ExportTrigger } from '../workflows/search-attributes.js';
 import type { ActivityDeps } from './deps.js';
@@ -18,101 +33,105 @@ export interface ValidateExportInput {
 const BUSY_OPERATION_STATUS = new Set([414]);
 const FLAGGED_OPERATION_STATUS = new Set([471]);
 
+/** What each readiness check's refusal is called in the workflow's history. */
+const FAILURE_TYPE: Record<ReadinessCheck, ExportFailureType> = {
+  [ReadinessCheck.DestinationDeleted]: ExportFailureType.DestinationNotFound,
+  [ReadinessCheck.DestinationIncomplete]: ExportFailureType.DestinationIncomplete,
+  [ReadinessCheck.ConsentMissing]: ExportFailureType.ConsentMissing,
+  [ReadinessCheck.ExportConfigMissing]: ExportFailureType.ExportConfigMissing,
+  [ReadinessCheck.NotConnected]: ExportFailureType.FacebookNotConnected,
+  [ReadinessCheck.TokenInvalid]: ExportFailureType.TokenInvalid,
+  [ReadinessCheck.PermissionMissing]: ExportFailureType.PermissionMissing,
+};
+
 /**
- * Checks everything an export needs before it touches any profile, and records the run. Every refusal is
+ * Checks everything an export needs before it touches any profile, and records the run with the export config
+ * it will use (later steps read that, so a config changed mid-run does not change the pages still to send).
+ * The store-side checks are the API's (domain/export-readiness.ts); Facebook-side ones follow. Every refusal is
  * non-retryable and names what the operator must do; token and terms problems also mark the destination.
  */
 export async function validateExport(deps: ActivityDeps, input: ValidateExportInput): Promise<ExportPlan> {
   const { store, graph } = deps;
   const destination = await loadDestination(deps, input.destinationId);
-  if (destination.status === DestinationStatus.Deleted) {
-    throw nonRetryable(ExportFailureType.DestinationNotFound, `Destination ${destination.id} is being deleted.`);
-  }
-  if (!isReady(destination)) throw incomplete(destination);
-  // Recorded before any check, so a refused run is in the history (API, metrics, webhook) with its reason.
-  const configured = await store.exportConfigs.get(destination.id).catch(() => undefined);
+  const subject = readinessSubject(destination);
+  const incomplete = destinationProblem(subject);
+  if (incomplete) throw await refusal(deps, destination.id, incomplete);
+  // destinationProblem refuses exactly the destinations isReady does not accept.
+  const ready = destination as ReadyDestination;
+  const config = await store.exportConfigs.get(destination.id).catch((err: unknown) => {
+    if (err instanceof NotFoundError) return undefined;
+    throw err;
+  });
+  // Recorded before the other checks, so a refused run is in the history (API, metrics, webhook) with its reason.
   await store.exportRuns.create({
     id: input.runId,
-    destinationId: destination.id,
-    adAccountId: destination.adAccountId,
-    audienceId: destination.audienceId,
-    segments: [...(configured?.segments ?? [])],
-    mode: configured?.mode ?? 'mirror',
+    destinationId: ready.id,
+    adAccountId: ready.adAccountId,
+    audienceId: ready.audienceId,
+    segments: [...(config?.segments ?? [])],
+    mode: config?.mode ?? 'mirror',
     trigger: input.trigger,
     workflowId: input.workflowId,
     temporalRunId: input.temporalRunId,
+    ...(config ? { exportConfig: frozenExportConfig(config) } : {}),
   });
-  if (!(await store.consents.current(destination.id))) {
-    throw nonRetryable(
-      ExportFailureType.ConsentMissing,
-      `No data privacy and compliance consent is recorded for destination '${destination.displayName}': ` +
-        `record it (POST /destinations/${destination.id}/consent) before exporting.`,
-    );
-  }
-  const config = await store.exportConfigs.get(destination.id).catch((err: unknown) => {
-    if (err instanceof NotFoundError) {
-      throw nonRetryable(
-        ExportFailureType.ExportConfigMissing,
-        `Destination '${destination.displayName}' has no export configuration: set its key identifier, mapping and ` +
-          `segments (PUT /destinations/${destination.id}/export-config).`,
-      );
-    }
-    throw err;
+  const setup = setupProblem(subject, {
+    consentCurrent: (await store.consents.current(ready.id)) !== null,
+    hasExportConfig: config !== undefined,
+    connected: (await store.credentials.describe(ready.id)) !== null,
   });
+  if (setup || !config) throw await refusal(deps, ready.id, setup!);
+  const token = await store.credentials.getToken(ready.id);
 
-  const token = await store.credentials.getToken(destination.id).catch((err: unknown) => {
-    if (err instanceof NotFoundError) {
-      throw nonRetryable(
-        ExportFailureType.FacebookNotConnected,
-        `Destination '${destination.displayName}' is not connected to Facebook: connect it ` +
-          `(GET /destinations/${destination.id}/facebook/connect) or give a system-user token.`,
-      );
-    }
-    throw err;
-  });
-
-  await awaitAdAccount(store, destination.adAccountId);
+  await awaitAdAccount(store, ready.adAccountId);
   try {
-    await checkToken(deps, destination, token);
-    const account = await graph.getAdAccount(destination.adAccountId, { token });
+    const info = await graph.debugToken(token);
+    const broken = tokenProblem(subject, info, Date.now());
+    if (broken) throw await refusal(deps, ready.id, broken);
+    const account = await graph.getAdAccount(ready.adAccountId, { token });
     if (!account.customAudienceTermsAccepted) {
-      await store.destinations.setStatus(destination.id, DestinationStatus.NeedsTerms);
+      await store.destinations.setStatus(ready.id, DestinationStatus.NeedsTerms);
       throw nonRetryable(
         ExportFailureType.TermsNotAccepted,
-        `Ad account ${destination.adAccountId} has not accepted Facebook's Custom Audience terms: a person with a ` +
+        `Ad account ${ready.adAccountId} has not accepted Facebook's Custom Audience terms: a person with a ` +
           `role on the account must accept them at ${account.termsUrl}, then run the export again.`,
       );
     }
-    const audience = await resolveAudience(deps, destination, token);
-    if (destination.status !== DestinationStatus.Active) {
-      await store.destinations.setStatus(destination.id, DestinationStatus.Active);
+    const audience = await resolveAudience(deps, ready, token);
+    if (ready.status !== DestinationStatus.Active) {
+      await store.destinations.setStatus(ready.id, DestinationStatus.Active);
     }
     // Always: a retried validation finds the audience its first attempt created, with the run still without it.
     await store.exportRuns.updateProgress(input.runId, { audienceId: audience.id });
     log.info('export validated', { runId: input.runId, audienceId: audience.id, mode: config.mode });
     return {
       runId: input.runId,
-      destinationId: destination.id,
-      destinationName: destination.displayName,
-      adAccountId: destination.adAccountId,
+      destinationId: ready.id,
+      destinationName: ready.displayName,
+      adAccountId: ready.adAccountId,
       audienceId: audience.id,
-      audienceName: audience.name ?? destination.newAudienceName ?? audience.id,
+      audienceName: audience.name ?? ready.newAudienceName ?? audience.id,
       segments: [...config.segments],
       mode: config.mode,
       audienceHasMembers: (audience.sizeUpperBound ?? 0) > 0,
     };
   } catch (err) {
-    throw await classifyFailure(err, store, destination.id);
+    throw await classifyFailure(err, store, ready.id);
   }
 }
 
-/** Only a destination created over the API and never finished reaches here: the API refuses to start its export. */
-const incomplete = (d: Destination) =>
-  nonRetryable(
-    ExportFailureType.DestinationIncomplete,
-    `Destination '${d.displayName}' has no ad account or audience chosen yet: choose them ` +
-      `(PATCH /destinations/${d.id}) before exporting.`,
-  );
+const readinessSubject = (d: Destination): ReadinessDestination => ({
+  ...d,
+  deleted: d.status === DestinationStatus.Deleted,
+});
+
+/** The readiness problem as a non-retryable failure; a token problem marks the destination for reconnecting. */
+async function refusal(deps: ActivityDeps, destinationId: string, problem: ReadinessProblem) {
+  if (needsReconnect(problem)) {
+    await deps.store.destinations.setStatus(destinationId, DestinationStatus.NeedsReconnect);
+  }
+  return nonRetryable(FAILURE_TYPE[problem.check], problem.message);
+}
 
 async function loadDestination(deps: ActivityDeps, id: string): Promise<Destination> {
   try {
@@ -122,30 +141,6 @@ async function loadDestination(deps: ActivityDeps, id: string): Promise<Destinat
       throw nonRetryable(ExportFailureType.DestinationNotFound, `Destination ${id} does not exist (deleted?).`);
     }
     throw err;
-  }
-}
-
-async function checkToken(deps: ActivityDeps, destination: Destination, token: string): Promise<void> {
-  const info = await deps.graph.debugToken(token);
-  const expired = info.expiresAt !== null && info.expiresAt.getTime() <= Date.now();
-  if (!info.valid || expired) {
-    await deps.store.destinations.setStatus(destination.id, DestinationStatus.NeedsReconnect);
-    const why = expired
-      ? `the token expired on ${info.expiresAt!.toISOString()}`
-      : info.invalidReason === 'other_app'
-        ? 'the token was issued for another Facebook app'
-        : 'the token is no longer valid';
-    throw nonRetryable(
-      ExportFailureType.TokenInvalid,
-      `Reconnect Facebook for destination '${destination.displayName}': ${why}.`,
-    );
-  }
-  if (!info.scopes.includes('ads_management')) {
-    await deps.store.destinations.setStatus(destination.id, DestinationStatus.NeedsReconnect);
-    throw nonRetryable(
-      ExportFailureType.PermissionMissing,
-      `Reconnect Facebook for destination '${destination.displayName}' and grant ads_management: the token lacks it.`,
-    );
   }
 }
 

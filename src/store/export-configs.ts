@@ -43,6 +43,22 @@ export interface ExportConfig {
   readonly updatedAt: Date;
 }
 
+/** What a run uses of its destination's config: frozen into the run's record when it starts. */
+export type FrozenExportConfig = Pick<
+  ExportConfig,
+  'keyIdentifier' | 'mapping' | 'segments' | 'mode' | 'consentAttribute' | 'limitedDataUse' | 'defaultCountry'
+>;
+
+export const frozenExportConfig = (c: ExportConfig): FrozenExportConfig => ({
+  keyIdentifier: c.keyIdentifier,
+  mapping: c.mapping,
+  segments: [...c.segments],
+  mode: c.mode,
+  consentAttribute: c.consentAttribute,
+  limitedDataUse: c.limitedDataUse,
+  defaultCountry: c.defaultCountry,
+});
+
 export type ExportConfigInput = Pick<ExportConfig, 'keyIdentifier' | 'mapping' | 'segments'> &
   Partial<Pick<ExportConfig, 'mode' | 'consentAttribute' | 'limitedDataUse' | 'defaultCountry' | 'schedule'>>;
 

@@ -1,6 +1,6 @@
 import type { Db } from './db.js';
 import { NotFoundError } from './errors.js';
-import type { ExportMode } from './export-configs.js';
+import type { ExportMode, FrozenExportConfig } from './export-configs.js';
 import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from './paging.js';
 import { toDate, toDateOrNull, toNumberOrNull } from './rows.js';
 
@@ -67,6 +67,8 @@ export interface ExportRun {
   /** What went wrong, in words for an operator; never personal data or tokens. */
   readonly errorMessage: string | null;
   readonly errorType: string | null;
+  /** The config the run uses, frozen when it started; null for runs recorded before configs were frozen. */
+  readonly exportConfig: FrozenExportConfig | null;
   readonly updatedAt: Date;
 }
 
@@ -77,6 +79,7 @@ export type NewExportRun = Pick<
   readonly audienceId?: string | null;
   readonly temporalRunId?: string | null;
   readonly startedAt?: Date;
+  readonly exportConfig?: FrozenExportConfig;
 };
 
 /** Fields a progress update may set; omitted fields are left as they are. */
@@ -156,6 +159,7 @@ interface RunRow {
   health_checks: HealthCheck[];
   error_message: string | null;
   error_type: string | null;
+  export_config: FrozenExportConfig | null;
   updated_at: Date;
 }
 
@@ -190,6 +194,7 @@ const fromRow = (r: RunRow): ExportRun => ({
   healthChecks: r.health_checks,
   errorMessage: r.error_message,
   errorType: r.error_type,
+  exportConfig: r.export_config,
   updatedAt: toDate(r.updated_at),
 });
 
@@ -241,8 +246,8 @@ export function createExportRunRepository(db: Db) {
     async create(input: NewExportRun): Promise<ExportRun> {
       const [row] = await db.query<RunRow>(
         `INSERT INTO export_runs (id, destination_id, ad_account_id, audience_id, segments, mode, trigger, workflow_id,
-           temporal_run_id, started_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, COALESCE($10, now()))
+           temporal_run_id, started_at, export_config)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, COALESCE($10, now()), $11::jsonb)
          ON CONFLICT (id) DO NOTHING ${RETURNING}`,
         [
           input.id,
@@ -255,6 +260,7 @@ export function createExportRunRepository(db: Db) {
           input.workflowId,
           input.temporalRunId ?? null,
           input.startedAt ?? null,
+          input.exportConfig ? JSON.stringify(input.exportConfig) : null,
         ],
       );
       return row ? fromRow(row) : get(input.id);

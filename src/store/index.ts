@@ -58,10 +58,11 @@ export type {
 export { CredentialKind } from './credentials.js';
 export type { CredentialInfo, SaveCredential } from './credentials.js';
 export type { ConsentRecord } from './consents.js';
-export { KeyIdentifier, ExportMode } from './export-configs.js';
+export { KeyIdentifier, ExportMode, frozenExportConfig } from './export-configs.js';
 export type {
   ExportConfig,
   ExportConfigInput,
+  FrozenExportConfig,
   AttributeMap,
   AttributeMapping,
   ExportSchedule,

@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
+import type { ExportConfig, ReadyDestination } from '../store/index.js';
 import { exportWorkflowId, type ExportInput, type ExportMode, type ExportTimings } from '../workflows/contracts.js';
 import type { exportSegment } from '../workflows/export-segment.js';
 import { searchAttributes, type ExportTrigger } from '../workflows/search-attributes.js';
@@ -14,6 +15,22 @@ export interface ExportTarget {
   audienceName: string;
   segments: string[];
   mode: ExportMode;
+}
+
+/** The target of a destination whose ad account and audience are chosen, as its export config describes it. */
+export function exportTargetOf(
+  destination: Pick<ReadyDestination, 'id' | 'displayName' | 'adAccountId' | 'audienceId' | 'newAudienceName'>,
+  config: Pick<ExportConfig, 'segments' | 'mode'>,
+): ExportTarget {
+  return {
+    destinationId: destination.id,
+    destinationName: destination.displayName,
+    adAccountId: destination.adAccountId,
+    audienceId: destination.audienceId ?? undefined,
+    audienceName: destination.newAudienceName ?? destination.audienceId ?? destination.displayName,
+    segments: [...config.segments],
+    mode: config.mode,
+  };
 }
 
 export interface StartExportOptions {

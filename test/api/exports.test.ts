@@ -238,7 +238,7 @@ describe('exports API over real HTTP, the dev server, PostgreSQL and the sandbox
     const c = await post(`/destinations/${expired.id}/exports`);
     expect(c.status).toBe(409);
     expect(c.body).toMatchObject({ type: '/problems/not-connected' });
-    expect(c.body.detail).toMatch(/reconnect/);
+    expect(c.body.detail).toMatch(/reconnect facebook/i);
     expect(JSON.stringify(c.body)).not.toContain(env.sandbox.fixtures.expiredToken);
     expect((await env.store.exportRuns.list({ destinationId: expired.id })).items).toHaveLength(0);
   });

@@ -135,6 +135,41 @@ describe('export control: throttling, cancellation, abort, health checks', () =>
     }
   });
 
+  it('a config changed mid-run does not change the pages still to send: the run uses the config it started with', async () => {
+    const destination = await createDestination(env);
+    const original = await env.store.exportConfigs.get(destination.id);
+    env.sandbox.faults.set({ latencyMs: 200 });
+    try {
+      const { started, handle } = await start(destination);
+      await until(async () => (await handle.query(progressQuery)).pagesDone >= 2);
+      // Another key identifier, one key mapped, another segment and default country: every page left would differ.
+      await env.store.exportConfigs.put(destination.id, {
+        keyIdentifier: 'PHONE',
+        mapping: { PHONE: { attribute: 'phone' } },
+        segments: ['vip'],
+        mode: 'add',
+        defaultCountry: 'DE',
+      });
+      const result = await handle.result();
+      expect(result.progress.pagesDone).toBe(12);
+      const expected = await expectedRows(env.db, env.tables, ['all']);
+      expect((await sandboxMembers(env.sandbox, result.audienceId)).rows).toEqual(expected.rows);
+      const run = await env.store.exportRuns.get(started.runId);
+      expect(run.exportConfig).toEqual({
+        keyIdentifier: original.keyIdentifier,
+        mapping: original.mapping,
+        segments: original.segments,
+        mode: original.mode,
+        consentAttribute: original.consentAttribute,
+        limitedDataUse: original.limitedDataUse,
+        defaultCountry: original.defaultCountry,
+      });
+      expect((await env.store.exportConfigs.get(destination.id)).keyIdentifier).toBe('PHONE');
+    } finally {
+      env.sandbox.faults.set({ latencyMs: null });
+    }
+  });
+
   it('records the audience health again after the (shortened) delays', async () => {
     const destination = await createDestination(env, { config: { segments: ['one_percent'] } });
     const started = await startExport(temporal.client, targetOf(destination, ['one_percent'], 'add'), {

@@ -1,81 +1,72 @@
-import { loadExportTarget } from '../../activities/start-or-join-export.js';
+import {
+  destinationProblem,
+  needsReconnect,
+  ReadinessCheck,
+  setupProblem,
+  tokenProblem,
+  type ReadinessDestination,
+  type ReadinessProblem,
+} from '../../domain/export-readiness.js';
 import { AuthError } from '../../facebook/index.js';
-import { DestinationStatus, isReady, NotFoundError } from '../../store/index.js';
-import type { ExportTarget } from '../../temporal/start-export.js';
+import { DestinationStatus, NotFoundError, type ReadyDestination } from '../../store/index.js';
+import { exportTargetOf, type ExportTarget } from '../../temporal/start-export.js';
 import type { ApiDeps } from '../deps.js';
 import { ProblemError, ProblemKind } from '../problem.js';
 
 type Deps = Pick<ApiDeps, 'store' | 'graph' | 'config' | 'now'>;
 
-const refuse = (kind: ProblemKind, detail: string, field: string, message: string) =>
-  new ProblemError(409, kind, detail, [{ field, message }]);
+/** Problems solved by connecting Facebook answer `not-connected`; the others are plain conflicts. */
+const CONNECTION_CHECKS: ReadonlySet<ReadinessCheck> = new Set([
+  ReadinessCheck.NotConnected,
+  ReadinessCheck.TokenInvalid,
+  ReadinessCheck.PermissionMissing,
+]);
 
 /**
  * Everything that would make the export fail at once, checked before it starts so the caller gets a 409 naming
- * what to fix instead of a failed run: the destination exists and is not deleted, consent is current, Facebook is
- * connected with a working token, and an export config exists. The workflow checks again (state may change).
+ * what to fix instead of a failed run. The checks and their words are the run's own (domain/export-readiness.ts);
+ * the run checks again when it starts (state may change), and checks Facebook's side (terms, the audience) too.
  */
 export async function preflightExport(deps: Deps, destinationId: string): Promise<ExportTarget> {
   const { store } = deps;
   const destination = await store.destinations.get(destinationId);
   const id = destination.id;
-  if (destination.status === DestinationStatus.Deleted) {
-    throw refuse(ProblemKind.conflict, `Destination ${id} is being deleted.`, 'params.id', 'destination deleted');
-  }
-  if (!isReady(destination)) {
-    throw refuse(
-      ProblemKind.conflict,
-      `Choose the ad account and an existing or new audience first (PATCH /destinations/${id}).`,
-      destination.adAccountId ? 'audienceId' : 'adAccountId',
-      'not chosen yet',
-    );
-  }
-  if (!(await store.consents.current(id))) {
-    throw refuse(
-      ProblemKind.conflict,
-      `No current data privacy and compliance consent for this destination: record it (POST /destinations/${id}/consent).`,
-      'consent',
-      'no current consent',
-    );
-  }
-  const credential = await store.credentials.describe(id);
-  if (!credential) {
-    throw refuse(
-      ProblemKind.notConnected,
-      `Connect Facebook for this destination first (GET /destinations/${id}/facebook/connect).`,
-      'connection',
-      'no Facebook connection',
-    );
-  }
-  const now = (deps.now ?? Date.now)();
-  if (credential.expiresAt && credential.expiresAt.getTime() <= now) throw await tokenBroken(deps, id, 'expired');
-  if (deps.config.facebook.appId && deps.config.facebook.appSecret) {
-    const info = await deps.graph.debugToken(await store.credentials.getToken(id)).catch((err: unknown) => {
-      if (err instanceof AuthError) return undefined;
-      throw err; // Facebook down: the error mapping answers 502
-    });
-    if (!info?.valid) throw await tokenBroken(deps, id, 'no longer valid');
-    if (info.expiresAt && info.expiresAt.getTime() <= now) throw await tokenBroken(deps, id, 'expired');
-  }
-  return loadExportTarget(store, id).catch((err: unknown) => {
-    if (err instanceof NotFoundError && err.entity === 'export config') {
-      throw refuse(
-        ProblemKind.conflict,
-        `Set what to export first (PUT /destinations/${id}/export-config).`,
-        'exportConfig',
-        'no export config',
-      );
-    }
+  const subject: ReadinessDestination = { ...destination, deleted: destination.status === DestinationStatus.Deleted };
+  const incomplete = destinationProblem(subject);
+  if (incomplete) throw await refusal(deps, id, incomplete);
+  const config = await store.exportConfigs.get(id).catch((err: unknown) => {
+    if (err instanceof NotFoundError) return undefined;
     throw err;
   });
+  const credential = await store.credentials.describe(id);
+  const setup = setupProblem(subject, {
+    consentCurrent: (await store.consents.current(id)) !== null,
+    hasExportConfig: config !== undefined,
+    connected: credential !== null,
+  });
+  if (setup || !config || !credential) throw await refusal(deps, id, setup!);
+
+  const now = (deps.now ?? Date.now)();
+  const stored = tokenProblem(subject, { valid: true, expiresAt: credential.expiresAt }, now);
+  if (stored) throw await refusal(deps, id, stored);
+  // Asking Facebook needs our app's credentials; without them the run's validation is the only token check.
+  if (deps.config.facebook.appId && deps.config.facebook.appSecret) {
+    const info = await deps.graph.debugToken(await store.credentials.getToken(id)).catch((err: unknown) => {
+      if (err instanceof AuthError) return { valid: false, expiresAt: null };
+      throw err; // Facebook down: the error mapping answers 502
+    });
+    const broken = tokenProblem(subject, info, now);
+    if (broken) throw await refusal(deps, id, broken);
+  }
+  // destinationProblem refuses exactly the destinations isReady does not accept.
+  return exportTargetOf(destination as ReadyDestination, config);
 }
 
-async function tokenBroken(deps: Deps, destinationId: string, why: string): Promise<ProblemError> {
-  await deps.store.destinations.setStatus(destinationId, DestinationStatus.NeedsReconnect);
-  return refuse(
-    ProblemKind.notConnected,
-    `The Facebook token of this destination is ${why}: reconnect it (GET /destinations/${destinationId}/facebook/connect).`,
-    'connection',
-    `token ${why}`,
-  );
+/** The problem as a 409 naming the field to fix; a token problem marks the destination for reconnecting. */
+async function refusal(deps: Deps, destinationId: string, problem: ReadinessProblem): Promise<ProblemError> {
+  if (needsReconnect(problem)) {
+    await deps.store.destinations.setStatus(destinationId, DestinationStatus.NeedsReconnect);
+  }
+  const kind = CONNECTION_CHECKS.has(problem.check) ? ProblemKind.notConnected : ProblemKind.conflict;
+  return new ProblemError(409, kind, problem.message, [{ field: problem.field, message: problem.reason }]);
 }
