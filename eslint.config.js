@@ -6,6 +6,12 @@ import { builtinModules } from 'node:module';
 
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
+// The store owns its tables: code outside src/store reaches it only through its index (#26).
+const storeThroughIndex = {
+  group: ['**/store/*', '!**/store/index.js', '**/store/migrations/*'],
+  message: 'Import the store through src/store/index.ts.',
+};
+
 export default tseslint.config(
   { ignores: ['node_modules', 'dist', '.data', 'bench/results', 'bin/*.mjs', 'eslint.config.js'] },
   js.configs.recommended,
@@ -23,6 +29,26 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/**/*.ts'],
+    ignores: ['src/store/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [storeThroughIndex] }] },
+  },
+  {
+    // The API starts workflows through src/temporal and reads the store; it never runs activity code.
+    files: ['src/api/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            storeThroughIndex,
+            { group: ['**/activities/*'], message: 'The API does not import activities (#26).' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, no I/O.
     files: ['src/workflows/**/*.ts'],
     rules: {
@@ -31,6 +57,7 @@ export default tseslint.config(
         {
           paths: nodeBuiltins.map((name) => ({ name, message: 'Workflows must be deterministic: no Node built-ins.' })),
           patterns: [
+            storeThroughIndex,
             {
               group: ['@temporalio/activity', '@temporalio/worker', '@temporalio/client'],
               message: 'Not allowed in workflow code.',

@@ -5,8 +5,7 @@ import { createGraphClient, type GraphClient } from './facebook/index.js';
 import { DEMO_SOURCE_CONFIG } from './sources/demo-seed.js';
 import { createProfileSource, type ProfileSource } from './sources/profile-source.js';
 import type { ProfileSourceConfig } from './sources/profile-source-config.js';
-import { openDb, type Db } from './store/db.js';
-import { createStore, migrate, type Store } from './store/index.js';
+import { createStore, migrate, openDb, type Db, type Store } from './store/index.js';
 import { RowBuilderPool } from './row-builder/pool.js';
 
 /** The long-lived parts every process (worker, API, demo) builds from config, and one way to close them. */

@@ -6,8 +6,12 @@ import {
   ThrottledError,
   TransientError,
 } from '../facebook/index.js';
-import { AudienceAlreadyUsedError, EncryptionKeyMissingError, NotFoundError } from '../store/errors.js';
-import { InvalidCursorError } from '../store/paging.js';
+import {
+  AudienceAlreadyUsedError,
+  EncryptionKeyMissingError,
+  InvalidCursorError,
+  NotFoundError,
+} from '../store/index.js';
 import { ProblemError, ProblemKind } from './problem.js';
 
 /**

@@ -30,7 +30,6 @@ export async function startApiServer(config: Config, options: ApiServerOptions =
     options.temporalClient ?? new Client({ connection: connection!, namespace: config.temporal.namespace });
   const app = await buildApp({
     config,
-    db: resources.db,
     store: resources.store,
     graph: resources.graph,
     source: resources.source,

@@ -1,5 +1,5 @@
 import { seedDemoProfiles } from '../sources/demo-seed.js';
-import type { Db } from '../store/db.js';
+import type { Db } from '../store/index.js';
 
 /** How many demo profiles the tables hold, or undefined when they are missing. */
 export async function demoProfileCount(db: Db): Promise<number | undefined> {

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { Queryable } from '../store/db.js';
+import type { RunMetricsRepository } from '../store/index.js';
 
 /** Upper bounds (seconds) of the page-latency histogram: a 10,000-row call takes from ~0.5 s to a minute. */
 export const PAGE_DURATION_BUCKETS = [0.25, 0.5, 1, 2, 5, 10, 30, 60, 120] as const;
@@ -7,12 +7,11 @@ export const PAGE_DURATION_BUCKETS = [0.25, 0.5, 1, 2, 5, 10, 30, 60, 120] as co
 const PREFIX = 'audience_export_';
 
 /**
- * A Prometheus registry whose every figure is read from `export_runs` and `export_run_pages` at scrape time:
- * exports run in worker processes and the API is another process, so the tables are the one shared truth. The
+ * A Prometheus registry whose every figure is read from the run tables at scrape time (store/run-metrics.ts). The
  * counters only grow while runs are kept (deleting a destination's runs lowers them, which Prometheus reads as
  * a counter reset).
  */
-export function createExportMetricsRegistry(db: Queryable): Registry {
+export function createExportMetricsRegistry(metrics: RunMetricsRepository): Registry {
   const registry = new Registry();
 
   const started = new Counter({
@@ -21,11 +20,9 @@ export function createExportMetricsRegistry(db: Queryable): Registry {
     labelNames: ['mode', 'trigger'] as const,
     registers: [registry],
     async collect() {
-      const rows = await db.query<{ mode: string; trigger: string; n: string }>(
-        'SELECT mode, trigger, count(*) AS n FROM export_runs GROUP BY mode, trigger',
-      );
+      const counts = await metrics.startedByModeAndTrigger();
       started.reset();
-      for (const r of rows) started.inc({ mode: r.mode, trigger: r.trigger }, Number(r.n));
+      for (const c of counts) started.inc(c.labels, c.n);
     },
   });
 
@@ -35,12 +32,9 @@ export function createExportMetricsRegistry(db: Queryable): Registry {
     labelNames: ['mode', 'trigger', 'status'] as const,
     registers: [registry],
     async collect() {
-      const rows = await db.query<{ mode: string; trigger: string; status: string; n: string }>(
-        `SELECT mode, trigger, status, count(*) AS n FROM export_runs WHERE status <> 'running'
-         GROUP BY mode, trigger, status`,
-      );
+      const counts = await metrics.finishedByModeTriggerAndStatus();
       finished.reset();
-      for (const r of rows) finished.inc({ mode: r.mode, trigger: r.trigger, status: r.status }, Number(r.n));
+      for (const c of counts) finished.inc(c.labels, c.n);
     },
   });
 
@@ -50,11 +44,9 @@ export function createExportMetricsRegistry(db: Queryable): Registry {
     labelNames: ['mode'] as const,
     registers: [registry],
     async collect() {
-      const rows = await db.query<{ mode: string; n: string }>(
-        "SELECT mode, count(*) AS n FROM export_runs WHERE status = 'running' GROUP BY mode",
-      );
+      const counts = await metrics.runningByMode();
       running.reset();
-      for (const r of rows) running.set({ mode: r.mode }, Number(r.n));
+      for (const c of counts) running.set(c.labels, c.n);
     },
   });
 
@@ -64,13 +56,11 @@ export function createExportMetricsRegistry(db: Queryable): Registry {
     labelNames: ['mode', 'outcome'] as const,
     registers: [registry],
     async collect() {
-      const byMode = await db.query<{ mode: string; sent: string; removed: string }>(
-        'SELECT mode, sum(sent) AS sent, sum(removed) AS removed FROM export_runs GROUP BY mode',
-      );
+      const byMode = await metrics.rowsByMode();
       rows.reset();
       for (const r of byMode) {
-        rows.inc({ mode: r.mode, outcome: 'sent' }, Number(r.sent));
-        rows.inc({ mode: r.mode, outcome: 'removed' }, Number(r.removed));
+        rows.inc({ mode: r.mode, outcome: 'sent' }, r.sent);
+        rows.inc({ mode: r.mode, outcome: 'removed' }, r.removed);
       }
     },
   });
@@ -81,12 +71,9 @@ export function createExportMetricsRegistry(db: Queryable): Registry {
     labelNames: ['reason'] as const,
     registers: [registry],
     async collect() {
-      const rs = await db.query<{ reason: string; n: string }>(
-        `SELECT e.key AS reason, sum(e.value::text::bigint) AS n FROM export_runs r, jsonb_each(r.dropped) e
-         GROUP BY e.key`,
-      );
+      const counts = await metrics.droppedByReason();
       dropped.reset();
-      for (const r of rs) dropped.inc({ reason: r.reason }, Number(r.n));
+      for (const c of counts) dropped.inc(c.labels, c.n);
     },
   });
 
@@ -95,9 +82,9 @@ export function createExportMetricsRegistry(db: Queryable): Registry {
     help: 'Times a run waited out a Facebook rate-limit block',
     registers: [registry],
     async collect() {
-      const [r] = await db.query<{ n: string }>('SELECT COALESCE(sum(throttle_waits), 0) AS n FROM export_runs');
+      const n = await metrics.throttleWaits();
       throttleWaits.reset();
-      throttleWaits.inc(Number(r?.n ?? 0));
+      throttleWaits.inc(n);
     },
   });
 
@@ -106,13 +93,13 @@ export function createExportMetricsRegistry(db: Queryable): Registry {
     help: 'Time runs spent waiting out Facebook rate-limit blocks',
     registers: [registry],
     async collect() {
-      const [r] = await db.query<{ ms: string }>('SELECT COALESCE(sum(waited_ms), 0) AS ms FROM export_runs');
+      const ms = await metrics.throttleWaitedMs();
       throttleSeconds.reset();
-      throttleSeconds.inc(Number(r?.ms ?? 0) / 1000);
+      throttleSeconds.inc(ms / 1000);
     },
   });
 
-  registry.registerMetric(pageDurationHistogram(db) as unknown as Counter);
+  registry.registerMetric(pageDurationHistogram(metrics) as unknown as Counter);
   return registry;
 }
 
@@ -123,15 +110,12 @@ interface HistogramValue {
 }
 
 /**
- * Page upload latency as a Prometheus histogram computed in SQL (bucket counts with `count(*) FILTER`): prom-client's
- * Histogram only observes values one at a time, so this is a minimal metric object of our own.
+ * Page upload latency as a Prometheus histogram whose bucket counts the store computes: prom-client's Histogram
+ * only observes values one at a time, so this is a minimal metric object of our own.
  */
-function pageDurationHistogram(db: Queryable) {
+function pageDurationHistogram(metrics: RunMetricsRepository) {
   const name = `${PREFIX}page_duration_seconds`;
   const help = 'Upload time of one page (one call to Facebook), pages with a recorded duration';
-  const bucketSql = PAGE_DURATION_BUCKETS.map(
-    (b, i) => `count(*) FILTER (WHERE duration_ms <= ${b * 1000}) AS b${i}`,
-  ).join(', ');
   return {
     name,
     help,
@@ -139,18 +123,14 @@ function pageDurationHistogram(db: Queryable) {
     aggregator: 'sum',
     reset() {},
     async get() {
-      const [r] = await db.query<Record<string, string | null>>(
-        `SELECT ${bucketSql}, count(*) AS n, COALESCE(sum(duration_ms), 0) AS sum_ms
-         FROM export_run_pages WHERE duration_ms IS NOT NULL AND page >= 0`,
-      );
-      const count = Number(r?.n ?? 0);
+      const { atOrUnder, count, sumSeconds } = await metrics.pageDurations(PAGE_DURATION_BUCKETS);
       const values: HistogramValue[] = PAGE_DURATION_BUCKETS.map((b, i) => ({
         metricName: `${name}_bucket`,
         labels: { le: b },
-        value: Number(r?.[`b${i}`] ?? 0),
+        value: atOrUnder[i] ?? 0,
       }));
       values.push({ metricName: `${name}_bucket`, labels: { le: '+Inf' }, value: count });
-      values.push({ metricName: `${name}_sum`, labels: {}, value: Number(r?.sum_ms ?? 0) / 1000 });
+      values.push({ metricName: `${name}_sum`, labels: {}, value: sumSeconds });
       values.push({ metricName: `${name}_count`, labels: {}, value: count });
       return { name, help, type: 'histogram', aggregator: 'sum', values };
     },

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { Db } from '../store/db.js';
+import type { Db } from '../store/index.js';
 
 /** Lines are grouped into chunks of about this many characters before they go to the database. */
 const CHUNK_CHARS = 1 << 20;

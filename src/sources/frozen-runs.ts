@@ -1,4 +1,4 @@
-import type { Db, Queryable } from '../store/db.js';
+import type { Db, Queryable } from '../store/index.js';
 import { FrozenRunNotFoundError } from './errors.js';
 import { canonicalRunId, quoteIdent, runIdOfStagingTable, stagingTableName } from './sql-names.js';
 

@@ -1,4 +1,4 @@
-import type { Db } from '../store/db.js';
+import type { Db } from '../store/index.js';
 import { SegmentTooLargeError, SourceConfigError, UnknownAttributeError, UnknownSegmentError } from './errors.js';
 import { FrozenRuns, type FrozenRow, type ReadPageOptions } from './frozen-runs.js';
 import { canonicalRunId, isIdentifier, parseQualifiedName, quoteIdent, quoteQualified } from './sql-names.js';

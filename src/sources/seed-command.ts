@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Config } from '../config.js';
-import { openDb } from '../store/db.js';
+import { openDb } from '../store/index.js';
 import { changeSegmentShare, seedDemoProfiles } from './demo-seed.js';
 
 export const SEED_USAGE = `Usage: audience-export seed [--profiles N] [--seed S] [--change-share X [--segment NAME]]

@@ -37,6 +37,14 @@ export function isReady(d: Destination): d is ReadyDestination {
   return d.adAccountId !== null && (d.audienceId !== null || d.newAudienceName !== null);
 }
 
+/** A destination of an ad account as an erasure request sees it. */
+export interface AccountDestination {
+  readonly id: string;
+  readonly audienceId: string | null;
+  readonly hasToken: boolean;
+  readonly defaultCountry: string | null;
+}
+
 export type NewDestination = Pick<Destination, 'displayName' | 'facebookAppId'> & {
   /** Leave out (with the audience) for a draft whose account is chosen once Facebook is connected. */
   readonly adAccountId?: string | null;
@@ -160,6 +168,33 @@ export function createDestinationRepository(db: Db) {
         [adAccountId],
       );
       return new Map(rows.map((r) => [r.audience_id, { id: r.id, displayName: r.display_name }]));
+    },
+
+    /**
+     * The live destinations of an ad account, oldest first, with whether each holds a token and its export config's
+     * default country: what an erasure request needs to find a connection and normalise a phone.
+     */
+    async ofAdAccount(adAccountId: string): Promise<AccountDestination[]> {
+      const rows = await db.query<{
+        id: string;
+        audience_id: string | null;
+        has_token: boolean;
+        default_country: string | null;
+      }>(
+        `SELECT d.id, d.audience_id, c.destination_id IS NOT NULL AS has_token, e.default_country
+         FROM destinations d
+         LEFT JOIN credentials c ON c.destination_id = d.id
+         LEFT JOIN export_configs e ON e.destination_id = d.id
+         WHERE d.ad_account_id = $1 AND d.status <> 'deleted'
+         ORDER BY d.created_at, d.id`,
+        [adAccountId],
+      );
+      return rows.map((r) => ({
+        id: r.id,
+        audienceId: r.audience_id,
+        hasToken: r.has_token,
+        defaultCountry: r.default_country,
+      }));
     },
 
     /** Changes only the fields given (null clears). @throws NotFoundError, AudienceAlreadyUsedError */

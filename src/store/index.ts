@@ -6,6 +6,8 @@ import type { Db } from './db.js';
 import { createDestinationRepository } from './destinations.js';
 import { createExportConfigRepository } from './export-configs.js';
 import { createExportRunRepository } from './export-runs.js';
+import { createOAuthStateRepository } from './oauth-states.js';
+import { createRunMetricsRepository } from './run-metrics.js';
 import { createSnapshotRepository } from './snapshots.js';
 import { createUploadPlans } from './upload-plan.js';
 
@@ -39,6 +41,12 @@ export function createStore(db: Db, options: StoreOptions) {
     exportRuns: createExportRunRepository(db),
     snapshots: createSnapshotRepository(db),
     adAccountBlocks: createAdAccountBlockRepository(db),
+    oauthStates: createOAuthStateRepository(db),
+    runMetrics: createRunMetricsRepository(db),
+    /** Whether the database answers (the API's health probe). */
+    ping: async (): Promise<void> => {
+      await db.query('SELECT 1');
+    },
     /** Needs the run staging tables in this same database (the default: profiles and store share one). */
     uploadPlans: createUploadPlans(db),
   };
@@ -54,10 +62,12 @@ export type {
   NewDestination,
   DestinationUpdate,
   DestinationListOptions,
+  AccountDestination,
+  DestinationRepository,
 } from './destinations.js';
 export { CredentialKind } from './credentials.js';
-export type { CredentialInfo, SaveCredential } from './credentials.js';
-export type { ConsentRecord } from './consents.js';
+export type { CredentialInfo, SaveCredential, CredentialRepository } from './credentials.js';
+export type { ConsentRecord, ConsentRepository } from './consents.js';
 export { KeyIdentifier, ExportMode, frozenExportConfig } from './export-configs.js';
 export type {
   ExportConfig,
@@ -66,6 +76,7 @@ export type {
   AttributeMap,
   AttributeMapping,
   ExportSchedule,
+  ExportConfigRepository,
 } from './export-configs.js';
 export { RunStatus, RunTrigger } from './export-runs.js';
 export type {
@@ -78,9 +89,12 @@ export type {
   HealthCheck,
   DroppedCounts,
   FinishedRunStatus,
+  ExportRunRepository,
 } from './export-runs.js';
 export { SnapshotState } from './snapshots.js';
-export type { SnapshotKey, SnapshotRow, SnapshotEntry, SnapshotCounts } from './snapshots.js';
+export type { SnapshotKey, SnapshotRow, SnapshotEntry, SnapshotCounts, SnapshotRepository } from './snapshots.js';
+export type { OAuthStateRepository } from './oauth-states.js';
+export type { RunMetricsRepository, LabelledCount, PageDurations } from './run-metrics.js';
 export { encodeCells, decodeCells, SnapshotCodecError, type Cell } from './snapshot-codec.js';
 export type { AdAccountBlock } from './ad-account-blocks.js';
 export { migrate } from './migrate.js';

@@ -241,6 +241,34 @@ export function createSnapshotRepository(db: Db) {
       return rows.length === 0;
     },
 
+    /**
+     * Rows of these audiences whose cells hold one of these SHA-256 hex digests somewhere (hash cells are stored as
+     * their 32 raw bytes, so `position` narrows the scan in SQL), cells decoded. The caller checks the column.
+     */
+    async rowsHoldingHashes(
+      audienceIds: readonly string[],
+      hashes: readonly string[],
+    ): Promise<(SnapshotRow & { audienceId: string })[]> {
+      if (audienceIds.length === 0 || hashes.length === 0) return [];
+      const rows = await db.query<{
+        audience_id: string;
+        profile_key: string;
+        fingerprint: Uint8Array;
+        cells: Uint8Array;
+      }>(
+        `SELECT audience_id, profile_key, fingerprint, cells FROM audience_snapshots
+         WHERE audience_id = ANY($1::text[])
+           AND EXISTS (SELECT 1 FROM unnest($2::text[]) AS h(hex) WHERE position(decode(h.hex, 'hex') IN cells) > 0)`,
+        [audienceIds, hashes],
+      );
+      return rows.map((r) => ({
+        audienceId: r.audience_id,
+        profileKey: r.profile_key,
+        fingerprint: toBuffer(r.fingerprint),
+        cells: decodeCells(r.cells),
+      }));
+    },
+
     /** The stored rows for these keys (missing keys are skipped), with their cells decoded. */
     async read(audienceId: string, keys: readonly SnapshotKey[]): Promise<SnapshotEntry[]> {
       if (keys.length === 0) return [];

@@ -36,7 +36,7 @@ describe('API foundations', () => {
 
   it('answers 503 naming the database when it is unreachable', async () => {
     const deadDb = await openDb({ url: 'postgres://postgres@127.0.0.1:1/nowhere', maxConnections: 1 });
-    const sick = await buildTestApp({ ...deps, db: deadDb });
+    const sick = await buildTestApp({ ...deps, store: createStore(deadDb, { encryptionKey: undefined }) });
     try {
       const res = await sick.inject({ method: 'GET', url: '/health' });
       expect(res.statusCode).toBe(503);

@@ -8,7 +8,7 @@ import { problems } from '../schemas/common.js';
  * configure the scrape job with `authorization: { credentials: <API key> }` (a bearer token).
  */
 export const metricsRoutes: FastifyPluginAsyncZod = (app) => {
-  const registry = createExportMetricsRegistry(app.deps.db);
+  const registry = createExportMetricsRegistry(app.deps.store.runMetrics);
   app.get(
     '/metrics',
     {

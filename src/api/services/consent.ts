@@ -1,5 +1,5 @@
 import { consentStatement, CURRENT_CONSENT_STATEMENT } from '../../domain/consent-statements.js';
-import type { ConsentRecord } from '../../store/consents.js';
+import type { ConsentRecord } from '../../store/index.js';
 import type { ApiDeps } from '../deps.js';
 import { ProblemError, ProblemKind } from '../problem.js';
 import { cancelRunningExports, pauseSchedule } from './temporal-control.js';

@@ -1,5 +1,5 @@
 import { toAdAccountId } from '../../facebook/index.js';
-import { DestinationStatus, type Destination, type DestinationUpdate } from '../../store/destinations.js';
+import { DestinationStatus, type Destination, type DestinationUpdate } from '../../store/index.js';
 import type { ApiDeps } from '../deps.js';
 import { ProblemError, ProblemKind } from '../problem.js';
 import { cancelRunningExports, deleteSchedule, scheduleIdOf } from './temporal-control.js';

@@ -1,13 +1,11 @@
 import { CANONICAL_SCHEMA, type Cell } from '../../domain/canonical-row.js';
 import { toAdAccountId } from '../../facebook/index.js';
-import type { Queryable } from '../../store/db.js';
-import { decodeCells } from '../../store/snapshot-codec.js';
 import type { ApiDeps } from '../deps.js';
 import { ProblemError, ProblemKind } from '../problem.js';
 import { erasureIdentifiers, identifierOnlyRow, rowHoldsIdentifier, type ErasureIdentifier } from './erasure-rows.js';
 import { withToken } from './facebook-connection.js';
 
-type Deps = Pick<ApiDeps, 'config' | 'store' | 'graph' | 'db' | 'logger'>;
+type Deps = Pick<ApiDeps, 'config' | 'store' | 'graph' | 'logger'>;
 
 export interface ErasureRequest {
   adAccountId?: string | undefined;
@@ -30,24 +28,25 @@ export interface ErasureResult {
 /** Meta's limit on rows per users call (reference 4.2). */
 const MAX_ROWS_PER_CALL = 10_000;
 
-interface AccountDestination {
-  id: string;
-  audience_id: string | null;
-  has_token: boolean;
-  default_country: string | null;
-}
-
-/** The ad account's live destinations, with whether each holds a token and its export config's default country. */
-async function destinationsOfAccount(db: Queryable, adAccountId: string): Promise<AccountDestination[]> {
-  return db.query<AccountDestination>(
-    `SELECT d.id, d.audience_id, c.destination_id IS NOT NULL AS has_token, e.default_country
-     FROM destinations d
-     LEFT JOIN credentials c ON c.destination_id = d.id
-     LEFT JOIN export_configs e ON e.destination_id = d.id
-     WHERE d.ad_account_id = $1 AND d.status <> 'deleted'
-     ORDER BY d.created_at, d.id`,
-    [adAccountId],
+/**
+ * Snapshot rows of these audiences holding an identifier in its own column (the store narrows by the hashes in SQL;
+ * a hash elsewhere in a row is not a match).
+ */
+async function matchingSnapshotRows(
+  deps: Deps,
+  audienceIds: readonly string[],
+  identifiers: readonly ErasureIdentifier[],
+): Promise<MatchedRow[]> {
+  const rows = await deps.store.snapshots.rowsHoldingHashes(
+    audienceIds,
+    identifiers.map((i) => i.hash),
   );
+  return rows.flatMap((r) => {
+    // The codec hands DPO option lists back read-only; the request body wants plain arrays.
+    const cells = r.cells.map((c): Cell => (Array.isArray(c) ? [...(c as string[])] : (c as Cell)));
+    if (!rowHoldsIdentifier(cells, identifiers)) return [];
+    return [{ audienceId: r.audienceId, profileKey: r.profileKey, fingerprint: Buffer.from(r.fingerprint), cells }];
+  });
 }
 
 interface MatchedRow {
@@ -55,29 +54,6 @@ interface MatchedRow {
   profileKey: string;
   fingerprint: Buffer;
   cells: Cell[];
-}
-
-/**
- * Snapshot rows of these audiences holding an identifier. Hash cells are stored as their 32 raw bytes
- * (snapshot-codec.ts), so `position` narrows the scan in SQL; decoding then confirms the hash sits in its column.
- */
-async function matchingSnapshotRows(
-  db: Queryable,
-  audienceIds: readonly string[],
-  identifiers: readonly ErasureIdentifier[],
-): Promise<MatchedRow[]> {
-  if (audienceIds.length === 0) return [];
-  const rows = await db.query<{ audience_id: string; profile_key: string; fingerprint: Uint8Array; cells: Uint8Array }>(
-    `SELECT audience_id, profile_key, fingerprint, cells FROM audience_snapshots
-     WHERE audience_id = ANY($1::text[])
-       AND EXISTS (SELECT 1 FROM unnest($2::text[]) AS h(hex) WHERE position(decode(h.hex, 'hex') IN cells) > 0)`,
-    [audienceIds, identifiers.map((i) => i.hash)],
-  );
-  return rows.flatMap((r) => {
-    const cells = decodeCells(r.cells).map((c): Cell => (Array.isArray(c) ? [...(c as string[])] : (c as Cell)));
-    if (!rowHoldsIdentifier(cells, identifiers)) return [];
-    return [{ audienceId: r.audience_id, profileKey: r.profile_key, fingerprint: Buffer.from(r.fingerprint), cells }];
-  });
 }
 
 const badField = (field: string, message: string, detail: string) =>
@@ -103,9 +79,9 @@ export async function erasePerson(deps: Deps, request: ErasureRequest): Promise<
   const adAccountId = request.destinationId
     ? await adAccountOf(deps, request.destinationId)
     : toAdAccountId(request.adAccountId ?? '');
-  const destinations = await destinationsOfAccount(deps.db, adAccountId);
+  const destinations = await deps.store.destinations.ofAdAccount(adAccountId);
   const tokenHolder =
-    destinations.find((d) => d.id === request.destinationId && d.has_token) ?? destinations.find((d) => d.has_token);
+    destinations.find((d) => d.id === request.destinationId && d.hasToken) ?? destinations.find((d) => d.hasToken);
   if (!tokenHolder) {
     throw new ProblemError(
       409,
@@ -119,7 +95,7 @@ export async function erasePerson(deps: Deps, request: ErasureRequest): Promise<
     phone: request.phone,
     country: request.country,
     defaultCountry:
-      (destinations.find((d) => d.id === request.destinationId) ?? tokenHolder).default_country ?? undefined,
+      (destinations.find((d) => d.id === request.destinationId) ?? tokenHolder).defaultCountry ?? undefined,
   });
   const [field] = unusable;
   if (field !== undefined) {
@@ -132,8 +108,8 @@ export async function erasePerson(deps: Deps, request: ErasureRequest): Promise<
     );
   }
 
-  const audienceIds = [...new Set(destinations.flatMap((d) => (d.audience_id ? [d.audience_id] : [])))];
-  const matched = await matchingSnapshotRows(deps.db, audienceIds, identifiers);
+  const audienceIds = [...new Set(destinations.flatMap((d) => (d.audienceId ? [d.audienceId] : [])))];
+  const matched = await matchingSnapshotRows(deps, audienceIds, identifiers);
   const data: Cell[][] = [...matched.map((m) => m.cells), ...identifiers.map(identifierOnlyRow)];
   let numReceived = 0;
   for (let from = 0; from < data.length; from += MAX_ROWS_PER_CALL) {

@@ -7,7 +7,7 @@ import {
   type AttributeMapping,
   type KeyIdentifier,
 } from '../../domain/mapping.js';
-import type { ExportConfig } from '../../store/export-configs.js';
+import type { ExportConfig } from '../../store/index.js';
 import type { ApiDeps } from '../deps.js';
 import { ProblemError, ProblemKind, type FieldError } from '../problem.js';
 import type { ExportConfigInputSchema } from '../schemas/export-config.js';

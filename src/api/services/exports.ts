@@ -1,5 +1,5 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
-import type { ExportRun, RunStatus } from '../../store/export-runs.js';
+import type { ExportRun, RunStatus } from '../../store/index.js';
 import { startExport } from '../../temporal/start-export.js';
 import type { ExportProgress } from '../../workflows/contracts.js';
 import { progressQuery } from '../../workflows/messages.js';

@@ -2,7 +2,7 @@ import { toAdAccountId, type AdAccount } from '../../facebook/index.js';
 import type { ApiDeps } from '../deps.js';
 import { withToken } from './facebook-connection.js';
 
-type Deps = Pick<ApiDeps, 'config' | 'store' | 'graph' | 'db' | 'logger'>;
+type Deps = Pick<ApiDeps, 'config' | 'store' | 'graph' | 'logger'>;
 
 const adAccountView = (a: AdAccount) => ({
   id: a.id,

@@ -11,7 +11,7 @@ import {
 } from './oauth-state.js';
 import { connectionView, type ConnectionView } from './views.js';
 
-type Deps = Pick<ApiDeps, 'config' | 'store' | 'graph' | 'db' | 'logger'> & { now?: () => number };
+type Deps = Pick<ApiDeps, 'config' | 'store' | 'graph' | 'logger'> & { now?: () => number };
 
 /** What the login dialog asks for: `ads_management` to write audiences, `ads_read` to list accounts and audiences. */
 export const LOGIN_SCOPES = ['ads_management', 'ads_read'];
@@ -108,7 +108,7 @@ export async function connectSystemUserToken(
 export async function completeLogin(deps: Deps, input: { code: string; state: string }) {
   const key = requireOAuthConfig(deps);
   const state = verifyState(key, input.state, (deps.now ?? Date.now)());
-  await redeemState(deps.db, state);
+  await redeemState(deps.store, state);
   await deps.store.destinations.get(state.destinationId);
   const short = await deps.graph.exchangeCode({ code: input.code, redirectUri: callbackUri(deps) });
   const long = await deps.graph.exchangeForLongLivedToken(short.accessToken);

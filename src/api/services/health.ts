@@ -20,10 +20,10 @@ async function probe(fn: () => Promise<unknown>): Promise<CheckResult> {
 
 /** Probes the database and Temporal concurrently, each bounded so a hung dependency cannot hang the probe. */
 export async function checkHealth(
-  deps: Pick<ApiDeps, 'db' | 'temporalClient'>,
+  deps: Pick<ApiDeps, 'store' | 'temporalClient'>,
 ): Promise<{ database: CheckResult; temporal: CheckResult }> {
   const [database, temporal] = await Promise.all([
-    probe(() => deps.db.query('SELECT 1')),
+    probe(() => deps.store.ping()),
     probe(() => deps.temporalClient.workflowService.getSystemInfo({})),
   ]);
   return { database, temporal };

@@ -1,5 +1,5 @@
 import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Queryable } from '../../store/db.js';
+import type { ApiStore } from '../deps.js';
 import { ProblemError, ProblemKind } from '../problem.js';
 
 /** How long an operator has to finish Facebook's login dialog. */
@@ -73,12 +73,7 @@ export function signedReturnTo(key: Buffer, state: string | undefined): string |
 }
 
 /** Marks the state's nonce used; a second redemption is refused, so a leaked callback URL cannot be replayed. */
-export async function redeemState(db: Queryable, state: OAuthState): Promise<void> {
-  await db.query("DELETE FROM oauth_states_used WHERE expires_at < now() - interval '1 hour'");
-  const rows = await db.query(
-    `INSERT INTO oauth_states_used (nonce, destination_id, expires_at) VALUES ($1, $2, $3)
-     ON CONFLICT (nonce) DO NOTHING RETURNING nonce`,
-    [state.nonce, state.destinationId, new Date(state.expiresAt)],
-  );
-  if (rows.length === 0) throw refuse('already used', `This login was already completed. ${RESTART}`);
+export async function redeemState(store: Pick<ApiStore, 'oauthStates'>, state: OAuthState): Promise<void> {
+  const first = await store.oauthStates.redeem(state.nonce, state.destinationId, new Date(state.expiresAt));
+  if (!first) throw refuse('already used', `This login was already completed. ${RESTART}`);
 }

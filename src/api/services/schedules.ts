@@ -5,7 +5,7 @@ import {
   type ScheduleOptions,
   type ScheduleSpec,
 } from '@temporalio/client';
-import type { ExportSchedule } from '../../store/export-configs.js';
+import type { ExportSchedule } from '../../store/index.js';
 import { scheduledExport } from '../../workflows/scheduled-export.js';
 import type { ApiDeps } from '../deps.js';
 import { ProblemError, ProblemKind } from '../problem.js';

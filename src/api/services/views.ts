@@ -1,7 +1,5 @@
 import type { z } from 'zod';
-import type { ConsentRecord } from '../../store/consents.js';
-import type { CredentialInfo } from '../../store/credentials.js';
-import { isReady, type Destination } from '../../store/destinations.js';
+import { isReady, type ConsentRecord, type CredentialInfo, type Destination } from '../../store/index.js';
 import type { ConnectionSchema, DESTINATION_STATES, DestinationSchema } from '../schemas/destinations.js';
 
 /** A token expiring within this is flagged, so there is time to reconnect before exports fail. */
