@@ -75,8 +75,8 @@ export interface ExportRunView {
   pagesDone?: number;
   startedAt?: string;
   finishedAt?: string | null;
-  /** Live counts while the workflow runs; null once it closed. */
-  progress?: ExportProgress | null;
+  /** Live counts while the workflow runs (their phase is `phase`); null once it closed. */
+  progress?: Omit<ExportProgress, 'phase'> | null;
   audience?: { lowerBound: number | null; upperBound: number | null };
   error?: { type?: string | null; message: string } | null;
   links?: { self?: string; temporalUi?: string };
@@ -86,12 +86,13 @@ const FINAL = new Set(['completed', 'cancelled', 'failed', 'partial']);
 
 /** The run's counts as progress: the live query's while running, the recorded counts once finished. */
 export function progressOfView(view: ExportRunView): ExportProgress {
-  if (view.progress) return view.progress;
-  const dropped = view.dropped ?? {};
   const done = FINAL.has(view.status);
+  const phase = done ? 'done' : ((view.phase ?? 'validating') as ExportProgress['phase']);
+  if (view.progress) return { ...view.progress, phase };
+  const dropped = view.dropped ?? {};
   return {
     runId: view.runId,
-    phase: done ? 'done' : ((view.phase ?? 'validating') as ExportProgress['phase']),
+    phase,
     mode: (view.effectiveMode ?? view.mode) as ExportProgress['mode'],
     pagesTotal: view.pagesTotal ?? 0,
     pagesDone: view.pagesDone ?? 0,

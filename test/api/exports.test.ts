@@ -163,6 +163,14 @@ describe('exports API over real HTTP, the dev server, PostgreSQL and the sandbox
       expect(live.status).toBe('running');
       expect(live.live).toMatchObject({ status: 'RUNNING' });
       expect(live.progress!.pagesTotal).toBeGreaterThan(1);
+      // One phase: the workflow's, even when the record says another (it is written only between steps).
+      expect(live.progress).not.toHaveProperty('phase');
+      await env.store.exportRuns.updateProgress(runId, { phase: 'validating' });
+      const relive = await waitFor(async () => {
+        const r = await get(`/exports/${runId}`);
+        return r.body.progress ? r.body : undefined;
+      });
+      expect(['removing', 'uploading', 'waiting', 'finalising']).toContain(relive.phase);
 
       const listed = await get(`/exports?destinationId=${destination.id}&status=running`);
       expect(listed.body.items.map((i) => i.runId)).toEqual([runId]);

@@ -46,7 +46,7 @@ export const ExportRunSchema = z
     effectiveMode: Mode.nullable(),
     trigger: z.enum(EXPORT_TRIGGERS),
     status: z.enum(RUN_STATUSES),
-    phase: z.string(),
+    phase: z.string().describe("The run's phase: the workflow's own while it runs and answers, else the recorded one"),
     workflowId: z.string(),
     temporalRunId: z.string().nullable(),
     startedAt: z.string(),
@@ -71,7 +71,6 @@ export const ExportPageSchema = z.object({ items: z.array(ExportRunSchema), next
 export const ExportDetailSchema = ExportRunSchema.extend({
   progress: z
     .looseObject({
-      phase: z.string(),
       pagesTotal: z.number(),
       pagesDone: z.number(),
       rowsTotal: z.number(),
@@ -79,7 +78,10 @@ export const ExportDetailSchema = ExportRunSchema.extend({
       rowsDropped: z.number(),
     })
     .nullable()
-    .describe('Live counts from the running workflow (`progress` query); null when not running or no worker answered'),
+    .describe(
+      'Live counts from the running workflow (`progress` query); null when not running or no worker answered. Its ' +
+        'phase is the top-level `phase`.',
+    ),
   audience: z.object({
     lowerBound: z.number().nullable(),
     upperBound: z.number().nullable(),

@@ -8,7 +8,7 @@ import type { ApiDeps } from '../deps.js';
 import { ProblemError, ProblemKind } from '../problem.js';
 import { preflightExport } from './export-preflight.js';
 
-type ProgressView = ExportProgress & Record<string, unknown>;
+type ProgressView = Omit<ExportProgress, 'phase'> & Record<string, unknown>;
 
 /** How long a GET waits for a worker to answer the progress query before it falls back to the record. */
 export const PROGRESS_QUERY_TIMEOUT_MS = 2_000;
@@ -125,11 +125,15 @@ export async function getExport(deps: Deps, runId: string) {
   };
   if (r.status !== 'running') return detail;
   const live = await liveStatus(deps, r);
-  return { ...detail, live, progress: live?.status === 'RUNNING' ? await queryProgress(deps, r) : null };
+  const progress = live?.status === 'RUNNING' ? await queryProgress(deps, r) : null;
+  if (!progress) return { ...detail, live, progress };
+  // One phase: the workflow's own while it answers (the record's lags behind it between steps).
+  const { phase, ...counts } = progress;
+  return { ...detail, phase, live, progress: counts };
 }
 
 /** The `progress` query with a deadline: with no worker polling, Temporal would hold the query much longer. */
-async function queryProgress(deps: Pick<ApiDeps, 'temporalClient'>, r: ExportRun): Promise<ProgressView | null> {
+async function queryProgress(deps: Pick<ApiDeps, 'temporalClient'>, r: ExportRun): Promise<ExportProgress | null> {
   const handle = deps.temporalClient.workflow.getHandle(r.workflowId, r.temporalRunId ?? undefined);
   try {
     const progress = await deps.temporalClient.withDeadline(Date.now() + PROGRESS_QUERY_TIMEOUT_MS, () =>
