@@ -90,6 +90,28 @@ describe('destinations', () => {
     const gone = await request(`${baseUrl}/destinations/${id}`, { headers: auth });
     expect(gone.statusCode).toBe(404);
     expect(await gone.body.json()).toMatchObject({ errors: [{ field: 'params.id', message: 'no such destination' }] });
+    // An export of it answers as its OpenAPI text says: gone, 404.
+    const exported = await request(`${baseUrl}/destinations/${id}/exports`, { method: 'POST', headers: auth });
+    expect(exported.statusCode).toBe(404);
+    expect(exported.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(await exported.body.json()).toMatchObject({
+      errors: [{ field: 'params.id', message: 'no such destination' }],
+    });
+    const doc = (await (await request(`${baseUrl}/docs/json`)).body.json()) as {
+      paths: Record<string, { post?: { description?: string; responses: Record<string, { description: string }> } }>;
+    };
+    // While it is being deleted (the row still there, marked deleted), the answer is 409.
+    const other = (await create({ displayName: 'Being deleted', adAccountId: '1234567', audienceId: nextAudienceId() }))
+      .body.id;
+    await db.query("UPDATE destinations SET status = 'deleted' WHERE id = $1", [other]);
+    const deleting = await request(`${baseUrl}/destinations/${other}/exports`, { method: 'POST', headers: auth });
+    expect(deleting.statusCode).toBe(409);
+    expect(await deleting.body.json()).toMatchObject({
+      errors: [{ field: 'params.id', message: 'destination deleted' }],
+    });
+    const route = doc.paths['/destinations/{id}/exports']!.post!;
+    expect(route.description).toMatch(/once deleted it is gone \(404\)/);
+    expect(route.responses['404']!.description).toMatch(/deleted destination is gone/);
   });
 
   it('delete cancels the running exports of the destination and deletes its schedule', async () => {

@@ -23,12 +23,16 @@ export const exportRoutes: FastifyPluginAsyncZod = (app) => {
         summary: "Start the destination's export now, or join the one running for its audience",
         description:
           'Refused with 409 before anything starts when consent, the Facebook connection, a working token or the ' +
-          'export config is missing, or the destination is deleted. The run record appears once validation ran.',
+          'export config is missing, or while the destination is being deleted; once deleted it is gone (404). ' +
+          'The run record appears once validation ran.',
         params: IdParamsSchema,
         response: {
           202: StartedExportSchema.describe('Started (or joined): follow it at links.self'),
           ...destinationProblems({
-            409: 'Not ready: a draft, no consent, no Facebook connection or a broken token, or no export config',
+            404: 'No destination with this id (a deleted destination is gone)',
+            409:
+              'Not ready: a draft, no consent, no Facebook connection or a broken token, or no export config; or ' +
+              'being deleted',
             502: true,
           }),
         },
