@@ -232,6 +232,22 @@ export function createDestinationRepository(db: Db) {
     },
 
     /**
+     * Records the ad account's Custom Audience terms as Facebook reports them, as an export's validation would:
+     * an active destination whose account has not accepted them becomes `needs_terms`, and one marked so goes back
+     * to `active` once they are accepted. Other statuses (reconnect, paused, deleted) are left alone.
+     */
+    async recordTermsAccepted(id: string, accepted: boolean): Promise<void> {
+      const [from, to] = accepted
+        ? [DestinationStatus.NeedsTerms, DestinationStatus.Active]
+        : [DestinationStatus.Active, DestinationStatus.NeedsTerms];
+      await db.query('UPDATE destinations SET status = $3, updated_at = now() WHERE id = $1 AND status = $2', [
+        id,
+        from,
+        to,
+      ]);
+    },
+
+    /**
      * Records the audience created for this destination. Idempotent for the same id (a retried activity);
      * @throws NotFoundError, AudienceAlreadyUsedError
      */

@@ -214,6 +214,52 @@ describe('Facebook connection', () => {
     await accounts.body.dump();
   });
 
+  it('the ad-account list and the destination agree on the terms, as the export decides them', async () => {
+    const { adAccountId, adAccountWithoutTermsId, systemUserToken } = sandbox.fixtures;
+    const res = await request(`${baseUrl}/destinations`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ displayName: 'Terms', adAccountId: adAccountWithoutTermsId, newAudienceName: 'Terms' }),
+    });
+    const id = ((await res.body.json()) as { id: string }).id;
+    const put = await request(`${baseUrl}/destinations/${id}/facebook/token`, {
+      method: 'PUT',
+      headers: json,
+      body: JSON.stringify({ token: systemUserToken }),
+    });
+    expect(put.statusCode).toBe(200);
+    await put.body.dump();
+    const list = async () => {
+      const r = await request(`${baseUrl}/destinations/${id}/facebook/ad-accounts`, { headers: auth });
+      const body = (await r.body.json()) as { items: Array<{ id: string; customAudienceTermsAccepted: boolean }> };
+      return new Map(body.items.map((a) => [a.id, a.customAudienceTermsAccepted]));
+    };
+    const status = async () =>
+      (await db.query<{ status: string }>('SELECT status FROM destinations WHERE id = $1', [id]))[0]!.status;
+    // Both answers come from what the export's validation reads (tos_accepted.custom_audience_tos).
+    const before = await list();
+    expect(before.get(adAccountId)).toBe(true);
+    expect(before.get(adAccountWithoutTermsId)).toBe(false);
+    expect(await status()).toBe('needs_terms');
+
+    const account = sandbox.state.accounts.get(adAccountWithoutTermsId.slice('act_'.length))!;
+    account.tosAccepted = true; // a person accepted the terms in Ads Manager
+    try {
+      expect((await list()).get(adAccountWithoutTermsId)).toBe(true);
+      expect(await status()).toBe('active');
+    } finally {
+      account.tosAccepted = false;
+    }
+    const audiences = await request(
+      `${baseUrl}/destinations/${id}/facebook/ad-accounts/${adAccountWithoutTermsId}/audiences`,
+      { headers: auth },
+    );
+    expect(
+      ((await audiences.body.json()) as { customAudienceTermsAccepted: boolean }).customAudienceTermsAccepted,
+    ).toBe(false);
+    expect(await status()).toBe('needs_terms');
+  });
+
   it('keeps the Facebook audience on delete unless deleteAudience=true', async () => {
     const f = sandbox.fixtures;
     const graph = createGraphClient({

@@ -13,8 +13,16 @@ const adAccountView = (a: AdAccount) => ({
   termsUrl: a.customAudienceTermsAccepted ? null : a.termsUrl,
 });
 
+/**
+ * The ad accounts the destination's token can use. What they say about the Custom Audience terms is what an export's
+ * validation decides by (`tos_accepted.custom_audience_tos`), so the destination's own account's answer is recorded
+ * on it as the validation records it: the destination's `needs_terms` mark agrees with the list.
+ */
 export async function listAdAccounts(deps: Deps, destinationId: string) {
   const accounts = await withToken(deps, destinationId, (token) => deps.graph.listAdAccounts({ token }));
+  const { adAccountId } = await deps.store.destinations.get(destinationId);
+  const own = accounts.find((a) => a.id === adAccountId);
+  if (own) await deps.store.destinations.recordTermsAccepted(destinationId, own.customAudienceTermsAccepted);
   return { items: accounts.map(adAccountView) };
 }
 
@@ -35,6 +43,8 @@ export async function listAudiences(
       deps.graph.listAudiences(id, { limit: page.limit, ...(page.after ? { after: page.after } : {}) }, { token }),
     ]),
   );
+  const { adAccountId: own } = await deps.store.destinations.get(destinationId);
+  if (own === id) await deps.store.destinations.recordTermsAccepted(destinationId, account.customAudienceTermsAccepted);
   const owners = await deps.store.destinations.audienceOwners(id);
   const ownerOf = (audienceId: string) => {
     const owner = owners.get(audienceId);
