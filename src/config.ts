@@ -39,6 +39,8 @@ const EnvSchema = z.object({
     .string()
     .min(32, 'is shorter than a Meta app secret (32 characters, App settings → Basic)')
     .optional(),
+  /** Facebook Login for Business: the login configuration whose id replaces `scope` in the dialog. */
+  FACEBOOK_LOGIN_CONFIG_ID: z.string().regex(/^\d+$/, 'must be the numeric configuration id').optional(),
   FACEBOOK_GRAPH_URL: z.url().default('https://graph.facebook.com'),
   FACEBOOK_DIALOG_URL: z.url().default('https://www.facebook.com'),
   FACEBOOK_API_VERSION: z
@@ -95,6 +97,8 @@ export interface Config {
   facebook: {
     appId?: string;
     appSecret?: string;
+    /** Facebook Login for Business configuration id; when set the dialog asks for it instead of `scope`. */
+    loginConfigId?: string;
     graphUrl: string;
     dialogUrl: string;
     apiVersion: string;
@@ -152,6 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     facebook: {
       appId: e.FACEBOOK_APP_ID,
       appSecret: e.FACEBOOK_APP_SECRET,
+      loginConfigId: e.FACEBOOK_LOGIN_CONFIG_ID,
       graphUrl: e.FACEBOOK_GRAPH_URL.replace(/\/+$/, ''),
       dialogUrl: e.FACEBOOK_DIALOG_URL.replace(/\/+$/, ''),
       apiVersion: e.FACEBOOK_API_VERSION,

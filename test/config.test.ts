@@ -20,4 +20,12 @@ describe('configuration', () => {
     const secret = '0123456789abcdef0123456789abcdef';
     expect(loadConfig({ FACEBOOK_APP_ID: '1234567890', FACEBOOK_APP_SECRET: secret }).facebook.appSecret).toBe(secret);
   });
+
+  it('takes an optional numeric FACEBOOK_LOGIN_CONFIG_ID (Facebook Login for Business)', () => {
+    expect(loadConfig({}).facebook.loginConfigId).toBeUndefined();
+    expect(loadConfig({ FACEBOOK_LOGIN_CONFIG_ID: '123456789012345' }).facebook.loginConfigId).toBe('123456789012345');
+    expect(problemsOf({ FACEBOOK_LOGIN_CONFIG_ID: 'ads_management' })).toEqual([
+      expect.stringMatching(/^FACEBOOK_LOGIN_CONFIG_ID: must be the numeric configuration id/),
+    ]);
+  });
 });

@@ -9,15 +9,19 @@ import { parseAccessToken, type AccessToken } from './responses.js';
 export function createOAuthCalls(t: GraphTransport, app: { appId?: string; dialogUrl: string }) {
   const dialogUrl = app.dialogUrl.replace(/\/+$/, '');
   return {
-    /** The login dialog URL (`<dialogUrl>/<version>/dialog/oauth`) for the code flow. */
-    loginDialogUrl(input: { redirectUri: string; state: string; scopes: string[] }): string {
+    /**
+     * The login dialog URL (`<dialogUrl>/<version>/dialog/oauth`) for the code flow. With a Facebook Login for
+     * Business configuration id, `config_id` replaces `scope`: the configuration names the permissions (reference
+     * 2.5).
+     */
+    loginDialogUrl(input: { redirectUri: string; state: string; scopes: string[]; configId?: string }): string {
       if (!app.appId) throw new GraphClientConfigError('appId', 'loginDialogUrl');
       const qs = new URLSearchParams({
         client_id: app.appId,
         redirect_uri: input.redirectUri,
         state: input.state,
         response_type: 'code',
-        scope: input.scopes.join(','),
+        ...(input.configId === undefined ? { scope: input.scopes.join(',') } : { config_id: input.configId }),
       });
       return `${dialogUrl}/${t.apiVersion}/dialog/oauth?${qs.toString()}`;
     },

@@ -75,6 +75,16 @@ export const SandboxConfigSchema = z.object({
       deny: z.boolean().default(false),
       /** The person the dialog logs in. */
       userId: z.string().optional(),
+      /**
+       * A Facebook Login for Business configuration: when set, the dialog requires its id as `config_id` (in place
+       * of `scope`) and grants its permissions; when unset, a dialog naming a `config_id` is refused.
+       */
+      loginConfig: z
+        .object({
+          id: z.string().regex(/^\d+$/),
+          scopes: z.array(z.string()).default(['ads_management', 'ads_read', 'business_management']),
+        })
+        .optional(),
       shortLivedSeconds: z
         .number()
         .int()

@@ -153,6 +153,72 @@ describe('Facebook connection', () => {
     });
   });
 
+  it('Facebook Login for Business: FACEBOOK_LOGIN_CONFIG_ID replaces scope in the dialog, and the sandbox checks it', async () => {
+    const loginConfigId = '123456789012345';
+    const business = await startSandbox({
+      config: {
+        oauth: { redirectUris: [`${PUBLIC_URL}/facebook/callback`], loginConfig: { id: loginConfigId } },
+      },
+    });
+    const config = testConfig({
+      PUBLIC_URL,
+      FACEBOOK_GRAPH_URL: business.url,
+      FACEBOOK_DIALOG_URL: business.url,
+      FACEBOOK_APP_ID: business.fixtures.appId,
+      FACEBOOK_APP_SECRET: business.fixtures.appSecret,
+      FACEBOOK_LOGIN_CONFIG_ID: loginConfigId,
+    });
+    const businessApp = await buildTestApp(
+      await testDeps({ config, db, temporalClient: temporal.client, tables: 'api_fb' }),
+    );
+    try {
+      const created = await businessApp.inject({
+        method: 'POST',
+        url: '/destinations',
+        headers: json,
+        payload: { displayName: 'Business login', adAccountId: business.fixtures.adAccountId, newAudienceName: 'B' },
+      });
+      const id = created.json<{ id: string }>().id;
+      const connect = await businessApp.inject({
+        method: 'GET',
+        url: `/destinations/${id}/facebook/connect`,
+        headers: auth,
+      });
+      expect(connect.statusCode).toBe(302);
+      const dialogUrl = new URL(String(connect.headers.location));
+      expect(dialogUrl.searchParams.get('config_id')).toBe(loginConfigId);
+      expect(dialogUrl.searchParams.has('scope')).toBe(false);
+
+      // The sandbox refuses the dialog without the configuration, or with another one.
+      for (const change of [
+        (u: URL) => (u.searchParams.delete('config_id'), u.searchParams.set('scope', 'ads_management')),
+        (u: URL) => u.searchParams.set('config_id', '999'),
+      ]) {
+        const wrong = new URL(dialogUrl);
+        change(wrong);
+        const refused = await request(wrong);
+        expect(refused.statusCode).toBe(400);
+        expect(((await refused.body.json()) as { error: { code: number } }).error.code).toBe(100);
+      }
+
+      const dialog = await request(dialogUrl);
+      expect(dialog.statusCode).toBe(302);
+      await dialog.body.dump();
+      const back = new URL(String(dialog.headers.location));
+      for (const v of [back.searchParams.get('code'), back.searchParams.get('state')]) if (v) secretsSeen.add(v);
+      const done = await businessApp.inject({ method: 'GET', url: back.pathname + back.search });
+      expect(done.statusCode).toBe(200);
+      const got = (await businessApp.inject({ method: 'GET', url: `/destinations/${id}`, headers: auth })).json<{
+        connection: { status: string; scopes: string[] };
+      }>();
+      expect(got.connection.status).toBe('connected');
+      expect(got.connection.scopes).toEqual(expect.arrayContaining(['ads_management', 'business_management']));
+    } finally {
+      await businessApp.close();
+      await business.close();
+    }
+  });
+
   it('refuses a forged, an expired and a malformed state before calling Facebook', async () => {
     const id = await createDestination('State checks');
     const { callbackPath } = await loginThroughDialog(id);

@@ -42,7 +42,12 @@ export async function loginUrl(deps: Deps, destinationId: string, options: { ret
   const now = (deps.now ?? Date.now)();
   const state = createState(key, destinationId, now, options);
   return {
-    dialogUrl: deps.graph.loginDialogUrl({ redirectUri: callbackUri(deps), state, scopes: LOGIN_SCOPES }),
+    dialogUrl: deps.graph.loginDialogUrl({
+      redirectUri: callbackUri(deps),
+      state,
+      scopes: LOGIN_SCOPES,
+      ...(deps.config.facebook.loginConfigId === undefined ? {} : { configId: deps.config.facebook.loginConfigId }),
+    }),
     expiresAt: new Date(now + OAUTH_STATE_TTL_MS).toISOString(),
   };
 }

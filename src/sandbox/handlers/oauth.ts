@@ -23,12 +23,38 @@ function checkRedirectUri(uri: string | undefined, allowed: readonly string[]): 
   return uri;
 }
 
+/**
+ * What the dialog grants: a Login for Business configuration's permissions when the app has one (then `config_id`
+ * must name it, and replaces `scope`), else the `scope` asked for. The configuration, not `scope`, defines the
+ * token for such apps (reference 2.5), so a mismatch is refused rather than silently granting something else.
+ */
+function grantedScopes(
+  configId: string | undefined,
+  scope: string | undefined,
+  loginConfig: { id: string; scopes: string[] } | undefined,
+): string[] {
+  if (loginConfig !== undefined) {
+    if (configId !== loginConfig.id) {
+      throw graphErrors.invalidParameter(
+        configId === undefined
+          ? 'This app uses Facebook Login for Business: pass config_id instead of scope'
+          : 'Invalid config_id: no such login configuration for this app',
+      );
+    }
+    return [...loginConfig.scopes];
+  }
+  if (configId !== undefined)
+    throw graphErrors.invalidParameter('Invalid config_id: this app has no login configuration');
+  return (scope ?? 'ads_management,ads_read').split(/[ ,]+/).filter((s) => s !== '');
+}
+
 /** GET /<v>/dialog/oauth: the person "logs in" at once and is sent back with a code (or access_denied). */
 export const oauthDialog: Handler = (req, world) => {
   if (str(req.params, 'client_id') !== world.config.appId) {
     throw graphErrors.invalidParameter('Invalid client_id: this app id is unknown');
   }
   const redirectUri = checkRedirectUri(str(req.params, 'redirect_uri'), world.config.oauth.redirectUris);
+  const scopes = grantedScopes(str(req.params, 'config_id'), str(req.params, 'scope'), world.config.oauth.loginConfig);
   const target = new URL(redirectUri);
   const state = str(req.params, 'state');
   if (world.config.oauth.deny) {
@@ -37,7 +63,6 @@ export const oauthDialog: Handler = (req, world) => {
     target.searchParams.set('error_description', 'Permissions error');
   } else {
     const code = randomBytes(24).toString('base64url');
-    const scopes = (str(req.params, 'scope') ?? 'ads_management,ads_read').split(/[ ,]+/).filter((s) => s !== '');
     const userId = world.config.oauth.userId ?? world.config.tokens[0]!.userId;
     world.oauthCodes.set(code, { redirectUri, scopes, userId, expiresAtMs: world.now() + CODE_TTL_MS });
     target.searchParams.set('code', code);
