@@ -1,5 +1,4 @@
-import type { MappableKey } from './mapping.js';
-import type { KeyIdentifier } from './mapping.js';
+import type { KeyIdentifier, MappableKey } from './mapping-keys.js';
 
 /** What each Facebook key holds, in words for people (the console's labels, the API document's descriptions). */
 export const KEY_LABELS: Readonly<Record<MappableKey, string>> = {

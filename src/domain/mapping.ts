@@ -1,15 +1,10 @@
 import { z } from 'zod';
 import { FACEBOOK_KEYS, FacebookKey, isHashedKey } from './facebook-keys.js';
 import { KEY_LABELS } from './key-labels.js';
+import { KEY_IDENTIFIERS, MAPPABLE_KEYS, REQUIRED_KEYS, type KeyIdentifier, type MappableKey } from './mapping-keys.js';
 
-/** Which identifier a profile must have to be sent at all. */
-export const KEY_IDENTIFIERS = ['EMAIL', 'PHONE', 'NAME_ADDRESS'] as const;
-export type KeyIdentifier = (typeof KEY_IDENTIFIERS)[number];
-
-/** `DOB`: one attribute holding a full date of birth, expanded to DOBY, DOBM and DOBD. */
-export const DOB = 'DOB';
-export const MAPPABLE_KEYS = [...FACEBOOK_KEYS, DOB] as const;
-export type MappableKey = FacebookKey | typeof DOB;
+export { DOB, KEY_IDENTIFIERS, MAPPABLE_KEYS, REQUIRED_KEYS } from './mapping-keys.js';
+export type { KeyIdentifier, MappableKey } from './mapping-keys.js';
 
 export interface MappedAttribute {
   /** The profile attribute (source column) holding the value. */
@@ -37,13 +32,6 @@ export interface MappingProblem {
   readonly field: string;
   readonly message: string;
 }
-
-/** The keys a key identifier needs; NAME_ADDRESS also needs ZIP, or city and state. */
-const REQUIRED_KEYS: Readonly<Record<KeyIdentifier, readonly FacebookKey[]>> = {
-  EMAIL: [FacebookKey.EMAIL],
-  PHONE: [FacebookKey.PHONE],
-  NAME_ADDRESS: [FacebookKey.FN, FacebookKey.LN, FacebookKey.COUNTRY],
-};
 
 /** Everything wrong with a mapping for a key identifier; empty when it can be used. */
 export function validateMapping(keyIdentifier: KeyIdentifier, mapping: AttributeMapping): MappingProblem[] {
