@@ -13,7 +13,18 @@ const storeThroughIndex = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', '.data', 'bench/results', 'bin/*.mjs', 'eslint.config.js'] },
+  {
+    ignores: [
+      'node_modules',
+      'dist',
+      '.data',
+      'bench/results',
+      'bin/*.mjs',
+      'eslint.config.js',
+      'console/dist',
+      'console/src/api/openapi.d.ts',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -14,6 +14,7 @@ import type { ApiDeps } from './deps.js';
 import { handleError, handleNotFound } from './error-handler.js';
 import { refuseNul } from './nul-guard.js';
 import { consentRoutes } from './routes/consent.js';
+import { consoleRoutes } from './routes/console.js';
 import { erasureRoutes } from './routes/erasure.js';
 import { destinationRoutes } from './routes/destinations.js';
 import { exportConfigRoutes } from './routes/export-config.js';
@@ -28,8 +29,11 @@ import { scheduleRoutes } from './routes/schedules.js';
 /** Bodies above this are refused with 413 before they are parsed. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
-/** Routes a browser reaches without our API key: the probe, the docs, and Facebook's redirect (state-signed). */
-const PUBLIC_PREFIXES = ['/health', '/docs', '/facebook/callback'];
+/**
+ * Routes a browser reaches without our API key: the probe, the docs, Facebook's redirect (state-signed) and the
+ * console's static page (its calls to the API carry the key).
+ */
+const PUBLIC_PREFIXES = ['/health', '/docs', '/facebook/callback', '/console'];
 const isPublic = (url: string): boolean => {
   const path = url.split('?', 1)[0] ?? '';
   return PUBLIC_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`));
@@ -101,6 +105,7 @@ export const apiPlugin: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app, {
   await app.register(metricsRoutes);
   await app.register(erasureRoutes);
   await app.register(profileSourceRoutes);
+  await app.register(consoleRoutes);
 };
 
 /** Builds the app (not listening): `server.ts` is the only place that listens. */
