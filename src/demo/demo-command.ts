@@ -1,5 +1,6 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { parseArgs } from 'node:util';
+import { consoleLink } from '../start/console-link.js';
 import { startLocalStack, type LocalStack } from '../start/local-stack.js';
 import { ApiRequestError, ApiUnreachableError, createApiClient, type ApiClient } from '../cli-client/api-client.js';
 import { ExitCode } from '../cli-client/exit-codes.js';
@@ -138,6 +139,7 @@ export async function runDemoCommand(args: string[], baseConfig: Config): Promis
       log,
     });
     log(`[demo] everything up in ${((Date.now() - started) / 1000).toFixed(1)} s; API at ${stack.apiUrl}`);
+    log(`[demo] console (while the demo runs): ${consoleLink(stack.config.api.publicUrl, stack.apiKey)}`);
     const api = createApiClient({ baseUrl: stack.apiUrl, apiKey: stack.apiKey });
     const destination = await prepareDemoDestination(api, stack.sandbox!.fixtures, log);
     const first = destination.audienceId === null;
@@ -167,6 +169,7 @@ export async function runDemoCommand(args: string[], baseConfig: Config): Promis
         `  ${'audience'.padEnd(15)} ${after.audienceId ?? '(not created)'} in ${after.adAccountId} (sandbox)`,
         '',
         `Run it again to refresh the audience (mirror mode sends only changes). Total ${((Date.now() - started) / 1000).toFixed(1)} s.`,
+        `To see it in the web console, run \`npm start\` and open ${consoleLink(baseConfig.api.publicUrl, stack.apiKey)}`,
       ].join('\n'),
     );
     return outcome.status === 'completed' ? ExitCode.Done : ExitCode.RunFailed;

@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import { consoleLink } from './console-link.js';
 import { startLocalStack } from './local-stack.js';
 
 /**
@@ -14,6 +15,7 @@ export async function runStartCommand(_args: string[], config: Config): Promise<
     [
       '',
       'audience-export is running (Ctrl-C stops everything)',
+      `  Console:      ${keyFromEnv ? `${consoleLink(stack.config.api.publicUrl)}   (sign in with one of API_KEYS)` : consoleLink(stack.config.api.publicUrl, stack.apiKey)}`,
       `  API:          ${stack.apiUrl}`,
       `  API docs:     ${stack.apiUrl}/docs`,
       `  API key:      ${keyFromEnv ? 'one of API_KEYS' : `${stack.apiKey}   (kept in ${config.database.dataDir}/local-secrets.json)`}`,
