@@ -80,7 +80,9 @@ describe('operator console', () => {
   };
   const shot = async (name: string) => {
     const dir = process.env.CONSOLE_SCREENSHOTS;
-    if (dir) await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
+    if (!dir) return;
+    await page.evaluate('window.scrollTo(0, 0)');
+    await page.screenshot({ path: join(dir, `${name}.png`) });
   };
   const expectAllLabelled = async () => {
     expect(unnamedControls(await page.locator('body').ariaSnapshot())).toEqual([]);
@@ -216,6 +218,8 @@ describe('operator console', () => {
     const temporalLink = report.getByRole('link', { name: 'Open this run in the Temporal UI' });
     expect(await temporalLink.getAttribute('href')).toMatch(/\/namespaces\/default\/workflows\/export%3Aact_/);
 
+    await shot('destination');
+
     const runs = await api<{ items: Array<{ sent: number; status: string; dropped: Record<string, number> }> }>(
       `/exports?destinationId=${destinationId}`,
     );
@@ -223,10 +227,15 @@ describe('operator console', () => {
     const run = runs.body.items[0]!;
     expect(run.status).toBe('completed');
     expect(text).toContain(`Sent${run.sent.toLocaleString('en')} rows`);
+    // The list shows it with its state and last run.
+    await page.getByRole('link', { name: '← Destinations' }).click();
+    const row = page.getByRole('row', { name: /VIP buyers/ });
+    await expect.poll(() => row.textContent()).toMatch(/Active.*Connected.*Given.*completed/);
+    await shot('destinations');
+    await page.getByRole('link', { name: 'VIP buyers' }).click();
     await page.locator('.runs summary').first().click();
     await expect.poll(() => page.locator('.runs .report').first().textContent()).toMatch(/Audience size/);
     await expectAllLabelled();
-    await shot('destination');
   });
 
   it('sets a schedule, shows its next runs, pauses and resumes it', async () => {
