@@ -196,7 +196,7 @@ function ActiveRun({ runId, onFinished }: { runId: string; onFinished: () => voi
   return (
     <div className="active-run">
       <label htmlFor="export-progress">
-        {running ? `Exporting: ${live?.phase ?? detail?.phase ?? 'starting'}` : `Export ${detail.status}`}
+        {running ? `Exporting: ${detail?.phase ?? 'starting'}` : `Export ${detail.status}`}
       </label>
       <progress
         id="export-progress"
