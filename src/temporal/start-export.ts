@@ -55,6 +55,12 @@ export function audienceKey(target: Pick<ExportTarget, 'audienceId' | 'destinati
   return target.audienceId ?? `new-${target.destinationId}`;
 }
 
+/**
+ * Static details cannot change after the start, so for a new audience they say where its id will show instead of
+ * claiming it is still to be created after it was.
+ */
+const NEW_AUDIENCE_NOTE = ', a new audience: its id shows in the current details and the AudienceId search attribute';
+
 export function describeExport(target: ExportTarget): string {
   const segments = target.segments.map((s) => `'${s}'`).join(', ');
   return (
@@ -92,7 +98,7 @@ export async function startExport(
     staticDetails: [
       `**Destination:** ${target.destinationName} (\`${target.destinationId}\`)`,
       `**Ad account:** ${target.adAccountId}`,
-      `**Audience:** ${target.audienceName}${target.audienceId ? ` (\`${target.audienceId}\`)` : ' (to be created)'}`,
+      `**Audience:** ${target.audienceName}${target.audienceId ? ` (\`${target.audienceId}\`)` : NEW_AUDIENCE_NOTE}`,
       `**Segments:** ${target.segments.join(', ')}`,
       `**Mode:** ${target.mode}`,
       `**Trigger:** ${options.trigger}`,

@@ -5,10 +5,12 @@ import {
   CancelledFailure,
   ParentClosePolicy,
   continueAsNew,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
   startChild,
+  upsertSearchAttributes,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -30,8 +32,16 @@ import { ExportState } from './export-state.js';
 import { findApplicationFailure } from './failures.js';
 import { abortExportSignal, progressQuery } from './messages.js';
 import { PageSender } from './page-sender.js';
+import { searchAttributes } from './search-attributes.js';
 
 const DEFAULT_PAGE_CONCURRENCY = 4;
+/** patched() ids: each guards a change to the commands an export issues, so runs started before it still replay. */
+const Patch = {
+  /** A run cancelled after validating or freezing is finalised as cancelled (it was left `running`). */
+  finalizeEarlyCancel: 'finalize-early-cancel',
+  /** A new audience's id replaces `new-<destination>` in the AudienceId search attribute once it exists. */
+  audienceIdAttribute: 'audience-id-search-attribute',
+} as const;
 const HOUR = 3_600_000;
 
 /** The run's steps besides pages; they heartbeat from a timer, so a crashed worker's step is retried soon. */
@@ -104,11 +114,19 @@ export async function exportSegment(input: ExportInput): Promise<ExportResult> {
       error: error ?? (state.aborted ? { type: 'Aborted', message: state.abortReason! } : undefined),
       readAudience: !state.aborted,
     });
+  /** Cancelled between steps, before any page: the record ends as cancelled like any other cancelled run. */
+  const stopBeforePages = async () => {
+    if (!patched(Patch.finalizeEarlyCancel)) return;
+    report('finalising');
+    health = await finalize(finalStatus(false));
+    report('done');
+  };
 
   try {
     await CancellationScope.nonCancellable(async () => {
       if (input.resume) {
         ({ plan, uploads } = input.resume);
+        state.validated(plan);
         sender = pageSender(input.resume.pageSize);
         state.restore(input.resume.progress, input.resume.blockedUntil);
         sessionIds.push(...input.resume.sessionIds);
@@ -120,12 +138,14 @@ export async function exportSegment(input: ExportInput): Promise<ExportResult> {
           workflowId: workflowInfo().workflowId,
           temporalRunId: workflowInfo().runId,
         });
-        if (state.cancelRequested) return;
+        state.validated(plan);
+        showAudience(plan.audienceId);
+        if (state.cancelRequested) return await stopBeforePages();
         report('freezing');
         const frozen = await freezeSegment({ runId });
         sender = pageSender(frozen.pageSize);
         state.frozen(frozen);
-        if (state.cancelRequested) return;
+        if (state.cancelRequested) return await stopBeforePages();
         report('planning');
         uploads = await planUploads({ runId, audienceHasMembers: plan.audienceHasMembers });
         state.planned(uploads);
@@ -188,6 +208,14 @@ export async function exportSegment(input: ExportInput): Promise<ExportResult> {
     });
   }
   return { runId, status: 'completed', audienceId: plan!.audienceId, progress: state.snapshot(), health };
+}
+
+/** Search finds the run by its audience as soon as a new audience exists (it started as `new-<destination>`). */
+function showAudience(audienceId: string): void {
+  if (workflowInfo().typedSearchAttributes.get(searchAttributes.audienceId) === audienceId) return;
+  if (patched(Patch.audienceIdAttribute)) {
+    upsertSearchAttributes([{ key: searchAttributes.audienceId, value: audienceId }]);
+  }
 }
 
 /** Starts the run's webhook announcement in a workflow of its own that outlives this one. */

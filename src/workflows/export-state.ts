@@ -2,6 +2,7 @@ import {
   zeroProgress,
   type DropCounts,
   type ExportPhase,
+  type ExportPlan,
   type ExportProgress,
   type FrozenRun,
   type PageResult,
@@ -18,6 +19,8 @@ export class ExportState {
   blockedUntil = 0;
   /** Why the run was aborted (consent withdrawn, destination deleted); in-flight requests were cancelled. */
   abortReason?: string;
+  /** The audience, once validation found (or created) it. */
+  private audience?: { id: string; name: string };
 
   get aborted(): boolean {
     return this.abortReason !== undefined;
@@ -52,6 +55,10 @@ export class ExportState {
 
   requestCancel(): void {
     this.progress.cancelRequested = true;
+  }
+
+  validated(plan: ExportPlan): void {
+    this.audience = { id: plan.audienceId, name: plan.audienceName };
   }
 
   frozen(run: FrozenRun): void {
@@ -106,6 +113,7 @@ export class ExportState {
     const p = this.progress;
     const lines = [
       `**Phase:** ${p.phase}${p.mode ? ` (${p.mode})` : ''}${p.cancelRequested ? ', cancelling' : ''}`,
+      ...(this.audience ? [`**Audience:** ${this.audience.name} (\`${this.audience.id}\`)`] : []),
       `**Pages:** ${p.pagesDone} / ${p.pagesTotal}`,
       `**Rows:** ${p.rowsSent} sent, ${p.rowsRemoved} removed, ${p.rowsDropped} dropped; segment of ${p.rowsTotal}`,
     ];
