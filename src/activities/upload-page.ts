@@ -1,6 +1,13 @@
 import { cancellationSignal, heartbeat } from '@temporalio/activity';
 import { buildRows, CANONICAL_SCHEMA, type Cell } from '../domain/canonical-row.js';
-import { ReplaceAction, ReplaceSessionError, ThrottledError, type UsersInput } from '../facebook/index.js';
+import {
+  GraphApiError,
+  GraphErrorKind,
+  ReplaceAction,
+  ReplaceSessionError,
+  ThrottledError,
+  type UsersInput,
+} from '../facebook/index.js';
 import type { ExportRun, SnapshotKey } from '../store/index.js';
 import type { DropCounts, PageInput, PageResult } from '../workflows/contracts.js';
 import type { ActivityDeps } from './deps.js';
@@ -55,6 +62,8 @@ export async function uploadPage(deps: ActivityDeps, input: PageInput): Promise<
   };
   const call = { add: graph.addUsers, remove: graph.removeUsers, replace: graph.replaceUsers }[input.operation];
   const beat = setInterval(() => heartbeat({ page: input.page }), HEARTBEAT_EVERY_MS);
+  // In flight until Meta answers: a run that stops now reports these rows as possibly applied, not as never sent.
+  await store.exportRuns.markInFlight(run.id, kind, input.page, page.data.length);
   try {
     heartbeat({ page: input.page });
     const started = performance.now();
@@ -81,6 +90,11 @@ export async function uploadPage(deps: ActivityDeps, input: PageInput): Promise<
       invalid: result.numInvalidEntries,
     };
   } catch (err) {
+    // Meta answered with a refusal, so nothing of the page was applied; a transient error, a timeout or an abort
+    // leaves its outcome unknown (and a retry settles it).
+    if (err instanceof GraphApiError && err.kind !== GraphErrorKind.transient) {
+      await store.exportRuns.markInFlight(run.id, kind, input.page, 0);
+    }
     if (err instanceof ThrottledError) {
       // Every export to this ad account waits until the block passes: calls during a block extend it.
       const until = new Date(Date.now() + err.retryAfterMs);

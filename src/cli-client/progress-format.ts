@@ -62,6 +62,8 @@ export interface RunReport {
   runId?: string;
   uiUrl?: string;
   error?: string;
+  /** Rows on pages posted without a known outcome (the run stopped while they were in flight). */
+  possiblyApplied?: { sent: number; removed: number };
 }
 
 /** The report printed after a run; one fact per line, labels padded so figures line up. */
@@ -82,12 +84,23 @@ export function runReportLines(r: RunReport): string[] {
     row('segment size', `${n(p.rowsTotal)} profiles in ${r.segments.map((s) => `'${s}'`).join(', ')}`),
     row('sent', `${n(p.rowsSent)} rows (Meta received ${n(p.received)}, invalid ${n(p.invalid)})`),
     row('removed', `${n(p.rowsRemoved)} rows`),
+    ...possiblyAppliedLines(r.possiblyApplied),
     row('dropped', `${n(p.rowsDropped)}${dropped ? ` (${dropped})` : ''}`),
     row('audience size', bounds),
     row('time taken', `${duration(r.durationMs)}${p.waitedMs > 0 ? `, of which waiting ${duration(p.waitedMs)}` : ''}`),
     ...(r.runId ? [row('run', r.runId)] : []),
     ...(r.uiUrl ? [row('Temporal UI', r.uiUrl)] : []),
     ...(r.error ? [row('error', r.error)] : []),
+  ];
+}
+
+/** Pages in flight when a run stopped may have reached the audience: say so rather than count them as never sent. */
+function possiblyAppliedLines(p: RunReport['possiblyApplied']): string[] {
+  if (!p || p.sent + p.removed === 0) return [];
+  const parts = [p.sent > 0 ? `${n(p.sent)} added` : '', p.removed > 0 ? `${n(p.removed)} removed` : ''];
+  return [
+    `  ${'possibly applied'.padEnd(15)} ${n(p.sent + p.removed)} rows (${parts.filter(Boolean).join(', ')}): ` +
+      'in flight when the run stopped, so Meta may have applied them',
   ];
 }
 

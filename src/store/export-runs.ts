@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import type { Db, Queryable } from './db.js';
 import { NotFoundError } from './errors.js';
 import type { ExportMode, FrozenExportConfig } from './export-configs.js';
 import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from './paging.js';
@@ -53,6 +53,12 @@ export interface ExportRun {
   /** The mode the run actually used: a first mirror run on an audience with members runs as a replace. */
   readonly effectiveMode: ExportMode | null;
   readonly dropped: DroppedCounts;
+  /**
+   * Rows on pages posted without a known outcome (in flight when the run stopped): Meta may have applied them.
+   * Their snapshot rows stay `possibly_sent` (or `removing`), so the next mirror run accounts for them.
+   */
+  readonly possiblySent: number;
+  readonly possiblyRemoved: number;
   /** Per Meta (`num_received`, `num_invalid_entries`), summed over pages. */
   readonly received: number;
   readonly invalid: number;
@@ -147,6 +153,8 @@ interface RunRow {
   removed: number;
   effective_mode: ExportMode | null;
   dropped: DroppedCounts;
+  possibly_sent: number;
+  possibly_removed: number;
   received: number;
   invalid: number;
   matched: number | null;
@@ -182,6 +190,8 @@ const fromRow = (r: RunRow): ExportRun => ({
   removed: Number(r.removed),
   effectiveMode: r.effective_mode,
   dropped: r.dropped,
+  possiblySent: Number(r.possibly_sent),
+  possiblyRemoved: Number(r.possibly_removed),
   received: Number(r.received),
   invalid: Number(r.invalid),
   matched: toNumberOrNull(r.matched),
@@ -227,6 +237,26 @@ function progressSets(p: RunProgress, params: unknown[]): string[] {
 
 const RETURNING = 'RETURNING *';
 
+/** Recomputes a run's totals from its pages (inside the transaction that holds the run's row lock). */
+async function refreshTotals(tx: Queryable, id: string): Promise<ExportRun> {
+  const rows = await tx.query<RunRow>(
+    `UPDATE export_runs r SET sent = t.sent, removed = t.removed, received = t.received, invalid = t.invalid,
+       pages_done = t.pages, possibly_sent = t.possibly_sent, possibly_removed = t.possibly_removed,
+       dropped = COALESCE(d.dropped, '{}'), updated_at = now()
+     FROM (SELECT sum(sent) AS sent, sum(removed) AS removed, sum(received) AS received, sum(invalid) AS invalid,
+                  count(*) FILTER (WHERE page >= 0 AND in_flight = 0) AS pages,
+                  COALESCE(sum(in_flight) FILTER (WHERE kind = 'add'), 0) AS possibly_sent,
+                  COALESCE(sum(in_flight) FILTER (WHERE kind = 'remove'), 0) AS possibly_removed
+           FROM export_run_pages WHERE run_id = $1) t,
+          (SELECT jsonb_object_agg(reason, n) AS dropped
+           FROM (SELECT e.key AS reason, sum(e.value::text::bigint) AS n
+                 FROM export_run_pages p, jsonb_each(p.dropped) e WHERE p.run_id = $1 GROUP BY e.key) x) d
+     WHERE r.id = $1 RETURNING r.*`,
+    [id],
+  );
+  return fromRow(rows[0]!);
+}
+
 export type ExportRunRepository = ReturnType<typeof createExportRunRepository>;
 
 export function createExportRunRepository(db: Db) {
@@ -234,6 +264,18 @@ export function createExportRunRepository(db: Db) {
     const [row] = await db.query<RunRow>('SELECT * FROM export_runs WHERE id = $1', [id]);
     if (!row) throw new NotFoundError('export run', id);
     return fromRow(row);
+  }
+
+  function finishRows(id: string, finish: RunFinish, onlyIfRunning: boolean): Promise<RunRow[]> {
+    const params: unknown[] = [id, finish.status, finish.finishedAt ?? null, finish.error?.message ?? null];
+    params.push(finish.error?.type ?? null);
+    const sets = progressSets({ phase: 'finished', ...finish }, params);
+    return db.query<RunRow>(
+      `UPDATE export_runs SET status = $2, finished_at = COALESCE(finished_at, $3, now()),
+         error_message = $4, error_type = $5, ${sets.join(', ')}, updated_at = now()
+       WHERE id = $1${onlyIfRunning ? " AND status = 'running'" : ''} ${RETURNING}`,
+      params,
+    );
   }
 
   function updated(id: string, rows: RunRow[]): ExportRun {
@@ -311,8 +353,9 @@ export function createExportRunRepository(db: Db) {
 
     /**
      * Records one page's figures and refreshes the run's totals (sent, received, invalid, dropped, pages done)
-     * from every page recorded. Safe for concurrent pages and for retries of one page. Page -1 holds what planning
-     * found (members dropped before any page, e.g. without per-profile consent) and is not a page done.
+     * from every page recorded, and settles the page if it was in flight. Safe for concurrent pages and for retries
+     * of one page. Page -1 holds what planning found (members dropped before any page, e.g. without per-profile
+     * consent) and is not a page done.
      * @throws NotFoundError
      */
     async recordPage(id: string, page: number, outcome: PageOutcome): Promise<ExportRun> {
@@ -324,7 +367,7 @@ export function createExportRunRepository(db: Db) {
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
            ON CONFLICT (run_id, kind, page) DO UPDATE SET sent = EXCLUDED.sent, removed = EXCLUDED.removed,
              received = EXCLUDED.received, invalid = EXCLUDED.invalid, dropped = EXCLUDED.dropped,
-             duration_ms = EXCLUDED.duration_ms`,
+             duration_ms = EXCLUDED.duration_ms, in_flight = 0`,
           [
             id,
             outcome.kind ?? 'add',
@@ -337,19 +380,26 @@ export function createExportRunRepository(db: Db) {
             outcome.durationMs ?? null,
           ],
         );
-        const rows = await tx.query<RunRow>(
-          `UPDATE export_runs r SET sent = t.sent, removed = t.removed, received = t.received, invalid = t.invalid,
-             pages_done = t.pages, dropped = COALESCE(d.dropped, '{}'), updated_at = now()
-           FROM (SELECT sum(sent) AS sent, sum(removed) AS removed, sum(received) AS received, sum(invalid) AS invalid,
-                        count(*) FILTER (WHERE page >= 0) AS pages
-                 FROM export_run_pages WHERE run_id = $1) t,
-                (SELECT jsonb_object_agg(reason, n) AS dropped
-                 FROM (SELECT e.key AS reason, sum(e.value::text::bigint) AS n
-                       FROM export_run_pages p, jsonb_each(p.dropped) e WHERE p.run_id = $1 GROUP BY e.key) x) d
-           WHERE r.id = $1 RETURNING r.*`,
-          [id],
+        return refreshTotals(tx, id);
+      });
+    },
+
+    /**
+     * Marks a page as posted without an answer yet (`rows` rows), or settles it (`rows` 0) when Meta refused it for
+     * certain; its other figures stay. The next `recordPage` of the page settles it too. A page Meta already
+     * accepted (sent again to close its session) is not in doubt. @throws NotFoundError
+     */
+    async markInFlight(id: string, kind: 'add' | 'remove', page: number, rows: number): Promise<ExportRun> {
+      return db.transaction(async (tx) => {
+        const [run] = await tx.query<{ id: string }>('SELECT id FROM export_runs WHERE id = $1 FOR UPDATE', [id]);
+        if (!run) throw new NotFoundError('export run', id);
+        await tx.query(
+          `INSERT INTO export_run_pages (run_id, kind, page, sent, in_flight) VALUES ($1, $2, $3, 0, $4)
+           ON CONFLICT (run_id, kind, page) DO UPDATE SET in_flight =
+             CASE WHEN export_run_pages.duration_ms IS NULL THEN EXCLUDED.in_flight ELSE 0 END`,
+          [id, kind, page, rows],
         );
-        return fromRow(rows[0]!);
+        return refreshTotals(tx, id);
       });
     },
 
@@ -358,18 +408,18 @@ export function createExportRunRepository(db: Db) {
      * updates the figures but keeps the first finish time. @throws NotFoundError
      */
     async finish(id: string, finish: RunFinish): Promise<ExportRun> {
-      const params: unknown[] = [id, finish.status, finish.finishedAt ?? null, finish.error?.message ?? null];
-      params.push(finish.error?.type ?? null);
-      const sets = progressSets({ phase: 'finished', ...finish }, params);
-      return updated(
-        id,
-        await db.query<RunRow>(
-          `UPDATE export_runs SET status = $2, finished_at = COALESCE(finished_at, $3, now()),
-             error_message = $4, error_type = $5, ${sets.join(', ')}, updated_at = now()
-           WHERE id = $1 ${RETURNING}`,
-          params,
-        ),
-      );
+      return updated(id, await finishRows(id, finish, false));
+    },
+
+    /**
+     * Finishes the run only if its record still says running (a run Temporal closed without the workflow finalising
+     * it); null when it was already finished, so the workflow's own figures always win. @throws NotFoundError
+     */
+    async finishIfRunning(id: string, finish: RunFinish): Promise<ExportRun | null> {
+      const rows = await finishRows(id, finish, true);
+      if (rows[0]) return fromRow(rows[0]);
+      await get(id);
+      return null;
     },
 
     /**

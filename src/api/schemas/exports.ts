@@ -55,6 +55,12 @@ export const ExportRunSchema = z
     sent: z.number(),
     removed: z.number(),
     dropped: Counts,
+    possiblySent: z
+      .number()
+      .describe(
+        'Rows on add pages posted without a known outcome (in flight when the run stopped): Meta may have added them',
+      ),
+    possiblyRemoved: z.number().describe('Rows on remove pages posted without a known outcome'),
     received: z.number(),
     invalid: z.number(),
     matched: z.number().nullable(),
