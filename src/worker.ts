@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { createActivities, type ActivityDeps } from './activities/index.js';
 import type { Config } from './config.js';
 import { activityDeps, openResources } from './resources.js';
+import { reconcileRunningRuns } from './temporal/reconcile-runs.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
@@ -53,6 +54,13 @@ export async function runWorker(config: Config): Promise<number> {
     };
     const worker = await createExportWorker({ config, connection, deps });
     console.error(`[worker] polling task queue '${config.temporal.taskQueue}' at ${config.temporal.address}`);
+    // Records of runs Temporal closed while no worker was up (terminated, timed out) are finished now, not tomorrow.
+    void reconcileRunningRuns(deps).then(
+      (s) =>
+        s.finished.length > 0 &&
+        console.error(`[worker] finished ${s.finished.length} run record(s) Temporal had closed`),
+      (err: unknown) => console.error(`[worker] run records not reconciled: ${(err as Error).message}`),
+    );
     await worker.run();
     return 0;
   } finally {

@@ -12,6 +12,7 @@ import { notify, notifyRunFinished, notifyTokenCheck } from './notify.js';
 import { planUploads } from './plan-uploads.js';
 import { startOrJoinExport, type StartOrJoinInput } from './start-or-join-export.js';
 import { sweepStagingTables } from './sweep-staging.js';
+import { reconcileRunningRuns, type ReconcileSummary } from '../temporal/reconcile-runs.js';
 import { uploadPage } from './upload-page.js';
 import { validateExport, type ValidateExportInput } from './validate-export.js';
 import type { FinalizeInput } from '../workflows/contracts.js';
@@ -32,6 +33,16 @@ export function createActivities(deps: ActivityDeps) {
     checkAllTokens: () => checkAllTokens({ store: deps.store, graph: deps.graph }),
     sweepStagingTables: () =>
       sweepStagingTables({ store: deps.store, source: deps.source, temporalClient: deps.temporalClient }),
+    /** Finishes records of runs Temporal closed while no worker finalised them (terminated, timed out, ...). */
+    reconcileExportRuns: async (): Promise<ReconcileSummary> =>
+      deps.temporalClient
+        ? reconcileRunningRuns({
+            store: deps.store,
+            temporalClient: deps.temporalClient,
+            source: deps.source,
+            taskQueue: deps.taskQueue,
+          })
+        : { checked: 0, finished: [] },
     startOrJoinExport: (input: StartOrJoinInput) => startOrJoinExport(deps, input),
     notify: (event: NotificationEvent) => notify(deps, event),
     notifyRunFinished: (input: { runId: string }) => notifyRunFinished(deps, input),

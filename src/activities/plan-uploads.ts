@@ -29,6 +29,8 @@ export async function planUploads(
   // itself rather than a copy of it (18.9 s of planning at 10 million members). Pages drop non-consenting members.
   if (mode === 'replace' || noSnapshot) {
     const rows = await source.countFrozen(run.id);
+    // The record says what the run does next, as the planned path below does (it said `planning` all upload long).
+    await store.exportRuns.updateProgress(run.id, { phase: 'uploading' });
     return { mode, adds: { table: 'frozen', rows, pages: pages(rows) }, removes: { rows: 0, pages: 0 }, dropped: {} };
   }
   const started = Date.now();

@@ -1,5 +1,6 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { timeOfRunId } from '../sources/sql-names.js';
+import { currentExecution } from '../temporal/run-execution.js';
 import type { ProfileSource } from '../sources/profile-source.js';
 import { NotFoundError, type Store } from '../store/index.js';
 
@@ -37,7 +38,12 @@ async function livenessOf(deps: SweepStagingDeps & { temporalClient: Pick<Client
   }
   if (run.status !== 'running') return 'dead';
   try {
-    const d = await deps.temporalClient.workflow.getHandle(run.workflowId, run.temporalRunId ?? undefined).describe();
+    if (run.temporalRunId) {
+      // Followed through continue-as-new: a continued run's first execution is closed, its pages still read.
+      const execution = await currentExecution(deps.temporalClient, run.workflowId, run.temporalRunId);
+      return execution?.status === 'RUNNING' ? 'live' : 'dead';
+    }
+    const d = await deps.temporalClient.workflow.getHandle(run.workflowId).describe();
     return d.status.name === 'RUNNING' ? 'live' : 'dead';
   } catch (err) {
     return err instanceof WorkflowNotFoundError ? 'dead' : 'live';

@@ -3,12 +3,17 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
 import { openResources, type Resources } from '../resources.js';
+import type { ReconcileSummary } from '../temporal/reconcile-runs.js';
 import { buildApp } from './app.js';
+import type { ApiDeps } from './deps.js';
+import { reconcileRecords } from './services/run-records.js';
 
 export interface ApiServer {
   app: FastifyInstance;
   /** e.g. `http://127.0.0.1:8080` */
   url: string;
+  /** Settles once the start-up reconciliation of run records is over (undefined when Temporal did not answer). */
+  reconciled: Promise<ReconcileSummary | undefined>;
   close(): Promise<void>;
 }
 
@@ -28,20 +33,26 @@ export async function startApiServer(config: Config, options: ApiServerOptions =
   const connection = options.temporalClient ? undefined : Connection.lazy({ address: config.temporal.address });
   const temporalClient =
     options.temporalClient ?? new Client({ connection: connection!, namespace: config.temporal.namespace });
-  const app = await buildApp({
+  const deps: ApiDeps = {
     config,
     store: resources.store,
     graph: resources.graph,
     source: resources.source,
     temporalClient,
     logger,
-  });
+  };
+  const app = await buildApp(deps);
   const url = await app.listen({ host: config.api.host, port: config.api.port });
   logger.info({ url, docs: `${url}/docs` }, 'API listening');
+  // In the background: records of runs Temporal closed while nothing was up are finished (the API starts even while
+  // Temporal does not answer yet).
+  const reconciled = reconcileRecords(deps);
   return {
     app,
     url,
+    reconciled,
     async close() {
+      await reconciled;
       await app.close();
       await connection?.close();
       if (!options.resources) await resources.close();

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ApiRequestError, ApiUnreachableError, createApiClient, type ApiClient } from './api-client.js';
 import { ExitCode } from './exit-codes.js';
-import { followViaApi, healthOfView, progressOfView, type ExportRunView } from './follow-export.js';
+import { closedInTemporal, followViaApi, healthOfView, progressOfView, type ExportRunView } from './follow-export.js';
 import { ProgressBar } from './progress-bar.js';
 import { emptyProgress, n, runReportLines } from './progress-format.js';
 
@@ -114,6 +114,7 @@ export async function runExportCommand(args: string[]): Promise<number> {
         runId: started.runId,
         uiUrl: started.links?.temporalUi ?? outcome.view.links?.temporalUi,
         error: outcome.error,
+        possiblyApplied: possiblyAppliedOf(outcome.view),
       }).join('\n'),
     );
     return outcome.status === 'completed' ? ExitCode.Done : ExitCode.RunFailed;
@@ -161,6 +162,11 @@ export async function runExportsCommand(args: string[]): Promise<number> {
       const view = await api.request<ExportRunView>('GET', `/exports/${encodeURIComponent(runId)}`);
       if (values.json) console.log(JSON.stringify(view, null, 2));
       else printRun(view);
+      const closed = closedInTemporal(view);
+      if (closed) {
+        console.error(`Temporal says run ${runId} is ${closed}, but its record still says running.`);
+        return ExitCode.RunFailed;
+      }
       return ExitCode.Done;
     }
   } catch (err) {
@@ -169,6 +175,11 @@ export async function runExportsCommand(args: string[]): Promise<number> {
   console.error(EXPORTS_USAGE);
   return ExitCode.Usage;
 }
+
+const possiblyAppliedOf = (view: ExportRunView) => ({
+  sent: view.possiblySent ?? 0,
+  removed: view.possiblyRemoved ?? 0,
+});
 
 function printRuns(runs: readonly ExportRunView[]): void {
   if (runs.length === 0) {
@@ -194,6 +205,7 @@ function printRun(view: ExportRunView): void {
       runId: view.runId,
       uiUrl: view.links?.temporalUi,
       error: view.error?.message,
+      possiblyApplied: possiblyAppliedOf(view),
     })
       .filter((line) => !line.includes('time taken'))
       .join('\n'),

@@ -77,12 +77,25 @@ export interface ExportRunView {
   finishedAt?: string | null;
   /** Live counts while the workflow runs (their phase is `phase`); null once it closed. */
   progress?: Omit<ExportProgress, 'phase'> | null;
+  /** Temporal's status of a run recorded as running (RUNNING, CANCELED, TERMINATED, ...); null when unknown. */
+  live?: { status: string; closedAt?: string | null } | null;
+  possiblySent?: number;
+  possiblyRemoved?: number;
   audience?: { lowerBound: number | null; upperBound: number | null };
   error?: { type?: string | null; message: string } | null;
   links?: { self?: string; temporalUi?: string };
 }
 
 const FINAL = new Set(['completed', 'cancelled', 'failed', 'partial']);
+
+/**
+ * Temporal's word that a run recorded as running is closed (the API finishes such records as it reads them; this
+ * holds when it could not): following it any longer would wait forever.
+ */
+export function closedInTemporal(view: ExportRunView): string | undefined {
+  const status = view.live?.status;
+  return view.status === 'running' && status && status !== 'RUNNING' ? status : undefined;
+}
 
 /** The run's counts as progress: the live query's while running, the recorded counts once finished. */
 export function progressOfView(view: ExportRunView): ExportProgress {
@@ -133,6 +146,17 @@ export async function followViaApi(
         continue;
       }
       throw err;
+    }
+    const closed = closedInTemporal(view);
+    if (closed) {
+      const progress = progressOfView(view);
+      bar.finish(progress);
+      return {
+        status: 'failed',
+        progress,
+        error: `Temporal says the run is ${closed}, but its record still says running: see the Temporal UI.`,
+        view,
+      };
     }
     if (FINAL.has(view.status)) {
       const progress = progressOfView(view);

@@ -1,6 +1,7 @@
 import { log, patched, proxyActivities } from '@temporalio/workflow';
 import type { TokenCheckSummary } from '../activities/check-tokens.js';
 import type { SweepSummary } from '../activities/sweep-staging.js';
+import type { ReconcileSummary } from '../temporal/reconcile-runs.js';
 import { NOTIFY_ACTIVITY_OPTIONS } from '../notifications/events.js';
 
 const { checkAllTokens } = proxyActivities<{ checkAllTokens(): Promise<TokenCheckSummary> }>({
@@ -14,6 +15,11 @@ const { sweepStagingTables } = proxyActivities<{ sweepStagingTables(): Promise<S
   retry: { maximumAttempts: 1 },
 });
 
+const { reconcileExportRuns } = proxyActivities<{ reconcileExportRuns(): Promise<ReconcileSummary> }>({
+  startToCloseTimeout: '30 minutes',
+  retry: { maximumAttempts: 1 },
+});
+
 const { notifyTokenCheck } = proxyActivities<{ notifyTokenCheck(summary: TokenCheckSummary): Promise<number> }>(
   NOTIFY_ACTIVITY_OPTIONS,
 );
@@ -21,7 +27,8 @@ const { notifyTokenCheck } = proxyActivities<{ notifyTokenCheck(summary: TokenCh
 /**
  * The daily token check: flags destinations whose Facebook token stopped working (`needs_reconnect`) and reports
  * those expiring within 7 days, and sends both to the webhook when one is configured. Its result holds destination
- * ids only. It then sweeps staging tables of runs that died (design "Storage").
+ * ids only. It then finishes the records of runs Temporal closed without finalising them (terminated, timed out)
+ * and sweeps staging tables of runs that died (design "Storage").
  */
 export async function checkTokens(): Promise<TokenCheckSummary> {
   const summary = await checkAllTokens();
@@ -36,6 +43,16 @@ export async function checkTokens(): Promise<TokenCheckSummary> {
       await notifyTokenCheck(summary);
     } catch (err) {
       log.warn('token notifications not delivered', { error: (err as Error).message });
+    }
+  }
+  // Patched: daily checks started before the reconciler existed replay without it. Before the sweep, so the
+  // staging tables of runs it finishes go today.
+  if (patched('reconcile-export-runs')) {
+    try {
+      const reconciled = await reconcileExportRuns();
+      log.info('run records reconciled', { checked: reconciled.checked, finished: reconciled.finished.length });
+    } catch (err) {
+      log.warn('run records not reconciled', { error: (err as Error).message });
     }
   }
   // Patched: daily checks started before the sweep existed replay without it.

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { createExportMetricsRegistry } from '../../metrics/export-metrics.js';
 import { problems } from '../schemas/common.js';
+import { reconcileRecords } from '../services/run-records.js';
 
 /**
  * Prometheus metrics derived from the run tables at scrape time. Behind the API key like every route but health:
@@ -18,7 +19,11 @@ export const metricsRoutes: FastifyPluginAsyncZod = (app) => {
         response: { 200: z.string().describe('Prometheus text exposition format'), ...problems({}) },
       },
     },
-    async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()),
+    async (_request, reply) => {
+      // Runs Temporal closed without finalising are finished first, so they are not counted as running.
+      await reconcileRecords(app.deps);
+      return reply.type(registry.contentType).send(await registry.metrics());
+    },
   );
   return Promise.resolve();
 };

@@ -1,5 +1,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { ExportRun, RunStatus } from '../../store/index.js';
+import { reconcileRun } from '../../temporal/reconcile-runs.js';
+import type { RunExecution } from '../../temporal/run-execution.js';
 import { startExport } from '../../temporal/start-export.js';
 import type { ExportProgress } from '../../workflows/contracts.js';
 import { progressQuery } from '../../workflows/messages.js';
@@ -13,7 +15,8 @@ type ProgressView = Omit<ExportProgress, 'phase'> & Record<string, unknown>;
 /** How long a GET waits for a worker to answer the progress query before it falls back to the record. */
 export const PROGRESS_QUERY_TIMEOUT_MS = 2_000;
 
-type Deps = Pick<ApiDeps, 'store' | 'graph' | 'config' | 'temporalClient' | 'now'>;
+/** The source is optional: with it, a run found closed has its staging table dropped at once. */
+type Deps = Pick<ApiDeps, 'store' | 'graph' | 'config' | 'temporalClient' | 'now'> & Partial<Pick<ApiDeps, 'source'>>;
 
 export const temporalUiLink = (deps: Pick<ApiDeps, 'config'>, workflowId: string, temporalRunId: string | null) => {
   const { uiUrl, namespace } = deps.config.temporal;
@@ -60,6 +63,8 @@ export function exportRunView(deps: Pick<ApiDeps, 'config'>, r: ExportRun) {
     sent: r.sent,
     removed: r.removed,
     dropped: { ...r.dropped },
+    possiblySent: r.possiblySent,
+    possiblyRemoved: r.possiblyRemoved,
     received: r.received,
     invalid: r.invalid,
     matched: r.matched,
@@ -70,15 +75,22 @@ export function exportRunView(deps: Pick<ApiDeps, 'config'>, r: ExportRun) {
   };
 }
 
-/** Temporal's view of a run recorded as running; null when its execution is gone (the record stays the truth). */
-async function liveStatus(deps: Pick<ApiDeps, 'temporalClient'>, r: ExportRun) {
-  try {
-    const d = await deps.temporalClient.workflow.getHandle(r.workflowId, r.temporalRunId ?? undefined).describe();
-    return { status: d.status.name, closedAt: d.closeTime?.toISOString() ?? null };
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return null;
-    throw err;
-  }
+/**
+ * A record that says running, checked against Temporal: a run Temporal closed is finished in the record now (the
+ * record never claims a closed run is running), and `live` says where the run is in Temporal.
+ */
+async function liveRecord(deps: Deps, r: ExportRun) {
+  const { run, execution } = await reconcileRun(
+    {
+      store: deps.store,
+      temporalClient: deps.temporalClient,
+      source: deps.source,
+      taskQueue: deps.config.temporal.taskQueue,
+    },
+    r,
+  );
+  const live = execution ? { status: execution.status, closedAt: execution.closedAt?.toISOString() ?? null } : null;
+  return { run, execution, live };
 }
 
 export interface ExportListFilter {
@@ -101,19 +113,25 @@ export async function listExports(deps: Deps, q: ExportListFilter) {
     ...(q.to ? { startedBefore: new Date(q.to) } : {}),
   });
   const items = await Promise.all(
-    page.items.map(async (r) =>
-      r.status === 'running' ? { ...exportRunView(deps, r), live: await liveStatus(deps, r) } : exportRunView(deps, r),
-    ),
+    page.items.map(async (r) => {
+      if (r.status !== 'running') return exportRunView(deps, r);
+      const { run, live } = await liveRecord(deps, r);
+      return { ...exportRunView(deps, run), live };
+    }),
   );
   return { items, nextCursor: page.nextCursor ?? null };
 }
 
 /** The record, health checks, and live progress from the workflow while it runs. */
 export async function getExport(deps: Deps, runId: string) {
-  const r = await deps.store.exportRuns.get(runId);
-  const view = exportRunView(deps, r);
+  const recorded = await deps.store.exportRuns.get(runId);
+  const {
+    run: r,
+    execution,
+    live,
+  } = recorded.status === 'running' ? await liveRecord(deps, recorded) : { run: recorded, execution: null, live: null };
   const detail = {
-    ...view,
+    ...exportRunView(deps, r),
     progress: null as ProgressView | null,
     audience: {
       lowerBound: r.audienceLowerBound,
@@ -123,9 +141,9 @@ export async function getExport(deps: Deps, runId: string) {
     },
     healthChecks: r.healthChecks.map((c) => ({ ...c })),
   };
-  if (r.status !== 'running') return detail;
-  const live = await liveStatus(deps, r);
-  const progress = live?.status === 'RUNNING' ? await queryProgress(deps, r) : null;
+  if (recorded.status !== 'running') return detail;
+  const running = r.status === 'running' && execution?.status === 'RUNNING';
+  const progress = running ? await queryProgress(deps, execution) : null;
   if (!progress) return { ...detail, live, progress };
   // One phase: the workflow's own while it answers (the record's lags behind it between steps).
   const { phase, ...counts } = progress;
@@ -133,8 +151,8 @@ export async function getExport(deps: Deps, runId: string) {
 }
 
 /** The `progress` query with a deadline: with no worker polling, Temporal would hold the query much longer. */
-async function queryProgress(deps: Pick<ApiDeps, 'temporalClient'>, r: ExportRun): Promise<ExportProgress | null> {
-  const handle = deps.temporalClient.workflow.getHandle(r.workflowId, r.temporalRunId ?? undefined);
+async function queryProgress(deps: Pick<ApiDeps, 'temporalClient'>, at: RunExecution): Promise<ExportProgress | null> {
+  const handle = deps.temporalClient.workflow.getHandle(at.workflowId, at.runId);
   try {
     const progress = await deps.temporalClient.withDeadline(Date.now() + PROGRESS_QUERY_TIMEOUT_MS, () =>
       handle.query(progressQuery),
@@ -147,14 +165,20 @@ async function queryProgress(deps: Pick<ApiDeps, 'temporalClient'>, r: ExportRun
 
 /** Asks the run's workflow to cancel: it stops new pages, lets in-flight ones settle and finalises as cancelled. */
 export async function cancelExport(deps: Deps, runId: string) {
-  const r = await deps.store.exportRuns.get(runId);
-  const notRunning = () =>
-    new ProblemError(409, ProblemKind.conflict, `Export run ${runId} is not running (it is ${r.status}).`, [
+  const recorded = await deps.store.exportRuns.get(runId);
+  const { run: r, execution } =
+    recorded.status === 'running' ? await liveRecord(deps, recorded) : { run: recorded, execution: null };
+  const notRunning = () => {
+    const state =
+      r.status !== 'running' ? r.status : `${execution?.status ?? 'unknown'} in Temporal, though recorded as running`;
+    return new ProblemError(409, ProblemKind.conflict, `Export run ${runId} is not running (it is ${state}).`, [
       { field: 'params.runId', message: 'not running' },
     ]);
-  if (r.status !== 'running') throw notRunning();
+  };
+  if (r.status !== 'running' || execution?.status !== 'RUNNING') throw notRunning();
   try {
-    await deps.temporalClient.workflow.getHandle(r.workflowId, r.temporalRunId ?? undefined).cancel();
+    // The execution the run is in now: a run that continued as new is no longer its first execution.
+    await deps.temporalClient.workflow.getHandle(execution.workflowId, execution.runId).cancel();
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw notRunning();
     throw err;
