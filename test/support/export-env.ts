@@ -38,8 +38,10 @@ export async function createExportEnv(
   name: string,
   profiles: number,
   sandboxConfig: Parameters<typeof startSandbox>[0] = {},
+  /** A database of the test's own (e.g. `openSchemaDb`); closed with the env. @default the run's shared database */
+  ownDb?: Db,
 ): Promise<ExportEnv> {
-  const db = await openTestDb();
+  const db = ownDb ?? (await openTestDb());
   await migrate(db);
   const tables = { profilesTable: `${name}_profiles`, membersTable: `${name}_members` };
   await seedDemoProfiles(db, { ...tables, profiles, seed: 7 });

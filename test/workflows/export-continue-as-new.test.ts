@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { changeSegmentShare } from '../../src/sources/demo-seed.js';
 import { ensureTemporalCli } from '../../src/temporal/cli-binary.js';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
+import { currentExecution } from '../../src/temporal/run-execution.js';
 import { installQuietRuntime, uniqueTaskQueue } from '../support/context.js';
 import { createDestination, createExportEnv, inProcessWorker, type ExportEnv } from '../support/export-env.js';
 import { expectedRows, sandboxMembers } from '../support/expected-audience.js';
@@ -51,6 +52,10 @@ describe('exportSegment continues as new between phases when the history grows',
       // The first execution of the refresh continued as new; the last one completed.
       const first = await client.workflow.getHandle(started.workflowId, started.temporalRunId).describe();
       expect(first.status.name).toBe('CONTINUED_AS_NEW');
+      // Readers of the run (API, reconciler, staging sweep) follow the chain from the recorded first execution.
+      const current = await currentExecution(client, started.workflowId, started.temporalRunId);
+      expect(current).toMatchObject({ workflowId: started.workflowId, status: 'COMPLETED' });
+      expect(current!.runId).not.toBe(started.temporalRunId);
       expect(result.status).toBe('completed');
       expect(result.runId).toBe(started.runId);
       expect(result.progress.rowsRemoved).toBeGreaterThan(0);
