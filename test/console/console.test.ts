@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGraphClient } from '../../src/facebook/index.js';
 import { freePort } from '../../src/temporal/dev-server.js';
 import { launchBrowser } from './browser.js';
 import { runCli, type CliProcess } from './cli-process.js';
@@ -45,6 +46,8 @@ describe('operator console', () => {
     fixtures.appId = /FACEBOOK_APP_ID=(\S+)/.exec(out)![1]!;
     fixtures.appSecret = /FACEBOOK_APP_SECRET=(\S+)/.exec(out)![1]!;
     fixtures.adAccountId = /ad account \(terms accepted\): (\S+)/.exec(out)![1]!;
+    fixtures.token = /system user token:\s+(\S+)/.exec(out)![1]!;
+    fixtures.sandboxUrl = sandboxUrl;
 
     start = runCli(['start'], {
       ...env,
@@ -62,6 +65,26 @@ describe('operator console', () => {
     signInLink = (await start.waitFor(/Console:\s+(http:\/\/\S+#key=\S+)/, 170_000))[1]!;
     apiUrl = (await start.waitFor(/API:\s+(http:\/\/\S+)/))[1]!;
     apiKey = decodeURIComponent(signInLink.split('#key=')[1]!);
+    // An audience another destination already exports into: the wizard must mark it and not offer it.
+    const graph = createGraphClient({
+      graphUrl: sandboxUrl,
+      dialogUrl: sandboxUrl,
+      apiVersion: 'v26.0',
+      appId: fixtures.appId,
+      appSecret: fixtures.appSecret,
+    });
+    const taken = await graph.createAudience(
+      fixtures.adAccountId,
+      { name: 'Taken audience' },
+      { token: fixtures.token },
+    );
+    await graph.close();
+    const owner = await fetch(`${apiUrl}/destinations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ displayName: 'Audience owner', adAccountId: fixtures.adAccountId, audienceId: taken.id }),
+    });
+    expect(owner.status).toBe(201);
     browser = await launchBrowser();
     page = await browser.newPage();
   }, 240_000);
@@ -125,7 +148,10 @@ describe('operator console', () => {
     await page.getByLabel('Ad account').selectOption(fixtures.adAccountId!);
     await page.getByText('Custom audience terms accepted.').waitFor();
     await page.getByRole('radio', { name: 'Existing custom audience' }).check();
-    await page.getByLabel('Audience', { exact: true }).waitFor();
+    const audiences = page.getByLabel('Audience', { exact: true });
+    const takenOption = audiences.locator('option', { hasText: /^Taken audience.*\(used by Audience owner\)$/ });
+    await expect.poll(() => takenOption.count()).toBe(1);
+    expect(await takenOption.isDisabled()).toBe(true);
     await page.getByRole('radio', { name: 'New custom audience' }).check();
     await page.getByLabel('Audience name').fill('VIP buyers (console)');
     await page.getByRole('heading', { name: 'Data privacy and compliance' }).waitFor();
@@ -136,8 +162,12 @@ describe('operator console', () => {
     // Next without I agree: the refusal is beside the checkbox.
     await page.getByRole('button', { name: 'Next' }).click();
     await page.getByText('Agree to the statement to export to Facebook.').waitFor();
-    await page.getByRole('checkbox', { name: 'I agree' }).check();
-    await page.getByRole('button', { name: 'Next' }).click();
+    // By keyboard: Space ticks I agree, Enter on Next goes on.
+    await page.getByRole('checkbox', { name: 'I agree' }).focus();
+    await page.keyboard.press('Space');
+    expect(await page.getByRole('checkbox', { name: 'I agree' }).isChecked()).toBe(true);
+    await page.getByRole('button', { name: 'Next' }).focus();
+    await page.keyboard.press('Enter');
 
     await page.getByLabel('Key identifier').waitFor();
     expect(await page.getByLabel('Key identifier').inputValue()).toBe('EMAIL');
