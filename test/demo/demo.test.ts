@@ -87,6 +87,12 @@ describe('audience-export demo', () => {
     expect(upper).toBeGreaterThanOrEqual(sent);
     expect(report).toMatch(/Temporal UI\s+http:\/\/127\.0\.0\.1:\d+\/namespaces\/default\/workflows\/export%3Aact_/);
     expect(first.stderr).toMatch(/seeding 2,000 demo profiles/);
+    // The console: live while the demo runs, and where `start` serves it afterwards (same key, from DATA_DIR).
+    const key = /\[demo\] console \(while the demo runs\): http:\/\/127\.0\.0\.1:\d+\/console\/#key=(\S+)/.exec(
+      first.stderr,
+    )?.[1];
+    expect(key).toBeDefined();
+    expect(report).toContain(`run \`npm start\` and open http://127.0.0.1:8080/console/#key=${key}`);
     expect(first.stderr).toMatch(/done\s+\[#+\] 100%/);
   });
 
