@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { AppCredentialsError, AuthError, type GraphClient } from '../facebook/index.js';
 import type { Store } from '../store/index.js';
+import { ExportFailureType } from '../workflows/contracts.js';
 
 /** A token expiring within this is reported, so there is a week to reconnect before exports fail. */
 export const TOKEN_WARNING_MS = 7 * 24 * 60 * 60 * 1000;
@@ -54,7 +55,8 @@ async function checkOne(
     info = await deps.graph.debugToken(token);
   } catch (err) {
     // Wrong app credentials fail every check alike: say so once, and flag no destination for it.
-    if (err instanceof AppCredentialsError) throw ApplicationFailure.nonRetryable(err.message, 'AppCredentialsInvalid');
+    if (err instanceof AppCredentialsError)
+      throw ApplicationFailure.nonRetryable(err.message, ExportFailureType.AppCredentialsInvalid);
     if (!(err instanceof AuthError)) throw err; // transient: let Temporal retry the activity
     info = undefined;
   }

@@ -11,7 +11,7 @@ import {
 } from '../facebook/index.js';
 import { SegmentTooLargeError, UnknownAttributeError, UnknownSegmentError } from '../sources/errors.js';
 import { DestinationStatus, type Store } from '../store/index.js';
-import { ExportFailureType } from '../workflows/contracts.js';
+import { ExportFailureType, FailureType } from '../workflows/contracts.js';
 
 /**
  * Waits out a rate-limit block on the ad account (set by any export to it) before calling Meta: Temporal retries
@@ -21,7 +21,7 @@ export async function awaitAdAccount(store: Store, adAccountId: string): Promise
   const block = await store.adAccountBlocks.get(adAccountId);
   if (!block) return;
   throw ApplicationFailure.create({
-    type: 'AdAccountBlocked',
+    type: FailureType.AdAccountBlocked,
     message: `Waiting for Facebook's rate-limit block on ${adAccountId} to end: ${block.reason}`,
     nextRetryDelay: Math.max(1, block.blockedUntil.getTime() - Date.now()),
     category: ApplicationFailureCategory.BENIGN,

@@ -1,5 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { FLAGGED_OPERATION_STATUS, NotificationType, type NotificationEvent } from '../notifications/events.js';
+import { FailureType } from '../workflows/contracts.js';
+import { OperationStatus } from '../facebook/index.js';
+import { NotificationType, type NotificationEvent } from '../notifications/events.js';
 import { deliverEvent, WebhookDeliveryError } from '../notifications/webhook.js';
 import { NotFoundError, type ExportRun } from '../store/index.js';
 import type { TokenCheckSummary } from './check-tokens.js';
@@ -18,7 +20,7 @@ export async function notify(deps: Pick<ActivityDeps, 'webhook'>, event: Notific
     await deliverEvent({ url, secret: deps.webhook?.secret }, event);
   } catch (err) {
     if (err instanceof WebhookDeliveryError && !err.retryable) {
-      throw ApplicationFailure.nonRetryable(err.message, 'WebhookRejected');
+      throw ApplicationFailure.nonRetryable(err.message, FailureType.WebhookRejected);
     }
     throw err;
   }
@@ -67,7 +69,7 @@ export async function runFinishedEvents(
       data: { ...runData(run, destinationName), errorType: run.errorType, message: run.errorMessage },
     });
   }
-  if (run.operationStatusCode === FLAGGED_OPERATION_STATUS) {
+  if (run.operationStatusCode === OperationStatus.Flagged) {
     events.push({
       id: `${NotificationType.AudienceFlagged}:${run.id}`,
       type: NotificationType.AudienceFlagged,
@@ -77,7 +79,7 @@ export async function runFinishedEvents(
         operationStatus: run.operationStatusCode,
         message:
           `Facebook flagged audience ${run.audienceId ?? '?'} of destination '${destinationName}' (operation status ` +
-          `${FLAGGED_OPERATION_STATUS}): review it in Ads Manager before the next export.`,
+          `${OperationStatus.Flagged}): review it in Ads Manager before the next export.`,
       },
     });
   }

@@ -1,7 +1,8 @@
 import { log } from '@temporalio/activity';
 import { CONSENT_YES_TEXT } from '../domain/consent.js';
 import { pageCount } from '../domain/plan-pages.js';
-import type { DropCounts, UploadPlan } from '../workflows/contracts.js';
+import type { DropCounts } from '../domain/export-terms.js';
+import type { UploadPlan } from '../workflows/contracts.js';
 import type { ActivityDeps } from './deps.js';
 import { runExportConfig } from './run-config.js';
 

@@ -2,8 +2,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { isReady, type Store } from '../store/index.js';
 import { destinationProblem } from '../domain/export-readiness.js';
 import { exportTargetOf, startExport, type ExportTarget, type StartedExport } from '../temporal/start-export.js';
-import { ExportFailureType } from '../workflows/contracts.js';
-import type { ExportTrigger } from '../workflows/search-attributes.js';
+import { ExportFailureType, FailureType } from '../workflows/contracts.js';
+import type { ExportTrigger } from '../domain/export-terms.js';
 import type { ActivityDeps } from './deps.js';
 
 /** The export's target as the store describes it now; a draft destination cannot export. */
@@ -30,7 +30,7 @@ export async function startOrJoinExport(deps: ActivityDeps, input: StartOrJoinIn
     // A wiring fault of this worker, not of the schedule: no retry will fix it.
     throw ApplicationFailure.nonRetryable(
       'This worker has no Temporal client for starting exports: build its ActivityDeps with temporalClient and taskQueue.',
-      'WorkerMisconfigured',
+      FailureType.WorkerMisconfigured,
     );
   }
   const target = await loadExportTarget(deps.store, input.destinationId);

@@ -9,7 +9,8 @@ import {
   type UsersInput,
 } from '../facebook/index.js';
 import type { ExportRun, SnapshotKey } from '../store/index.js';
-import type { DropCounts, PageInput, PageResult } from '../workflows/contracts.js';
+import type { DropCounts } from '../domain/export-terms.js';
+import type { PageInput, PageResult } from '../workflows/contracts.js';
 import type { ActivityDeps } from './deps.js';
 import { classifyFailure } from './failures.js';
 import { runExportConfig } from './run-config.js';
@@ -22,7 +23,7 @@ const HEARTBEAT_EVERY_MS = 1_000;
 
 interface PreparedPage {
   rows: number;
-  data: Cell[][];
+  data: readonly (readonly Cell[])[];
   dropped: DropCounts;
   /** The snapshot rows a remove page carries, deleted once Meta accepts it; none for an add page (confirmed whole). */
   keys: SnapshotKey[];
@@ -150,7 +151,5 @@ async function prepareRemoves(deps: ActivityDeps, run: ExportRun, input: PageInp
   const { store, source } = deps;
   const rows = await store.uploadPlans.readRemoves(source.stagingTables(run.id).removes, input.page, input.pageSize);
   await store.snapshots.markRemoving(run.audienceId!, run.id, rows);
-  // The codec hands DPO option lists back read-only; the request body wants plain arrays.
-  const data = rows.map((r) => r.cells.map((c): Cell => (typeof c === 'object' ? [...c] : c)));
-  return { rows: rows.length, data, dropped: {}, keys: rows };
+  return { rows: rows.length, data: rows.map((r) => r.cells), dropped: {}, keys: rows };
 }

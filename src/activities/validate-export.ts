@@ -1,5 +1,5 @@
 import { log } from '@temporalio/activity';
-import type { Audience } from '../facebook/index.js';
+import { OperationStatus, type Audience } from '../facebook/index.js';
 import {
   destinationProblem,
   needsReconnect,
@@ -10,6 +10,7 @@ import {
   type ReadinessProblem,
 } from '../domain/export-readiness.js';
 import {
+  audienceNameOf,
   DestinationStatus,
   frozenExportConfig,
   NotFoundError,
@@ -17,7 +18,7 @@ import {
   type ReadyDestination,
 } from '../store/index.js';
 import { ExportFailureType, type ExportPlan } from '../workflows/contracts.js';
-import type { ExportTrigger } from '../workflows/search-attributes.js';
+import type { ExportTrigger } from '../domain/export-terms.js';
 import type { ActivityDeps } from './deps.js';
 import { awaitAdAccount, classifyFailure, nonRetryable } from './failures.js';
 
@@ -28,10 +29,6 @@ export interface ValidateExportInput {
   workflowId: string;
   temporalRunId: string;
 }
-
-/** Operation statuses that mean the audience cannot take an upload now (reference 3.1). */
-const BUSY_OPERATION_STATUS = new Set([414]);
-const FLAGGED_OPERATION_STATUS = new Set([471]);
 
 /** What each readiness check's refusal is called in the workflow's history. */
 const FAILURE_TYPE: Record<ReadinessCheck, ExportFailureType> = {
@@ -148,10 +145,12 @@ async function loadDestination(deps: ActivityDeps, id: string): Promise<Destinat
 async function resolveAudience(deps: ActivityDeps, destination: ReadyDestination, token: string): Promise<Audience> {
   const { graph, store } = deps;
   if (!destination.audienceId) {
-    const name = destination.newAudienceName ?? destination.displayName;
     const created = await graph.createAudience(
       destination.adAccountId,
-      { name, description: `Exported by audience-export for destination ${destination.id}` },
+      {
+        name: audienceNameOf(destination),
+        description: `Exported by audience-export for destination ${destination.id}`,
+      },
       { token },
     );
     await store.destinations.setAudience(destination.id, created.id);
@@ -166,14 +165,14 @@ async function resolveAudience(deps: ActivityDeps, destination: ReadyDestination
     );
   }
   const op = audience.operationStatus?.code;
-  if (op !== undefined && FLAGGED_OPERATION_STATUS.has(op)) {
+  if (op === OperationStatus.Flagged) {
     throw nonRetryable(
       ExportFailureType.AudienceUnusable,
       `Audience ${audience.id} is flagged by Facebook (operation status ${op}) and cannot be edited: resolve it in ` +
         'Audience Manager, then run the export again.',
     );
   }
-  if (op !== undefined && BUSY_OPERATION_STATUS.has(op)) {
+  if (op === OperationStatus.ReplaceInProgress) {
     throw nonRetryable(
       ExportFailureType.AudienceBusy,
       `Audience ${audience.id} is busy (operation status ${op}: a replace is in progress): run the export again ` +

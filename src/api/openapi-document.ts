@@ -26,7 +26,6 @@ export async function openApiDocument(): Promise<Record<string, unknown>> {
   const deps = {
     config,
     logger: createLogger('silent'),
-    db: NO_DATABASE,
     store: createStore(NO_DATABASE, { encryptionKey: undefined }),
   } as unknown as ApiDeps;
   const app = await buildApp(deps);

@@ -29,7 +29,8 @@ export const DropReason = {
 } as const;
 export type DropReason = (typeof DropReason)[keyof typeof DropReason];
 
-export type Cell = string | number | string[];
+/** One cell of Meta's multi-key payload: a hash or plain value, a number, or a list (data processing options). */
+export type Cell = string | number | readonly string[];
 
 export interface RowOptions {
   keyIdentifier: KeyIdentifier;

@@ -28,11 +28,12 @@ const unixDate = (v: unknown): Date | undefined => {
   return n === undefined || n <= 0 ? undefined : new Date(n * 1000);
 };
 
-export type Cell = string | number | string[];
+export type { Cell } from '../domain/canonical-row.js';
+import type { Cell } from '../domain/canonical-row.js';
 
 export interface UsersPayload {
   schema: string[];
-  data: Cell[][];
+  data: readonly (readonly Cell[])[];
 }
 
 export interface UploadSession {

@@ -10,7 +10,7 @@ import {
   type UploadSession,
   type UsersPayload,
 } from './responses.js';
-import { newSessionId } from './session-id.js';
+import { newSessionId } from '../domain/session-id.js';
 
 export interface UsersInput {
   audienceId: string;

@@ -28,6 +28,3 @@ export const NOTIFY_ACTIVITY_OPTIONS = {
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '10s', backoffCoefficient: 2, maximumInterval: '30 minutes', maximumAttempts: 60 },
 } as const;
-
-/** Meta's operation status of an audience flagged for review (reference 3.1): uploads are paused. */
-export const FLAGGED_OPERATION_STATUS = 471;

@@ -4,14 +4,14 @@ import { join, resolve } from 'node:path';
 import { startApiServer, type ApiServer } from '../api/server.js';
 import type { Config } from '../config.js';
 import { createLogger } from '../logger.js';
+import { freePort, portIsFree } from '../ports.js';
 import { startSandbox, type Sandbox } from '../sandbox/server.js';
 import { activityDeps, openResources, type Resources } from '../resources.js';
 import { migrate, openDb, type Db } from '../store/index.js';
 import { ensureTemporalCli } from '../temporal/cli-binary.js';
-import { freePort, startDevServer, type DevServer } from '../temporal/dev-server.js';
+import { startDevServer, type DevServer } from '../temporal/dev-server.js';
 import { createExportWorker } from '../worker.js';
 import { loadOrCreateLocalSecrets } from './local-secrets.js';
-import { portIsFree } from './ports.js';
 
 export interface LocalStackOptions {
   /** The environment the config came from: decides what was given and what to provide. @default process.env */

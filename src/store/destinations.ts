@@ -45,6 +45,10 @@ export interface AccountDestination {
   readonly defaultCountry: string | null;
 }
 
+/** The audience's name as we know it: the one asked for a new audience, else the audience's id, else the destination's. */
+export const audienceNameOf = (d: Pick<Destination, 'newAudienceName' | 'audienceId' | 'displayName'>): string =>
+  d.newAudienceName ?? d.audienceId ?? d.displayName;
+
 export type NewDestination = Pick<Destination, 'displayName' | 'facebookAppId'> & {
   /** Leave out (with the audience) for a draft whose account is chosen once Facebook is connected. */
   readonly adAccountId?: string | null;

@@ -1,22 +1,8 @@
+import type { ExportMode } from '../domain/export-terms.js';
+import type { AttributeMapping, KeyIdentifier } from '../domain/mapping.js';
 import type { Db } from './db.js';
 import { NotFoundError } from './errors.js';
 import { toDate } from './rows.js';
-
-export const KeyIdentifier = { Email: 'EMAIL', Phone: 'PHONE', NameAddress: 'NAME_ADDRESS' } as const;
-export type KeyIdentifier = (typeof KeyIdentifier)[keyof typeof KeyIdentifier];
-
-export const ExportMode = { Mirror: 'mirror', Replace: 'replace', Add: 'add' } as const;
-export type ExportMode = (typeof ExportMode)[keyof typeof ExportMode];
-
-/** Where one Meta key (EMAIL, PHONE, DOB, FN, ...) comes from in a profile. */
-export interface AttributeMapping {
-  readonly attribute: string;
-  /** The attribute already holds the SHA-256 hex of the normalised value. @default false */
-  readonly prehashed?: boolean;
-}
-
-/** Meta key (e.g. `EMAIL`, `PHONE`, `DOB`) → profile attribute. The API validates the keys; stored as jsonb. */
-export type AttributeMap = Readonly<Record<string, AttributeMapping>>;
 
 /** Either a cron expression (in `timezone`) or a fixed interval; `paused` keeps it without running it. */
 export interface ExportSchedule {
@@ -30,7 +16,8 @@ export interface ExportSchedule {
 export interface ExportConfig {
   readonly destinationId: string;
   readonly keyIdentifier: KeyIdentifier;
-  readonly mapping: AttributeMap;
+  /** Meta key → profile attribute; the API validates it (domain/mapping.ts); stored as jsonb. */
+  readonly mapping: AttributeMapping;
   readonly segments: readonly string[];
   readonly mode: ExportMode;
   /** Profile attribute whose false value withdraws a profile's consent; null when not used. */
@@ -65,7 +52,7 @@ export type ExportConfigInput = Pick<ExportConfig, 'keyIdentifier' | 'mapping' |
 interface ExportConfigRow {
   destination_id: string;
   key_identifier: KeyIdentifier;
-  mapping: AttributeMap;
+  mapping: AttributeMapping;
   segments: string[];
   mode: ExportMode;
   consent_attribute: string | null;
@@ -114,7 +101,7 @@ export function createExportConfigRepository(db: Db) {
           input.keyIdentifier,
           JSON.stringify(input.mapping),
           input.segments,
-          input.mode ?? ExportMode.Mirror,
+          input.mode ?? 'mirror',
           input.consentAttribute ?? null,
           input.limitedDataUse ?? false,
           input.defaultCountry ?? null,

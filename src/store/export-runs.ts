@@ -1,11 +1,9 @@
 import type { Db, Queryable } from './db.js';
 import { NotFoundError } from './errors.js';
-import type { ExportMode, FrozenExportConfig } from './export-configs.js';
+import type { DropCounts, ExportMode, ExportTrigger } from '../domain/export-terms.js';
+import type { FrozenExportConfig } from './export-configs.js';
 import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from './paging.js';
 import { toDate, toDateOrNull, toNumberOrNull } from './rows.js';
-
-export const RunTrigger = { Manual: 'manual', Schedule: 'schedule', Refresh: 'refresh' } as const;
-export type RunTrigger = (typeof RunTrigger)[keyof typeof RunTrigger];
 
 export const RunStatus = {
   Running: 'running',
@@ -17,9 +15,6 @@ export const RunStatus = {
 } as const;
 export type RunStatus = (typeof RunStatus)[keyof typeof RunStatus];
 export type FinishedRunStatus = Exclude<RunStatus, 'running'>;
-
-/** Dropped rows by reason (e.g. `no_identifier`, `consent_withdrawn`): counts only, never the rows. */
-export type DroppedCounts = Readonly<Record<string, number>>;
 
 export interface HealthCheck {
   /** ISO timestamp of the check; a check with the same `at` is recorded once (retried activities). */
@@ -38,7 +33,7 @@ export interface ExportRun {
   readonly audienceId: string | null;
   readonly segments: readonly string[];
   readonly mode: ExportMode;
-  readonly trigger: RunTrigger;
+  readonly trigger: ExportTrigger;
   readonly workflowId: string;
   readonly temporalRunId: string | null;
   readonly status: RunStatus;
@@ -52,7 +47,7 @@ export interface ExportRun {
   readonly removed: number;
   /** The mode the run actually used: a first mirror run on an audience with members runs as a replace. */
   readonly effectiveMode: ExportMode | null;
-  readonly dropped: DroppedCounts;
+  readonly dropped: Readonly<DropCounts>;
   /**
    * Rows on pages posted without a known outcome (in flight when the run stopped): Meta may have applied them.
    * Their snapshot rows stay `possibly_sent` (or `removing`), so the next mirror run accounts for them.
@@ -116,7 +111,7 @@ export interface PageOutcome {
   readonly durationMs?: number;
   readonly received?: number;
   readonly invalid?: number;
-  readonly dropped?: DroppedCounts;
+  readonly dropped?: Readonly<DropCounts>;
 }
 
 export interface RunFinish extends RunProgress {
@@ -141,7 +136,7 @@ interface RunRow {
   audience_id: string | null;
   segments: string[];
   mode: ExportMode;
-  trigger: RunTrigger;
+  trigger: ExportTrigger;
   workflow_id: string;
   temporal_run_id: string | null;
   status: RunStatus;
@@ -152,7 +147,7 @@ interface RunRow {
   sent: number;
   removed: number;
   effective_mode: ExportMode | null;
-  dropped: DroppedCounts;
+  dropped: Readonly<DropCounts>;
   possibly_sent: number;
   possibly_removed: number;
   received: number;

@@ -55,7 +55,7 @@ export function createStore(db: Db, options: StoreOptions) {
 export * from './errors.js';
 export type { Page, PageRequest } from './paging.js';
 export { InvalidCursorError } from './paging.js';
-export { DestinationStatus, isReady } from './destinations.js';
+export { audienceNameOf, DestinationStatus, isReady } from './destinations.js';
 export type {
   Destination,
   ReadyDestination,
@@ -68,17 +68,15 @@ export type {
 export { CredentialKind } from './credentials.js';
 export type { CredentialInfo, SaveCredential, CredentialRepository } from './credentials.js';
 export type { ConsentRecord, ConsentRepository } from './consents.js';
-export { KeyIdentifier, ExportMode, frozenExportConfig } from './export-configs.js';
+export { frozenExportConfig } from './export-configs.js';
 export type {
   ExportConfig,
   ExportConfigInput,
   FrozenExportConfig,
-  AttributeMap,
-  AttributeMapping,
   ExportSchedule,
   ExportConfigRepository,
 } from './export-configs.js';
-export { RunStatus, RunTrigger } from './export-runs.js';
+export { RunStatus } from './export-runs.js';
 export type {
   ExportRun,
   NewExportRun,
@@ -87,7 +85,6 @@ export type {
   RunFinish,
   RunListOptions,
   HealthCheck,
-  DroppedCounts,
   FinishedRunStatus,
   ExportRunRepository,
 } from './export-runs.js';
@@ -95,7 +92,7 @@ export { SnapshotState } from './snapshots.js';
 export type { SnapshotKey, SnapshotRow, SnapshotEntry, SnapshotCounts, SnapshotRepository } from './snapshots.js';
 export type { OAuthStateRepository } from './oauth-states.js';
 export type { RunMetricsRepository, LabelledCount, PageDurations } from './run-metrics.js';
-export { encodeCells, decodeCells, SnapshotCodecError, type Cell } from './snapshot-codec.js';
+export { encodeCells, decodeCells, SnapshotCodecError } from './snapshot-codec.js';
 export type { AdAccountBlock } from './ad-account-blocks.js';
 export { migrate } from './migrate.js';
 export { openDb, type Db, type Queryable } from './db.js';

@@ -1,3 +1,4 @@
+import type { Cell } from '../domain/canonical-row.js';
 /**
  * Compact bytes for the cells of one uploaded row, as stored in `audience_snapshots.cells`: the snapshot must hold
  * exactly what was sent (so a remove posts the same cells), for millions of rows.
@@ -13,9 +14,6 @@
  * string (a SHA-256). The canonical row (15 keys + 3 data-processing columns, 13 of them hashes) takes about
  * 13 × 32 + 10 bytes plus its plain cells, against ~900 bytes as JSON.
  */
-
-/** One cell of Meta's multi-key payload. */
-export type Cell = string | number | readonly string[];
 
 const VERSION = 1;
 const TAG_STRING = 0x01;

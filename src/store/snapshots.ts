@@ -1,6 +1,7 @@
 import type { Db } from './db.js';
 import { toBuffer } from './rows.js';
-import { decodeCells, encodeCells, type Cell } from './snapshot-codec.js';
+import type { Cell } from '../domain/canonical-row.js';
+import { decodeCells, encodeCells } from './snapshot-codec.js';
 
 /*
  * Audience membership snapshots: what each audience holds, as far as we know (design "Modes").

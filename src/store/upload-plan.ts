@@ -1,6 +1,7 @@
 import type { Db } from './db.js';
 import { toBuffer } from './rows.js';
-import { decodeCells, type Cell } from './snapshot-codec.js';
+import type { Cell } from '../domain/canonical-row.js';
+import { decodeCells } from './snapshot-codec.js';
 import { confirmedSentSql } from './snapshots.js';
 
 /**

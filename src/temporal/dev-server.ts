@@ -1,6 +1,6 @@
 import { Connection } from '@temporalio/client';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from '../ports.js';
 import { searchAttributeFlags } from '../workflows/search-attributes.js';
 
 export interface DevServer {
@@ -24,21 +24,6 @@ export interface DevServerOptions {
   /** How long to wait for the frontend to answer. @default 60000 */
   startTimeoutMs?: number;
   log?: (line: string) => void;
-}
-
-/** A free TCP port on the loopback interface, chosen by the kernel. */
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 /**

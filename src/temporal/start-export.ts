@@ -1,9 +1,10 @@
 import type { Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
-import type { ExportConfig, ReadyDestination } from '../store/index.js';
-import { exportWorkflowId, type ExportInput, type ExportMode, type ExportTimings } from '../workflows/contracts.js';
+import { audienceNameOf, type ExportConfig, type ReadyDestination } from '../store/index.js';
+import type { ExportMode, ExportTrigger } from '../domain/export-terms.js';
+import { exportWorkflowId, type ExportInput, type ExportTimings } from '../workflows/contracts.js';
 import type { exportSegment } from '../workflows/export-segment.js';
-import { searchAttributes, type ExportTrigger } from '../workflows/search-attributes.js';
+import { searchAttributes } from '../workflows/search-attributes.js';
 
 /** What a starter knows about the export: names for the UI, ids for the search attributes. Nothing personal. */
 export interface ExportTarget {
@@ -27,7 +28,7 @@ export function exportTargetOf(
     destinationName: destination.displayName,
     adAccountId: destination.adAccountId,
     audienceId: destination.audienceId ?? undefined,
-    audienceName: destination.newAudienceName ?? destination.audienceId ?? destination.displayName,
+    audienceName: audienceNameOf(destination),
     segments: [...config.segments],
     mode: config.mode,
   };

@@ -2,10 +2,7 @@
  * What travels between the export workflow, its activities and its clients. Only ids, counts and page
  * numbers: rows, hashes and tokens never enter workflow history (activities load them by id).
  */
-import type { ExportTrigger } from './search-attributes.js';
-
-export const EXPORT_MODES = ['mirror', 'replace', 'add'] as const;
-export type ExportMode = (typeof EXPORT_MODES)[number];
+import type { DropCounts, ExportMode, ExportTrigger } from '../domain/export-terms.js';
 
 /**
  * Failure types Temporal must not retry: thrown by activities with `ApplicationFailure.nonRetryable(message, type)`
@@ -30,6 +27,23 @@ export const ExportFailureType = {
 } as const;
 export type ExportFailureType = (typeof ExportFailureType)[keyof typeof ExportFailureType];
 export const NON_RETRYABLE_ERROR_TYPES: string[] = Object.values(ExportFailureType);
+
+/** The other failure types our workflows and activities raise: retried ones, and those of workflow code itself. */
+export const FailureType = {
+  /** The run was stopped at once, in-flight requests aborted (consent withdrawn, destination deleted). */
+  Aborted: 'Aborted',
+  /** Facebook refused to start a replace session. */
+  ReplaceRefused: 'ReplaceRefused',
+  /** A worker built without what an activity needs: no retry fixes it. */
+  WorkerMisconfigured: 'WorkerMisconfigured',
+  /** A benign wait for the ad account's rate-limit block to end: retried when it ends. */
+  AdAccountBlocked: 'AdAccountBlocked',
+  /** The webhook receiver refused an event for good. */
+  WebhookRejected: 'WebhookRejected',
+  /** A failure that carried no type of its own. */
+  Unknown: 'Error',
+} as const;
+export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
 /** Durations tests shrink; production uses the defaults. */
 export interface ExportTimings {
@@ -118,8 +132,6 @@ export interface PageInput {
   lastBatch: boolean;
   estimatedTotal: number;
 }
-
-export type DropCounts = Record<string, number>;
 
 export type PageResult =
   | {

@@ -18,6 +18,7 @@ import type { Activities } from '../activities/index.js';
 import { announceRun } from './announce-run.js';
 import { audienceHealth } from './audience-health.js';
 import {
+  FailureType,
   NON_RETRYABLE_ERROR_TYPES,
   type AudienceHealth,
   type ExportInput,
@@ -111,7 +112,7 @@ export async function exportSegment(input: ExportInput): Promise<ExportResult> {
       status,
       progress: state.snapshot(),
       sessionIds,
-      error: error ?? (state.aborted ? { type: 'Aborted', message: state.abortReason! } : undefined),
+      error: error ?? (state.aborted ? { type: FailureType.Aborted, message: state.abortReason! } : undefined),
       readAudience: !state.aborted,
     });
   /** Cancelled between steps, before any page: the record ends as cancelled like any other cancelled run. */
@@ -182,7 +183,7 @@ export async function exportSegment(input: ExportInput): Promise<ExportResult> {
     const failure = findApplicationFailure(err);
     await CancellationScope.nonCancellable(async () => {
       await finalize(finalStatus(true), {
-        type: failure?.type ?? 'Error',
+        type: failure?.type ?? FailureType.Unknown,
         message: failure?.message ?? (err as Error).message,
       });
       await announce(runId);
@@ -193,7 +194,7 @@ export async function exportSegment(input: ExportInput): Promise<ExportResult> {
 
   await CancellationScope.nonCancellable(() => announce(runId));
   if (state.aborted && !cancelRequested) {
-    throw ApplicationFailure.nonRetryable(`Export aborted: ${state.abortReason}`, 'Aborted');
+    throw ApplicationFailure.nonRetryable(`Export aborted: ${state.abortReason}`, FailureType.Aborted);
   }
   if (state.cancelRequested) throw new CancelledFailure('Export cancelled; finalised with what was sent');
 

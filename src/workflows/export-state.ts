@@ -1,6 +1,5 @@
 import {
   zeroProgress,
-  type DropCounts,
   type ExportPhase,
   type ExportPlan,
   type ExportProgress,
@@ -8,6 +7,7 @@ import {
   type PageResult,
   type UploadPlan,
 } from './contracts.js';
+import type { DropCounts } from '../domain/export-terms.js';
 
 /**
  * The export's progress and counters: plain state the workflow updates and the `progress` query reads.

@@ -9,6 +9,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import {
+  FailureType,
   NON_RETRYABLE_ERROR_TYPES,
   type ExportPhase,
   type ExportTimings,
@@ -18,7 +19,8 @@ import {
 } from './contracts.js';
 import type { ExportState } from './export-state.js';
 import { findApplicationFailure } from './failures.js';
-import { newSessionId, UploadSessions } from './upload-sessions.js';
+import { newSessionId } from '../domain/session-id.js';
+import { UploadSessions } from './upload-sessions.js';
 
 /** Attempts at a replace's batch 1, each in a new session: its outcome may be unknown, and it is never resent. */
 const REPLACE_START_ATTEMPTS = 5;
@@ -141,7 +143,7 @@ export class PageSender {
         } else if (result.status === 'replace_closed') {
           throw ApplicationFailure.nonRetryable(
             `Facebook refused to start the replace: ${result.reason}`,
-            'ReplaceRefused',
+            FailureType.ReplaceRefused,
           );
         } else {
           state.pageSettled(result);

@@ -14,9 +14,6 @@ export const searchAttributes = {
   trigger: defineSearchAttributeKey('ExportTrigger', SearchAttributeType.KEYWORD),
 } as const;
 
-export const EXPORT_TRIGGERS = ['manual', 'schedule', 'refresh'] as const;
-export type ExportTrigger = (typeof EXPORT_TRIGGERS)[number];
-
 const CLI_TYPE_NAMES: Record<string, string> = {
   [SearchAttributeType.KEYWORD]: 'Keyword',
   [SearchAttributeType.KEYWORD_LIST]: 'KeywordList',

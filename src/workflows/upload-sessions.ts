@@ -1,3 +1,5 @@
+import { newSessionId } from '../domain/session-id.js';
+
 /**
  * Assigns pages to Meta upload sessions and batch numbers. A page keeps its (session, batch) for good, so a
  * retried or resent page goes out under the same batch number. A session is rotated before Meta's 90-minute
@@ -84,12 +86,4 @@ export class UploadSessions {
   ids(): number[] {
     return this.sessions.map((s) => s.id);
   }
-}
-
-/**
- * Meta's session ids are int64 chosen by us; staying within 2^48 keeps them exact as JSON numbers. In workflow
- * code Math.random is seeded by Temporal, so the id is the same on replay.
- */
-export function newSessionId(): number {
-  return Math.floor(Math.random() * 2 ** 48) + 1;
 }

@@ -7,6 +7,7 @@ import { createGraphClient } from '../../src/facebook/index.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { openDb, type Db } from '../../src/store/db.js';
 import { createStore, migrate, type Store } from '../../src/store/index.js';
+import { ExportFailureType } from '../../src/workflows/contracts.js';
 import { connectTemporal, openTestDb, testDatabaseUrl, uniqueTaskQueue } from '../support/context.js';
 import { ENCRYPTION_KEY_B64 } from '../support/api-harness.js';
 
@@ -114,7 +115,7 @@ describe('daily token check (workflow + activity)', () => {
     });
     try {
       await expect(checkAllTokens({ store, graph })).rejects.toMatchObject({
-        type: 'AppCredentialsInvalid',
+        type: ExportFailureType.AppCredentialsInvalid,
         nonRetryable: true,
         message: expect.stringMatching(/FACEBOOK_APP_ID or FACEBOOK_APP_SECRET is wrong/) as string,
       });

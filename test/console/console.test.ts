@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGraphClient } from '../../src/facebook/index.js';
-import { freePort } from '../../src/temporal/dev-server.js';
+import { freePort } from '../../src/ports.js';
 import { launchBrowser } from './browser.js';
 import { runCli, type CliProcess } from './cli-process.js';
 

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { adAccountDigits, termsUrl, toAdAccountId } from '../../src/facebook/ad-account-id.js';
 import { appSecretProof } from '../../src/facebook/appsecret-proof.js';
-import { newSessionId } from '../../src/facebook/session-id.js';
 
 describe('appSecretProof', () => {
   it('is HMAC-SHA256 of "<token>|<unix seconds>" keyed with the app secret (value from openssl)', () => {
@@ -16,20 +15,6 @@ describe('appSecretProof', () => {
     const a = appSecretProof('EAAtoken', 'app-secret-0123456789', 1_700_000_000_000);
     const b = appSecretProof('EAAtoken', 'app-secret-0123456789', 1_700_000_001_000);
     expect(a.appsecret_proof).not.toBe(b.appsecret_proof);
-  });
-});
-
-describe('newSessionId', () => {
-  it('is a positive integer within the safe range, different each time', () => {
-    const ids = Array.from({ length: 1000 }, newSessionId);
-    for (const id of ids) {
-      expect(Number.isSafeInteger(id)).toBe(true);
-      expect(id).toBeGreaterThan(0);
-      expect(id).toBeLessThan(2 ** 48);
-    }
-    expect(new Set(ids).size).toBe(ids.length);
-    // 48 random bits: across 1000 draws some must exceed 2^40 (chance of none ≈ 1000 · 2^-8 … effectively 0).
-    expect(ids.some((id) => id > 2 ** 40)).toBe(true);
   });
 });
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { decodeCells, encodeCells, SnapshotCodecError, type Cell } from '../../src/store/snapshot-codec.js';
+import type { Cell } from '../../src/domain/canonical-row.js';
+import { decodeCells, encodeCells, SnapshotCodecError } from '../../src/store/snapshot-codec.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 

@@ -1,7 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/store/db.js';
-import type { Cell, SnapshotRow, Store } from '../../src/store/index.js';
+import type { Cell } from '../../src/domain/canonical-row.js';
+import type { SnapshotRow, Store } from '../../src/store/index.js';
 import { confirmedSentSql } from '../../src/store/snapshots.js';
 import { openTestStore, uniqueAudience } from './helpers.js';
 

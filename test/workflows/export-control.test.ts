@@ -2,7 +2,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cancelRunningExports } from '../../src/api/services/temporal-control.js';
 import { startExport } from '../../src/temporal/start-export.js';
-import type { ExportResult } from '../../src/workflows/contracts.js';
+import { FailureType, type ExportResult } from '../../src/workflows/contracts.js';
 import { progressQuery } from '../../src/workflows/messages.js';
 import type { connectTemporal } from '../support/context.js';
 import { attemptsOf, recordHistory } from '../support/history.js';
@@ -127,7 +127,7 @@ describe('export control: throttling, cancellation, abort, health checks', () =>
       await recordHistory('export-aborted', started.workflowId, started.temporalRunId);
       const run = await env.store.exportRuns.get(started.runId);
       expect(run.status).toBe('cancelled');
-      expect(run.errorType).toBe('Aborted');
+      expect(run.errorType).toBe(FailureType.Aborted);
       expect(run.errorMessage).toContain('consent withdrawn');
       expect(run.sent).toBe(0);
     } finally {

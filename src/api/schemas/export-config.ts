@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EXPORT_MODES } from '../../domain/export-terms.js';
 import { AttributeMappingSchema, KEY_IDENTIFIERS } from '../../domain/mapping.js';
 
 const Country = z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code such as US');
@@ -6,7 +7,7 @@ const Segment = z.string().trim().min(1).max(200);
 const Attribute = z.string().trim().min(1).max(200);
 
 const ModeSchema = z
-  .enum(['mirror', 'replace', 'add'])
+  .enum(EXPORT_MODES)
   .describe(
     '`mirror` (default): make the audience equal the segments, sending only who joined, changed or left since the ' +
       'last run (the first run into an audience with members replaces it); `replace`: replace the whole audience ' +

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { EXPORT_TRIGGERS } from '../../workflows/search-attributes.js';
+import { EXPORT_MODES, EXPORT_TRIGGERS } from '../../domain/export-terms.js';
+import { RunStatus } from '../../store/index.js';
 
-const RUN_STATUSES = ['running', 'completed', 'failed', 'cancelled', 'partial'] as const;
-const Mode = z.enum(['mirror', 'replace', 'add']);
+const RUN_STATUSES = Object.values(RunStatus);
+const Mode = z.enum(EXPORT_MODES);
 
 export const RunIdParamsSchema = z.strictObject({ runId: z.uuid({ error: 'must be a UUID' }) });
 

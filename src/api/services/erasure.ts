@@ -42,10 +42,8 @@ async function matchingSnapshotRows(
     identifiers.map((i) => i.hash),
   );
   return rows.flatMap((r) => {
-    // The codec hands DPO option lists back read-only; the request body wants plain arrays.
-    const cells = r.cells.map((c): Cell => (Array.isArray(c) ? [...(c as string[])] : (c as Cell)));
-    if (!rowHoldsIdentifier(cells, identifiers)) return [];
-    return [{ audienceId: r.audienceId, profileKey: r.profileKey, fingerprint: Buffer.from(r.fingerprint), cells }];
+    if (!rowHoldsIdentifier(r.cells, identifiers)) return [];
+    return [{ ...r, fingerprint: Buffer.from(r.fingerprint) }];
   });
 }
 
@@ -53,7 +51,7 @@ interface MatchedRow {
   audienceId: string;
   profileKey: string;
   fingerprint: Buffer;
-  cells: Cell[];
+  cells: readonly Cell[];
 }
 
 const badField = (field: string, message: string, detail: string) =>
@@ -110,7 +108,7 @@ export async function erasePerson(deps: Deps, request: ErasureRequest): Promise<
 
   const audienceIds = [...new Set(destinations.flatMap((d) => (d.audienceId ? [d.audienceId] : [])))];
   const matched = await matchingSnapshotRows(deps, audienceIds, identifiers);
-  const data: Cell[][] = [...matched.map((m) => m.cells), ...identifiers.map(identifierOnlyRow)];
+  const data: (readonly Cell[])[] = [...matched.map((m) => m.cells), ...identifiers.map(identifierOnlyRow)];
   let numReceived = 0;
   for (let from = 0; from < data.length; from += MAX_ROWS_PER_CALL) {
     const result = await withToken(deps, tokenHolder.id, (token) =>

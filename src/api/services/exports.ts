@@ -5,7 +5,7 @@ import type { RunExecution } from '../../temporal/run-execution.js';
 import { startExport } from '../../temporal/start-export.js';
 import type { ExportProgress } from '../../workflows/contracts.js';
 import { progressQuery } from '../../workflows/messages.js';
-import type { ExportTrigger } from '../../workflows/search-attributes.js';
+import type { ExportTrigger } from '../../domain/export-terms.js';
 import type { ApiDeps } from '../deps.js';
 import { ProblemError, ProblemKind } from '../problem.js';
 import { preflightExport } from './export-preflight.js';

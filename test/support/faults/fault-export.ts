@@ -1,6 +1,7 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { startExport, type StartedExport } from '../../../src/temporal/start-export.js';
-import type { ExportMode, ExportResult } from '../../../src/workflows/contracts.js';
+import type { ExportMode } from '../../../src/domain/export-terms.js';
+import type { ExportResult } from '../../../src/workflows/contracts.js';
 import type { Destination } from '../../../src/store/index.js';
 import { targetOf } from '../export-env.js';
 
