@@ -2,13 +2,13 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { parseArgs } from 'node:util';
 import { consoleLink } from '../start/console-link.js';
 import { startLocalStack, type LocalStack } from '../start/local-stack.js';
-import { ApiRequestError, ApiUnreachableError, createApiClient, type ApiClient } from '../cli-client/api-client.js';
+import { ApiUnreachableError, createApiClient, type ApiClient } from '../cli-client/api-client.js';
 import { ExitCode } from '../cli-client/exit-codes.js';
 import { followWorkflow, type FollowedRun } from '../cli-client/follow-export.js';
 import { ProgressBar } from '../cli-client/progress-bar.js';
 import { emptyProgress, n, runReportLines } from '../cli-client/progress-format.js';
 import type { Config } from '../config.js';
-import { audienceKey, startExport } from '../temporal/start-export.js';
+import { audienceKey } from '../temporal/start-export.js';
 import { exportWorkflowId } from '../workflows/contracts.js';
 import { ensureDemoProfiles } from './demo-data.js';
 import { DEMO_SEGMENTS, prepareDemoDestination, type DestinationView } from './demo-destination.js';
@@ -45,39 +45,9 @@ interface StartedRun {
   temporalRunId?: string;
 }
 
-/**
- * Starts the export through the API's exports resource; until that route exists (404 from the router), through
- * the Temporal client with the same start-or-join call the API makes.
- */
-async function startDemoExport(api: ApiClient, stack: LocalStack, destination: DestinationView): Promise<StartedRun> {
-  try {
-    const started = await api.request<{ runId: string; workflowId: string; temporalRunId?: string }>(
-      'POST',
-      `/destinations/${destination.id}/exports`,
-      {},
-    );
-    return started;
-  } catch (err) {
-    if (!(err instanceof ApiRequestError && err.status === 404)) throw err;
-  }
-  const started = await startExport(
-    stack.client,
-    {
-      destinationId: destination.id,
-      destinationName: destination.displayName,
-      adAccountId: destination.adAccountId,
-      audienceId: destination.audienceId ?? undefined,
-      audienceName: destination.newAudienceName ?? destination.audienceId ?? destination.displayName,
-      segments: DEMO_SEGMENTS,
-      mode: 'mirror',
-    },
-    {
-      taskQueue: stack.config.temporal.taskQueue,
-      trigger: 'manual',
-      pageConcurrency: stack.config.export.pageConcurrency,
-    },
-  );
-  return started;
+/** Starts the export through the API's exports resource, as an operator would. */
+function startDemoExport(api: ApiClient, destination: DestinationView): Promise<StartedRun> {
+  return api.request<StartedRun>('POST', `/destinations/${destination.id}/exports`, {});
 }
 
 /**
@@ -147,7 +117,7 @@ export async function runDemoCommand(args: string[], baseConfig: Config): Promis
 
     await terminateLeftover(stack, destination, log);
     const runStarted = Date.now();
-    const run = await startDemoExport(api, stack, destination);
+    const run = await startDemoExport(api, destination);
     const bar = new ProgressBar();
     // Followed through Temporal, which the demo has at hand: live waits and the result's health at once.
     const outcome: FollowedRun = await followWorkflow(stack.client, run.workflowId, bar);
