@@ -1,6 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { ProfileSource } from '../sources/profile-source.js';
 import type { ExportRun, FinishedRunStatus, RunFinish, Store } from '../store/index.js';
+import { FailureType } from '../workflows/contracts.js';
 import { closureOf, currentExecution, type RunClosure, type RunExecution } from './run-execution.js';
 
 /**
@@ -8,9 +9,9 @@ import { closureOf, currentExecution, type RunClosure, type RunExecution } from 
  * finalising (terminated, timed out, or gone), so no activity could say how they ended.
  */
 export const ClosedRunFailureType = {
-  Terminated: 'WorkflowTerminated',
-  TimedOut: 'WorkflowTimedOut',
-  NotFound: 'WorkflowNotFound',
+  Terminated: FailureType.WorkflowTerminated,
+  TimedOut: FailureType.WorkflowTimedOut,
+  NotFound: FailureType.WorkflowNotFound,
 } as const;
 
 /**

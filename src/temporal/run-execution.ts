@@ -1,5 +1,4 @@
 import {
-  ApplicationFailure,
   CancelledFailure,
   TerminatedFailure,
   TimeoutFailure,
@@ -9,7 +8,8 @@ import {
   type Client,
   type WorkflowExecutionStatusName,
 } from '@temporalio/client';
-import type { ExportResult } from '../workflows/contracts.js';
+import { FailureType, type ExportResult } from '../workflows/contracts.js';
+import { findApplicationFailure } from '../workflows/failures.js';
 
 /** Where an export run lives in Temporal now: the execution its chain (continue-as-new) has reached. */
 export interface RunExecution {
@@ -86,19 +86,11 @@ export async function closureOf(client: Workflows, execution: RunExecution): Pro
       return { kind: 'terminated', reason };
     }
     if (cause instanceof TimeoutFailure) return { kind: 'timed_out' };
-    const failure = firstApplicationFailure(cause);
+    const failure = findApplicationFailure(cause);
     return {
       kind: 'failed',
-      type: failure?.type ?? 'Error',
+      type: failure?.type ?? FailureType.Unknown,
       message: failure?.message ?? cause?.message ?? err.message,
     };
   }
-}
-
-/** Activity failures arrive wrapped (ActivityFailure); the first ApplicationFailure carries our type and words. */
-function firstApplicationFailure(err: unknown): ApplicationFailure | undefined {
-  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
-    if (e instanceof ApplicationFailure) return e;
-  }
-  return undefined;
 }

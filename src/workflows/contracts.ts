@@ -40,6 +40,10 @@ export const FailureType = {
   AdAccountBlocked: 'AdAccountBlocked',
   /** The webhook receiver refused an event for good. */
   WebhookRejected: 'WebhookRejected',
+  /** Temporal closed the run without the workflow finalising it; the record was finished by the reconciler. */
+  WorkflowTerminated: 'WorkflowTerminated',
+  WorkflowTimedOut: 'WorkflowTimedOut',
+  WorkflowNotFound: 'WorkflowNotFound',
   /** A failure that carried no type of its own. */
   Unknown: 'Error',
 } as const;
