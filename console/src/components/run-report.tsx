@@ -30,6 +30,15 @@ export function RunReport({ run }: { run: ExportRun | ExportRunDetail }) {
         {n(droppedTotal)}
         {dropped.length > 0 ? ` (${dropped.map(([reason, count]) => `${reason} ${n(count)}`).join(', ')})` : ''}
       </dd>
+      {run.possiblySent + run.possiblyRemoved > 0 ? (
+        <>
+          <dt>Possibly applied</dt>
+          <dd>
+            {n(run.possiblySent + run.possiblyRemoved)} rows ({n(run.possiblySent)} added, {n(run.possiblyRemoved)}{' '}
+            removed): in flight when the run stopped, so Meta may have applied them
+          </dd>
+        </>
+      ) : null}
       {detail ? (
         <>
           <dt>Audience size</dt>
