@@ -10,7 +10,7 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { openDb, type Db } from '../src/store/db.js';
 import { createStore, migrate } from '../src/store/index.js';
-import { changeSegmentShare, demoSourceConfig, seedDemoProfiles } from '../src/sources/demo-seed.js';
+import { changeSegmentShare, demoSourceConfig, seedDemoProfiles } from '../src/demo/demo-seed.js';
 import { ensureTemporalCli } from '../src/temporal/cli-binary.js';
 import { startDevServer, type DevServer } from '../src/temporal/dev-server.js';
 import type { ExportTarget } from '../src/temporal/start-export.js';

@@ -16,7 +16,7 @@ import type { AttributeMapping } from '../src/domain/mapping.js';
 import { normalizePhone, normalizePhoneByFastPath, normalizePhoneByParsing } from '../src/domain/phone.js';
 import { sha256Hex, sha256HexByStream } from '../src/domain/sha256.js';
 import { generateProfile, type SyntheticProfile } from '../src/domain/synthetic-profiles.js';
-import { generateDemoProfile } from '../src/sources/demo-profiles.js';
+import { generateDemoProfile } from '../src/demo/demo-profiles.js';
 import { encodeCells } from '../src/store/snapshot-codec.js';
 import { toThreadTask } from '../src/row-builder/messages.js';
 import { RowBuilderPool } from '../src/row-builder/pool.js';

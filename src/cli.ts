@@ -43,8 +43,8 @@ const commands: Record<string, Command> = {
   },
   seed: {
     summary: 'write synthetic demo profiles and segments (or change a share of a segment)',
-    usage: async () => (await import('./sources/seed-command.js')).SEED_USAGE,
-    run: async (args, config) => (await import('./sources/seed-command.js')).runSeedCommand(args, config),
+    usage: async () => (await import('./demo/seed-command.js')).SEED_USAGE,
+    run: async (args, config) => (await import('./demo/seed-command.js')).runSeedCommand(args, config),
   },
   demo: {
     summary: 'start everything, seed, and export a segment to the sandbox with live progress (--profiles N)',

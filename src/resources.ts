@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { ActivityDeps } from './activities/deps.js';
 import type { Config } from './config.js';
 import { createGraphClient, type GraphClient } from './facebook/index.js';
-import { DEMO_SOURCE_CONFIG } from './sources/demo-seed.js';
+import { DEMO_SOURCE_CONFIG } from './demo/demo-seed.js';
 import { createProfileSource, type ProfileSource } from './sources/profile-source.js';
 import type { ProfileSourceConfig } from './sources/profile-source-config.js';
 import { createStore, migrate, openDb, type Db, type Store } from './store/index.js';

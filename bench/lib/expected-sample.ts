@@ -1,7 +1,7 @@
 import { buildRows } from '../../src/domain/canonical-row.js';
 import type { AttributeMapping } from '../../src/domain/mapping.js';
 import type { KeyIdentifier } from '../../src/domain/mapping.js';
-import { demoKey } from '../../src/sources/demo-profiles.js';
+import { demoKey } from '../../src/demo/demo-profiles.js';
 import type { Db } from '../../src/store/db.js';
 
 /** The 8 keys the benchmark maps: the EMAIL, PHONE, FN, LN, ZIP, CT, ST, COUNTRY. */

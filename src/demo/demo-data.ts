@@ -1,4 +1,4 @@
-import { seedDemoProfiles } from '../sources/demo-seed.js';
+import { seedDemoProfiles } from './demo-seed.js';
 import type { Db } from '../store/index.js';
 
 /** How many demo profiles the tables hold, or undefined when they are missing. */

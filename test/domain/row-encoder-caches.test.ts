@@ -4,7 +4,7 @@ import { buildRows, type ProfileInput, type RowOptions } from '../../src/domain/
 import type { AttributeMapping } from '../../src/domain/mapping.js';
 import { normalizePhoneByParsing } from '../../src/domain/phone.js';
 import { sha256HexByStream } from '../../src/domain/sha256.js';
-import { generateDemoProfile } from '../../src/sources/demo-profiles.js';
+import { generateDemoProfile } from '../../src/demo/demo-profiles.js';
 
 const PLAIN = { cache: false, hash: sha256HexByStream, phone: normalizePhoneByParsing } as const;
 

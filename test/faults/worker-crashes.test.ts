@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CANONICAL_SCHEMA } from '../../src/domain/canonical-row.js';
-import { changeSegmentShare } from '../../src/sources/demo-seed.js';
+import { changeSegmentShare } from '../../src/demo/demo-seed.js';
 import type { Destination } from '../../src/store/index.js';
 import type { ExportMode } from '../../src/domain/export-terms.js';
 import type { ExportResult } from '../../src/workflows/contracts.js';

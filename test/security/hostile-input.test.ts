@@ -5,7 +5,7 @@ import { createGraphClient } from '../../src/facebook/index.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { SourceConfigError } from '../../src/sources/errors.js';
 import { createProfileSource } from '../../src/sources/profile-source.js';
-import { demoSourceConfig, seedDemoProfiles } from '../../src/sources/demo-seed.js';
+import { demoSourceConfig, seedDemoProfiles } from '../../src/demo/demo-seed.js';
 import { createStore } from '../../src/store/index.js';
 import { auth, testConfig, testDeps } from '../support/api-harness.js';
 import { connectTemporal } from '../support/context.js';

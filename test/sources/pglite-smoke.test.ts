@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openDb, type Db } from '../../src/store/db.js';
-import { changeSegmentShare, DEMO_SOURCE_CONFIG, seedDemoProfiles } from '../../src/sources/demo-seed.js';
+import { changeSegmentShare, DEMO_SOURCE_CONFIG, seedDemoProfiles } from '../../src/demo/demo-seed.js';
 import { FrozenRunNotFoundError } from '../../src/sources/errors.js';
 import { createProfileSource } from '../../src/sources/profile-source.js';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/store/db.js';
-import { changeSegmentShare, demoSourceConfig, seedDemoProfiles } from '../../src/sources/demo-seed.js';
+import { changeSegmentShare, demoSourceConfig, seedDemoProfiles } from '../../src/demo/demo-seed.js';
 import {
   FrozenRunNotFoundError,
   InvalidRunIdError,

@@ -7,7 +7,7 @@ import { createGraphClient } from '../../src/facebook/index.js';
 import { createLogger } from '../../src/logger.js';
 import type { Db } from '../../src/store/db.js';
 import { createStore } from '../../src/store/index.js';
-import { demoSourceConfig, seedDemoProfiles } from '../../src/sources/demo-seed.js';
+import { demoSourceConfig, seedDemoProfiles } from '../../src/demo/demo-seed.js';
 import { createProfileSource } from '../../src/sources/profile-source.js';
 
 export const API_KEY = 'test-api-key-0123456789abcdef';

@@ -6,7 +6,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { createGraphClient, type GraphClient } from '../../src/facebook/index.js';
 import { defaultSandboxConfig } from '../../src/sandbox/config.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { demoSourceConfig, seedDemoProfiles } from '../../src/sources/demo-seed.js';
+import { demoSourceConfig, seedDemoProfiles } from '../../src/demo/demo-seed.js';
 import { createProfileSource, type ProfileSource } from '../../src/sources/profile-source.js';
 import type { ProfileSourceConfig } from '../../src/sources/profile-source-config.js';
 import type { Db } from '../../src/store/db.js';

@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { changeSegmentShare } from '../../src/sources/demo-seed.js';
+import { changeSegmentShare } from '../../src/demo/demo-seed.js';
 import { ensureTemporalCli } from '../../src/temporal/cli-binary.js';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
 import { currentExecution } from '../../src/temporal/run-execution.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CANONICAL_SCHEMA } from '../../src/domain/canonical-row.js';
-import { changeSegmentShare } from '../../src/sources/demo-seed.js';
+import { changeSegmentShare } from '../../src/demo/demo-seed.js';
 import { startExport } from '../../src/temporal/start-export.js';
 import { progressQuery } from '../../src/workflows/messages.js';
 import { connectTemporal, uniqueTaskQueue } from '../support/context.js';

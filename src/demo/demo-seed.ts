@@ -9,9 +9,9 @@ import {
   generateDemoProfile,
   profileCopyLine,
 } from './demo-profiles.js';
-import { UnknownSegmentError } from './errors.js';
-import { parseQualifiedName, quoteIdent, quoteQualified } from './sql-names.js';
-import type { ProfileSourceConfig } from './profile-source-config.js';
+import { UnknownSegmentError } from '../sources/errors.js';
+import { parseQualifiedName, quoteIdent, quoteQualified } from '../sources/sql-names.js';
+import type { ProfileSourceConfig } from '../sources/profile-source-config.js';
 
 export interface DemoTables {
   /** @default 'demo_profiles' */

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { DemoSegment, demoSegmentsOf, generateDemoProfile, profileCopyLine } from '../../src/sources/demo-profiles.js';
+import { DemoSegment, demoSegmentsOf, generateDemoProfile, profileCopyLine } from '../../src/demo/demo-profiles.js';
 
 const N = 20_000;
 const profiles = Array.from({ length: N }, (_, i) => generateDemoProfile(i + 1, 42));
