@@ -15,8 +15,7 @@ import { normalizeCountry } from '../src/domain/location.js';
 import type { AttributeMapping } from '../src/domain/mapping.js';
 import { normalizePhone, normalizePhoneByFastPath, normalizePhoneByParsing } from '../src/domain/phone.js';
 import { sha256Hex, sha256HexByStream } from '../src/domain/sha256.js';
-import { generateProfile, type SyntheticProfile } from '../src/domain/synthetic-profiles.js';
-import { generateDemoProfile } from '../src/demo/demo-profiles.js';
+import { generateDemoProfile, type DemoProfile } from '../src/demo/demo-profiles.js';
 import { encodeCells } from '../src/store/snapshot-codec.js';
 import { toThreadTask } from '../src/row-builder/messages.js';
 import { RowBuilderPool } from '../src/row-builder/pool.js';
@@ -76,7 +75,7 @@ async function measure(label: string, runOnce: () => number | Promise<number>): 
 
 const fmt = (rate: number): string => Math.round(rate).toLocaleString('en-US').padStart(10);
 
-function rowsPerRun(profiles: SyntheticProfile[], mapping: AttributeMapping, tuning?: EncoderTuning): () => number {
+function rowsPerRun(profiles: DemoProfile[], mapping: AttributeMapping, tuning?: EncoderTuning): () => number {
   return () => {
     // Pages of 10,000, as the upload activity calls it.
     for (let start = 0; start < profiles.length; start += 10_000) {
@@ -87,7 +86,7 @@ function rowsPerRun(profiles: SyntheticProfile[], mapping: AttributeMapping, tun
 }
 
 console.log(`node ${process.version}, ${ROWS.toLocaleString('en-US')} generated profiles, ${RUNS} runs each\n`);
-const profiles = Array.from({ length: ROWS }, (_, index) => generateProfile(index, 11));
+const profiles = Array.from({ length: ROWS }, (_, index) => generateDemoProfile(index + 1, 11));
 
 const email = await measure('email-only rows', rowsPerRun(profiles, EMAIL_ONLY));
 const ten = await measure('10 mapped keys (13 hashed cells)', rowsPerRun(profiles, TEN_KEYS));
@@ -147,7 +146,7 @@ await perOp('  phone by full parsing (own country)', ownCountry.length, () =>
 console.log(
   `\nrow-builder pool, 10 mapped keys on 10,000-row pages, all pages at once (${availableParallelism()} cores):`,
 );
-const pages: SyntheticProfile[][] = [];
+const pages: DemoProfile[][] = [];
 for (let start = 0; start < profiles.length; start += 10_000) pages.push(profiles.slice(start, start + 10_000));
 const page = { mapping: TEN_KEYS, options: OPTIONS };
 for (const threads of POOL_THREADS) {

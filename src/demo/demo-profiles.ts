@@ -2,16 +2,14 @@
  * Synthetic, deliberately messy customer profiles for demos, tests and benchmarks: pure and seeded, so
  * profile `i` is the same on every machine and can be regenerated alone (which is how duplicates are made).
  * E-mail addresses use the reserved example.* domains and phone numbers are random, so demo data sent to a real
- * audience by mistake would match no real person's e-mail.
- *
- * (src/domain/synthetic-profiles.ts did not exist when this was written; this generator also emits COPY
- * text lines directly, which is what seeding 10 million rows in minutes needs.)
+ * audience by mistake would match no real person's e-mail. The one generator of demo data: the seed writes it as
+ * COPY text lines (what seeding 10 million rows in minutes needs), tests and benchmarks use the profiles directly.
  */
 
 export const DemoSegment = { All: 'all', Vip: 'vip', OnePercent: 'one_percent', Newsletter: 'newsletter' } as const;
 export type DemoSegment = (typeof DemoSegment)[keyof typeof DemoSegment];
 
-export interface DemoAttributes {
+export type DemoAttributes = {
   email: string | null;
   phone: string | null;
   first_name: string | null;
@@ -23,7 +21,7 @@ export interface DemoAttributes {
   zip: string | null;
   country: string | null;
   marketing_consent: boolean | null;
-}
+};
 
 export interface DemoProfile {
   key: string;

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildRows } from '../../src/domain/canonical-row.js';
 import type { AttributeMapping } from '../../src/domain/mapping.js';
-import { generateProfile } from '../../src/domain/synthetic-profiles.js';
+import { generateDemoProfile } from '../../src/demo/demo-profiles.js';
 import { RowBuilderError, RowBuilderFailure, RowBuilderPool } from '../../src/row-builder/pool.js';
 
 const MAPPING: AttributeMapping = {
@@ -39,7 +39,7 @@ describe('RowBuilderPool', () => {
     async (inlineWhenBusy) => {
       const pool = poolOf({ threads: 2, minPageSize: 1_000, inlineWhenBusy });
       const pages = [0, 1, 2, 3].map((page) =>
-        Array.from({ length: 5_000 }, (_, index) => generateProfile(page * 5_000 + index, 13)),
+        Array.from({ length: 5_000 }, (_, index) => generateDemoProfile(page * 5_000 + index, 13)),
       );
       const built = await Promise.all(
         pages.map((profiles) => pool.build({ profiles, mapping: MAPPING, options: OPTIONS })),
@@ -84,7 +84,7 @@ describe('RowBuilderPool', () => {
   });
 
   it('builds small pages inline and with 0 threads, with the same result', async () => {
-    const profiles = Array.from({ length: 300 }, (_, index) => generateProfile(index, 17));
+    const profiles = Array.from({ length: 300 }, (_, index) => generateDemoProfile(index, 17));
     const expected = buildRows(profiles, MAPPING, OPTIONS);
     expect(await poolOf({ threads: 0 }).build({ profiles, mapping: MAPPING, options: OPTIONS })).toEqual(expected);
     expect(await poolOf({ threads: 1 }).build({ profiles, mapping: MAPPING, options: OPTIONS })).toEqual(expected);
@@ -106,7 +106,7 @@ describe('RowBuilderPool', () => {
     expect(failure).toMatchObject({ code: RowBuilderFailure.THREAD_CRASHED, detail: 'ERR_WORKER_OUT_OF_MEMORY' });
     expect((failure as RowBuilderError).message).not.toContain('xxxx');
 
-    const profiles = Array.from({ length: 500 }, (_, index) => generateProfile(index, 19));
+    const profiles = Array.from({ length: 500 }, (_, index) => generateDemoProfile(index, 19));
     expect(await pool.build({ profiles, mapping: MAPPING, options: OPTIONS })).toEqual(
       buildRows(profiles, MAPPING, OPTIONS),
     );
@@ -114,7 +114,7 @@ describe('RowBuilderPool', () => {
 
   it('rejects queued and running pages on close, and refuses pages after', async () => {
     const pool = poolOf({ threads: 1, minPageSize: 1, inlineWhenBusy: false });
-    const profiles = Array.from({ length: 2_000 }, (_, index) => generateProfile(index, 23));
+    const profiles = Array.from({ length: 2_000 }, (_, index) => generateDemoProfile(index, 23));
     const running = pool.build({ profiles, mapping: MAPPING, options: OPTIONS });
     const queued = pool.build({ profiles, mapping: MAPPING, options: OPTIONS });
     const outcomes = Promise.allSettled([running, queued]);
