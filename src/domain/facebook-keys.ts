@@ -27,7 +27,3 @@ const PLAINTEXT_KEYS: ReadonlySet<FacebookKey> = new Set([FacebookKey.MADID, Fac
 export function isHashedKey(key: FacebookKey): boolean {
   return !PLAINTEXT_KEYS.has(key);
 }
-
-export function isFacebookKey(value: unknown): value is FacebookKey {
-  return typeof value === 'string' && Object.hasOwn(FacebookKey, value);
-}

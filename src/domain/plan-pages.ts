@@ -12,8 +12,3 @@ export function pageCount(rowCount: number, pageSize: number): number {
   }
   return Math.ceil(Math.max(0, rowCount) / pageSize);
 }
-
-/** The inclusive row-number range of a page. */
-export function pageRowRange(page: number, pageSize: number): { first: number; last: number } {
-  return { first: page * pageSize + 1, last: (page + 1) * pageSize };
-}

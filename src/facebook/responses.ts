@@ -265,8 +265,6 @@ export function parsePage<T>(body: unknown, parseItem: (item: unknown) => T, ope
   return { items: body.data.map(parseItem), ...(hasNext && after ? { after } : {}) };
 }
 
-export const TokenType = { user: 'USER', page: 'PAGE', app: 'APP', systemUser: 'SYSTEM_USER' } as const;
-
 export interface TokenInfo {
   /** Valid per Meta and issued for our app. */
   valid: boolean;

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { request } from 'undici';
 import type { NotificationEvent } from './events.js';
 
@@ -16,22 +16,6 @@ export interface WebhookTarget {
 /** `sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">`, as Stripe does: the timestamp lets receivers refuse replays. */
 export function signPayload(secret: string, timestamp: number, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
-}
-
-/** For receivers (and tests): checks the signature and that the timestamp is within `toleranceSeconds` of now. */
-export function verifySignature(
-  secret: string,
-  headers: { signature?: string; timestamp?: string },
-  body: string,
-  options: { toleranceSeconds?: number; now?: number } = {},
-): boolean {
-  const ts = Number(headers.timestamp);
-  if (!headers.signature || !Number.isInteger(ts)) return false;
-  const now = Math.floor((options.now ?? Date.now()) / 1000);
-  if (Math.abs(now - ts) > (options.toleranceSeconds ?? 300)) return false;
-  const expected = Buffer.from(signPayload(secret, ts, body));
-  const given = Buffer.from(headers.signature);
-  return expected.length === given.length && timingSafeEqual(expected, given);
 }
 
 /** The receiver answered with a status that is not 2xx; `retryable` says whether asking again may help. */

@@ -37,7 +37,6 @@ const UUID_PATTERN = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a
 export const STAGING_PREFIX = 'staging_run_';
 /** A run's staging table, and the upload plan's `_adds` / `_removes` tables derived from it. */
 export const STAGING_TABLE_PATTERN = /^staging_run_([0-9a-f]{32})(?:_adds|_removes)?$/;
-export const DERIVED_TABLE_SUFFIXES = ['_adds', '_removes'] as const;
 
 /** The canonical (lower-case, dashed) form of a run id; throws {@link InvalidRunIdError} unless it is a UUID. */
 export function canonicalRunId(runId: string): string {

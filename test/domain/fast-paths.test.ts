@@ -4,7 +4,8 @@ import { isHashedKey, type FacebookKey } from '../../src/domain/facebook-keys.js
 import type { AttributeMapping } from '../../src/domain/mapping.js';
 import { normalize, normalizeDateOfBirth } from '../../src/domain/normalize.js';
 import { normalizePhone, normalizePhoneByParsing } from '../../src/domain/phone.js';
-import { sha256Hex, sha256HexByStream } from '../../src/domain/sha256.js';
+import { sha256Hex } from '../../src/domain/sha256.js';
+import { sha256HexByStream } from '../support/plain-paths.js';
 import { generateDemoProfile } from '../../src/demo/demo-profiles.js';
 
 const SAMPLE_SIZE = 20_000;

@@ -3,7 +3,7 @@ import { BENCH_MAPPING } from '../../bench/lib/expected-sample.js';
 import { buildRows, type ProfileInput, type RowOptions } from '../../src/domain/canonical-row.js';
 import type { AttributeMapping } from '../../src/domain/mapping.js';
 import { normalizePhoneByParsing } from '../../src/domain/phone.js';
-import { sha256HexByStream } from '../../src/domain/sha256.js';
+import { sha256HexByStream } from '../support/plain-paths.js';
 import { generateDemoProfile } from '../../src/demo/demo-profiles.js';
 
 const PLAIN = { cache: false, hash: sha256HexByStream, phone: normalizePhoneByParsing } as const;

@@ -2,7 +2,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CANONICAL_SCHEMA } from '../../src/domain/canonical-row.js';
-import { isFacebookKey, isHashedKey } from '../../src/domain/facebook-keys.js';
+import { FACEBOOK_KEYS, isHashedKey, type FacebookKey } from '../../src/domain/facebook-keys.js';
 import { decodedHistory } from '../support/history.js';
 import { createDestination } from '../support/export-env.js';
 import { runExport } from '../support/run-export.js';
@@ -80,7 +80,7 @@ describe('garbage profiles and leaks after a full export and a failed run', () =
     const bad = page.members.flatMap((row) =>
       row.flatMap((cell, i) => {
         const key = page.schema[i]!;
-        if (!isFacebookKey(key) || !isHashedKey(key)) return [];
+        if (!FACEBOOK_KEYS.includes(key as FacebookKey) || !isHashedKey(key as FacebookKey)) return [];
         return cell === '' || (typeof cell === 'string' && /^[0-9a-f]{64}$/.test(cell))
           ? []
           : [`${key}: ${String(cell)}`];
