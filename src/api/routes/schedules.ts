@@ -65,11 +65,14 @@ export const scheduleRoutes: FastifyPluginAsyncZod = (app) => {
     {
       schema: {
         tags,
-        summary: "Run the schedule's action now (starts or joins the export)",
+        summary: "Run the schedule's action now and answer the export run it started (or joined)",
         params: IdParamsSchema,
         response: {
-          202: TriggeredSchema.describe("Triggered: the schedule's action starts or joins the export"),
-          ...destinationProblems({ 404: noSchedule }),
+          202: TriggeredSchema.describe("Triggered: the schedule's action started or joined this export run"),
+          ...destinationProblems({
+            404: noSchedule,
+            409: 'No current consent (paused or not), or the action could not start the export',
+          }),
         },
       },
     },

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { EXPORT_MODES, EXPORT_TRIGGERS } from '../../domain/export-terms.js';
 import { RunStatus } from '../../store/index.js';
 
-const RUN_STATUSES = Object.values(RunStatus);
+export const RUN_STATUSES = Object.values(RunStatus);
 const Mode = z.enum(EXPORT_MODES);
 
 export const RunIdParamsSchema = z.strictObject({ runId: z.uuid({ error: 'must be a UUID' }) });

@@ -2,6 +2,7 @@ import { toAdAccountId } from '../../facebook/index.js';
 import { DestinationStatus, type Destination, type DestinationUpdate } from '../../store/index.js';
 import type { ApiDeps } from '../deps.js';
 import { ProblemError, ProblemKind } from '../problem.js';
+import { relabelSchedule } from './schedules.js';
 import { cancelRunningExports, deleteSchedule, scheduleIdOf } from './temporal-control.js';
 import { connectionView, consentView, destinationState, type DestinationView } from './views.js';
 
@@ -117,7 +118,9 @@ export async function updateDestination(deps: Deps, id: string, changes: Destina
   if (changes.audienceId !== undefined && current.adAccountId === null && changes.adAccountId === undefined) {
     return refuseAudienceWithoutAccount();
   }
-  return describeDestination(deps, await deps.store.destinations.update(id, destinationUpdate(current, changes)));
+  const updated = await deps.store.destinations.update(id, destinationUpdate(current, changes));
+  if (updated.displayName !== current.displayName) await relabelSchedule(deps, updated);
+  return describeDestination(deps, updated);
 }
 
 function refuseAudienceWithoutAccount(): never {

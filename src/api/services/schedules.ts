@@ -5,8 +5,9 @@ import {
   type ScheduleOptions,
   type ScheduleSpec,
 } from '@temporalio/client';
-import type { ExportSchedule } from '../../store/index.js';
+import type { Destination, ExportSchedule } from '../../store/index.js';
 import { scheduledExport } from '../../workflows/scheduled-export.js';
+import { searchAttributes } from '../../workflows/search-attributes.js';
 import type { ApiDeps } from '../deps.js';
 import { ProblemError, ProblemKind } from '../problem.js';
 import { startDestinationExport } from './exports.js';
@@ -44,35 +45,60 @@ async function onSchedule<T>(
   }
 }
 
+/** What the schedule says about itself in the Temporal UI: the destination's name, in words. */
+const scheduleLabel = (name: string) => `Refreshes destination '${name}'`;
+
+/** The schedule's action: starts `scheduledExport`, which starts or joins the audience's export. */
+function scheduleAction(deps: Deps, destination: Destination) {
+  return {
+    type: 'startWorkflow' as const,
+    workflowType: scheduledExport,
+    taskQueue: deps.config.temporal.taskQueue,
+    workflowId: `scheduled-export:${destination.id}`,
+    args: [{ destinationId: destination.id, trigger: 'schedule' }] as Parameters<typeof scheduledExport>,
+    staticSummary: `Scheduled export of destination '${destination.displayName}': starts or joins its export`,
+    typedSearchAttributes: scheduleSearchAttributes(destination.id),
+  };
+}
+
+/**
+ * Search attributes of the schedule and of the workflows it starts: only what never changes for the destination,
+ * so they never go stale (the audience, segments and mode are on each export run).
+ */
+const scheduleSearchAttributes = (destinationId: string) => [
+  { key: searchAttributes.destinationId, value: destinationId },
+  { key: searchAttributes.trigger, value: 'schedule' },
+];
+
 /**
  * Creates or changes the destination's schedule. Its action starts `scheduledExport`, which starts or joins the
  * audience's export; overlapping actions are skipped, and missed ones (server down) run if within an hour.
  */
 export async function putSchedule(deps: Deps, destinationId: string, input: ScheduleInput) {
-  await deps.store.destinations.get(destinationId);
+  const destination = await deps.store.destinations.get(destinationId);
   const config = await deps.store.exportConfigs.get(destinationId);
   const paused = config.schedule?.paused ?? false;
   const options: ScheduleOptions = {
     scheduleId: scheduleIdOf(destinationId),
     spec: toSpec(input),
-    action: {
-      type: 'startWorkflow',
-      workflowType: scheduledExport,
-      taskQueue: deps.config.temporal.taskQueue,
-      workflowId: `scheduled-export:${destinationId}`,
-      args: [{ destinationId, trigger: 'schedule' }],
-    },
+    action: scheduleAction(deps, destination),
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
-    state: { paused },
+    state: { paused, note: scheduleLabel(destination.displayName) },
+    memo: { destinationId },
+    typedSearchAttributes: scheduleSearchAttributes(destinationId),
   };
   try {
     try {
       await deps.temporalClient.schedule.create(options);
     } catch (err) {
       if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-      await deps.temporalClient.schedule
-        .getHandle(options.scheduleId)
-        .update((prev) => ({ ...prev, spec: options.spec, action: options.action, policies: options.policies }));
+      await deps.temporalClient.schedule.getHandle(options.scheduleId).update((prev) => ({
+        ...prev,
+        spec: options.spec,
+        action: options.action,
+        policies: options.policies,
+        typedSearchAttributes: options.typedSearchAttributes,
+      }));
     }
   } catch (err) {
     throw invalidSpec(err, input);
@@ -84,6 +110,22 @@ export async function putSchedule(deps: Deps, destinationId: string, input: Sche
   };
   await deps.store.exportConfigs.setSchedule(destinationId, stored);
   return describeSchedule(deps, destinationId);
+}
+
+/**
+ * After a rename: the schedule's action summary (and its note, unless a pause reason is in it) name the destination
+ * as it is called now. No schedule is fine.
+ */
+export async function relabelSchedule(deps: Deps, destination: Destination): Promise<void> {
+  try {
+    await deps.temporalClient.schedule.getHandle(scheduleIdOf(destination.id)).update((prev) => ({
+      ...prev,
+      action: scheduleAction(deps, destination),
+      state: prev.state.paused ? prev.state : { ...prev.state, note: scheduleLabel(destination.displayName) },
+    }));
+  } catch (err) {
+    if (!(err instanceof ScheduleNotFoundError)) throw err;
+  }
 }
 
 /** Temporal refuses a spec our own check let through: a 400 naming the field. Other errors pass unchanged. */
@@ -109,12 +151,51 @@ export async function describeSchedule(deps: Deps, destinationId: string) {
     paused: d.state.paused,
     note: d.state.note ?? null,
     nextRuns: d.info.nextActionTimes.map((t) => t.toISOString()),
-    recentActions: d.info.recentActions.map((a) => ({
-      scheduledAt: a.scheduledAt.toISOString(),
-      takenAt: a.takenAt.toISOString(),
-      workflowId: a.action.workflow.workflowId,
-    })),
+    recentActions: await Promise.all(
+      d.info.recentActions.map(async (a) => ({
+        scheduledAt: a.scheduledAt.toISOString(),
+        takenAt: a.takenAt.toISOString(),
+        workflowId: a.action.workflow.workflowId,
+        ...(await actionOutcome(deps, a.action.workflow)),
+      })),
+    ),
   };
+}
+
+/**
+ * How one of the schedule's actions went: its small workflow starts (or joins) an export, whose record then says
+ * how the export went. Any error reading it is the answer `unknown`, never a failed GET.
+ */
+async function actionOutcome(deps: Deps, action: { workflowId: string; firstExecutionRunId: string }) {
+  const none = { runId: null, joined: null, error: null };
+  const handle = deps.temporalClient.workflow.getHandle<typeof scheduledExport>(
+    action.workflowId,
+    action.firstExecutionRunId,
+  );
+  try {
+    const status = (await handle.describe()).status.name;
+    if (status === 'RUNNING') return { ...none, outcome: 'starting' as const };
+    const started = await handle.result().catch((err: unknown) => err as Error);
+    if (started instanceof Error) {
+      return { ...none, outcome: 'start_failed' as const, error: failureMessage(started) };
+    }
+    const run = await deps.store.exportRuns.get(started.runId).catch(() => null);
+    return {
+      runId: started.runId,
+      joined: started.joined,
+      outcome: run?.status ?? ('starting' as const),
+      error: run?.errorMessage ?? null,
+    };
+  } catch {
+    return { ...none, outcome: 'unknown' as const };
+  }
+}
+
+/** The innermost message of a workflow failure: the activity's, which says what to do. */
+function failureMessage(err: Error): string {
+  let e: unknown = err;
+  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
+  return e instanceof Error ? e.message : String(err);
 }
 
 /** Pauses or resumes; resuming needs current consent (withdrawal paused it for a reason). */
@@ -135,11 +216,69 @@ export async function setSchedulePaused(deps: Deps, destinationId: string, pause
   return describeSchedule(deps, destinationId);
 }
 
-/** Runs the schedule's action now (it starts or joins the export, so an export already running is joined). */
+/** How long a trigger waits for the schedule to take the action and for its workflow to start the export. */
+export const TRIGGER_WAIT_MS = 20_000;
+
+/**
+ * Runs the schedule's action now and answers the export run it started (or joined). A schedule whose destination
+ * has no current consent is refused, paused or not: its export would only fail (consent withdrawn pauses it).
+ */
 export async function triggerSchedule(deps: Deps, destinationId: string) {
-  await onSchedule(deps, destinationId, (h) => h.trigger(ScheduleOverlapPolicy.ALLOW_ALL));
-  return { scheduleId: scheduleIdOf(destinationId), triggered: true as const };
+  const scheduleId = scheduleIdOf(destinationId);
+  const before = await onSchedule(deps, destinationId, (h) => h.describe());
+  if (!(await deps.store.consents.current(destinationId))) {
+    throw new ProblemError(
+      409,
+      ProblemKind.conflict,
+      `The schedule${before.state.paused ? ' is paused and its' : "'s"} destination has no current consent: record ` +
+        `it (POST /destinations/${destinationId}/consent) before triggering the schedule.`,
+      [{ field: 'consent', message: 'no current consent' }],
+    );
+  }
+  const seen = new Set(before.info.recentActions.map((a) => a.action.workflow.workflowId));
+  const handle = deps.temporalClient.schedule.getHandle(scheduleId);
+  await handle.trigger(ScheduleOverlapPolicy.ALLOW_ALL);
+  const deadline = Date.now() + TRIGGER_WAIT_MS;
+  let action: { workflowId: string; firstExecutionRunId: string } | undefined;
+  while (!action && Date.now() < deadline) {
+    const d = await handle.describe();
+    action = [...d.info.runningActions, ...d.info.recentActions.map((a) => a.action)]
+      .map((a) => a.workflow)
+      .find((w) => !seen.has(w.workflowId));
+    if (!action) await sleep(200);
+  }
+  const pending = { scheduleId, triggered: true as const, scheduledWorkflowId: action?.workflowId ?? null };
+  if (!action) return { ...pending, runId: null, workflowId: null, joined: null };
+  const started = await deps.temporalClient
+    .withDeadline(deadline, () =>
+      deps.temporalClient.workflow
+        .getHandle<typeof scheduledExport>(action.workflowId, action.firstExecutionRunId)
+        .result(),
+    )
+    .catch((err: unknown) => {
+      if (isDeadline(err)) return null; // no worker took it in time: GET …/schedule shows how it goes
+      throw new ProblemError(
+        409,
+        ProblemKind.conflict,
+        `The schedule's action could not start the export: ${failureMessage(err as Error)}`,
+        [{ field: 'params.id', message: 'export not started' }],
+      );
+    });
+  if (!started) return { ...pending, runId: null, workflowId: null, joined: null };
+  return {
+    ...pending,
+    runId: started.runId,
+    workflowId: started.workflowId,
+    joined: started.joined,
+    links: { run: `/exports/${started.runId}` },
+  };
 }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The client's deadline passed (gRPC DEADLINE_EXCEEDED). */
+const isDeadline = (err: unknown) =>
+  (err as { code?: number }).code === 4 || /deadline/i.test((err as Error)?.message ?? '');
 
 export async function removeSchedule(deps: Deps, destinationId: string): Promise<void> {
   await deps.store.destinations.get(destinationId);

@@ -1,0 +1,211 @@
+import type { TypedSearchAttributes } from '@temporalio/common';
+import type { Worker } from '@temporalio/worker';
+import type { FastifyInstance } from 'fastify';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { scheduleIdOf } from '../../src/api/services/temporal-control.js';
+import { searchAttributes } from '../../src/workflows/search-attributes.js';
+import { createExportWorker } from '../../src/worker.js';
+import { auth, buildTestApp, testConfig, testDeps } from '../support/api-harness.js';
+import { connectTemporal, uniqueTaskQueue } from '../support/context.js';
+import { API_VERSION, createDestination, createExportEnv, type ExportEnv } from '../support/export-env.js';
+
+interface Body {
+  [k: string]: unknown;
+  runId: string;
+  workflowId: string;
+  temporalRunId: string;
+  status: string;
+  audienceId: string | null;
+  trigger: string;
+  detail: string;
+  errors: { field: string; message: string }[];
+  recentActions: {
+    workflowId: string;
+    outcome: string;
+    runId: string | null;
+    joined: boolean | null;
+    error: string | null;
+  }[];
+}
+
+/** What engineers see of exports and schedules in Temporal (UI, CLI, visibility queries), through the API. */
+describe('exports and schedules as Temporal shows them', () => {
+  let env: ExportEnv;
+  let temporal: Awaited<ReturnType<typeof connectTemporal>>;
+  let worker: Worker;
+  let running: Promise<void>;
+  let app: FastifyInstance;
+  let baseUrl: string;
+  const taskQueue = uniqueTaskQueue('temporal-view');
+
+  beforeAll(async () => {
+    env = await createExportEnv('temporal_view', 600);
+    temporal = await connectTemporal();
+    const f = env.sandbox.fixtures;
+    const config = testConfig({
+      TEMPORAL_NAMESPACE: inject('temporalNamespace'),
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      FACEBOOK_GRAPH_URL: env.sandbox.url,
+      FACEBOOK_API_VERSION: API_VERSION,
+      FACEBOOK_APP_ID: f.appId,
+      FACEBOOK_APP_SECRET: f.appSecret,
+      ENCRYPTION_KEY: env.encryptionKey.toString('base64'),
+      EXPORT_HEALTH_CHECK_DELAYS_MS: '',
+    });
+    worker = await createExportWorker({
+      config,
+      connection: temporal.nativeConnection,
+      taskQueue,
+      workflowBundlePath: inject('workflowBundlePath'),
+      deps: {
+        ...env.deps(200),
+        temporalClient: temporal.client,
+        taskQueue,
+        exportTimings: { healthCheckDelaysMs: [] },
+      },
+    });
+    running = worker.run();
+    app = await buildTestApp(
+      await testDeps({
+        config,
+        db: env.db,
+        temporalClient: temporal.client,
+        store: env.store,
+        graph: env.graph,
+        source: env.source,
+      }),
+    );
+    baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
+  });
+  afterAll(async () => {
+    await app?.close();
+    worker?.shutdown();
+    await running;
+    await temporal?.close();
+    await env?.close();
+  });
+
+  const send = async (method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown) => {
+    const res = await request(`${baseUrl}${path}`, {
+      method,
+      headers: body === undefined ? auth : { ...auth, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.body.text();
+    return { status: res.statusCode, body: (text ? JSON.parse(text) : {}) as Body };
+  };
+  const finished = (runId: string) =>
+    waitFor(async () => {
+      const r = await send('GET', `/exports/${runId}`);
+      return r.status === 200 && r.body.status !== 'running' ? r.body : undefined;
+    });
+
+  it("a new audience's first run is found by its AudienceId, and its details name the audience, not '(to be created)'", async () => {
+    const destination = await createDestination(env);
+    expect(destination.audienceId).toBeNull();
+    const started = await send('POST', `/destinations/${destination.id}/exports`);
+    expect(started.status).toBe(202);
+    expect(started.body.workflowId).toContain(`new-${destination.id}`);
+    const run = await finished(started.body.runId);
+    expect(run.status).toBe('completed');
+    const audienceId = run.audienceId!;
+    expect(audienceId).toMatch(/^\d+$/);
+
+    const handle = temporal.client.workflow.getHandle(started.body.workflowId, started.body.temporalRunId);
+    const d = await handle.describe();
+    expect(d.typedSearchAttributes.get(searchAttributes.audienceId)).toBe(audienceId);
+    expect(await d.staticDetails()).not.toContain('to be created');
+    const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    expect(metadata.currentDetails).toContain(`(\`${audienceId}\`)`);
+    // Visibility is eventually consistent: the search finds it within seconds.
+    const found = await waitFor(async () => {
+      for await (const wf of temporal.client.workflow.list({ query: `AudienceId = '${audienceId}'` })) {
+        if (wf.runId === started.body.temporalRunId) return wf;
+      }
+      return undefined;
+    }, 20_000);
+    expect(found.workflowId).toBe(started.body.workflowId);
+  });
+
+  it('the schedule names its destination, carries search attributes, and follows a rename', async () => {
+    const destination = await createDestination(env);
+    expect((await send('PUT', `/destinations/${destination.id}/schedule`, { intervalSeconds: 86_400 })).status).toBe(
+      200,
+    );
+    const handle = temporal.client.schedule.getHandle(scheduleIdOf(destination.id));
+    const d = await handle.describe();
+    expect(d.memo).toEqual({ destinationId: destination.id });
+    expect(d.state.note).toBe(`Refreshes destination '${destination.displayName}'`);
+    expect(d.typedSearchAttributes.get(searchAttributes.destinationId)).toBe(destination.id);
+    expect(d.typedSearchAttributes.get(searchAttributes.trigger)).toBe('schedule');
+    expect(d.action.staticSummary).toContain(`'${destination.displayName}'`);
+    const actionAttributes = d.action.typedSearchAttributes as TypedSearchAttributes | undefined;
+    expect(actionAttributes?.get(searchAttributes.destinationId)).toBe(destination.id);
+    expect((await send('GET', `/destinations/${destination.id}/schedule`)).body).toMatchObject({
+      note: `Refreshes destination '${destination.displayName}'`,
+    });
+
+    const renamed = await send('PATCH', `/destinations/${destination.id}`, { displayName: 'VIP customers (EU)' });
+    expect(renamed.status).toBe(200);
+    const after = await handle.describe();
+    expect(after.action.staticSummary).toContain("'VIP customers (EU)'");
+    expect(after.state.note).toBe("Refreshes destination 'VIP customers (EU)'");
+    await send('DELETE', `/destinations/${destination.id}/schedule`);
+  });
+
+  it("trigger answers the run it started; GET …/schedule shows each action's outcome; no consent, no trigger", async () => {
+    const destination = await createDestination(env);
+    await send('PUT', `/destinations/${destination.id}/schedule`, { intervalSeconds: 86_400 });
+    const triggered = await send('POST', `/destinations/${destination.id}/schedule/trigger`);
+    expect(triggered.status).toBe(202);
+    expect(triggered.body).toMatchObject({ triggered: true, joined: false });
+    const runId = triggered.body.runId;
+    expect(runId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(triggered.body.scheduledWorkflowId).toMatch(/^scheduled-export:/);
+    const run = await finished(runId);
+    expect(run).toMatchObject({ status: 'completed', trigger: 'schedule' });
+
+    const described = await send('GET', `/destinations/${destination.id}/schedule`);
+    expect(described.body.recentActions).toEqual([
+      expect.objectContaining({
+        workflowId: triggered.body.scheduledWorkflowId,
+        outcome: 'completed',
+        runId,
+        joined: false,
+        error: null,
+      }),
+    ]);
+
+    // An action whose export fails shows the run's failure.
+    await env.store.credentials.save(destination.id, { kind: 'system_user', token: env.sandbox.fixtures.expiredToken });
+    const failing = await send('POST', `/destinations/${destination.id}/schedule/trigger`);
+    expect(failing.status).toBe(202);
+    expect((await finished(failing.body.runId)).status).toBe('failed');
+    const actions = (await send('GET', `/destinations/${destination.id}/schedule`)).body.recentActions;
+    expect(actions).toHaveLength(2);
+    expect(actions[1]).toMatchObject({ runId: failing.body.runId, outcome: 'failed' });
+    expect(actions[1]!.error).toMatch(/Reconnect Facebook/);
+
+    // Withdrawing consent pauses the schedule; triggering it then is refused, and starts nothing.
+    await send('DELETE', `/destinations/${destination.id}/consent?withdrawnBy=ops`);
+    const paused = await send('GET', `/destinations/${destination.id}/schedule`);
+    expect(paused.body).toMatchObject({ paused: true });
+    const refused = await send('POST', `/destinations/${destination.id}/schedule/trigger`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.detail).toMatch(/paused.*consent/);
+    expect(refused.body.errors).toEqual([{ field: 'consent', message: 'no current consent' }]);
+    expect((await send('GET', `/destinations/${destination.id}/schedule`)).body.recentActions).toHaveLength(2);
+    await send('DELETE', `/destinations/${destination.id}/schedule`);
+  });
+});
+
+async function waitFor<T>(fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
