@@ -6,6 +6,7 @@ import {
   type ScheduleSpec,
 } from '@temporalio/client';
 import type { Destination, ExportSchedule } from '../../store/index.js';
+import { findApplicationFailure } from '../../workflows/failures.js';
 import { scheduledExport } from '../../workflows/scheduled-export.js';
 import { searchAttributes } from '../../workflows/search-attributes.js';
 import type { ApiDeps } from '../deps.js';
@@ -191,12 +192,8 @@ async function actionOutcome(deps: Deps, action: { workflowId: string; firstExec
   }
 }
 
-/** The innermost message of a workflow failure: the activity's, which says what to do. */
-function failureMessage(err: Error): string {
-  let e: unknown = err;
-  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
-  return e instanceof Error ? e.message : String(err);
-}
+/** A workflow failure's words for the operator: its activity's (which says what to do), else its own. */
+const failureMessage = (err: Error): string => findApplicationFailure(err)?.message ?? err.message;
 
 /** Pauses or resumes; resuming needs current consent (withdrawal paused it for a reason). */
 export async function setSchedulePaused(deps: Deps, destinationId: string, paused: boolean) {
