@@ -2,21 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { normalizePhone, normalizePhoneByFastPath, normalizePhoneByParsing } from '../../src/domain/phone.js';
 import { generateDemoProfile } from '../../src/demo/demo-profiles.js';
 import { normalizeCountry } from '../../src/domain/location.js';
+import { randomDigits, seededRandom } from '../support/seeded-random.js';
 
 const REGIONS = [undefined, 'us', 'ca', 'gb', 'de', 'fr', 'br'];
-
-/** A small deterministic PRNG, so a failure names a case that reproduces. */
-function digitSource(seed: number): (count: number) => string {
-  let state = seed >>> 0;
-  return (count) => {
-    let out = '';
-    for (let i = 0; i < count; i++) {
-      state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
-      out += String(state % 10);
-    }
-    return out;
-  };
-}
 
 /** One national number written every way the fast paths read (and a few they must leave alone). */
 function shapesOf(callingCode: string, national: string): string[] {
@@ -68,18 +56,21 @@ describe('phone fast paths give byte-identical results to full parsing', () => {
   it.each(['44', '49', '33', '1'])(
     'agrees for calling code %s on numbers of every length and leading digits, in every shape',
     (callingCode) => {
-      const random = digitSource(Number(callingCode));
+      const random = seededRandom(Number(callingCode));
       const texts: string[] = [];
       for (let length = 4; length <= 15; length++) {
         for (let lead = 0; lead < 100; lead++) {
-          const national = `${String(lead).padStart(2, '0')}${random(length - 2)}`;
+          const national = `${String(lead).padStart(2, '0')}${randomDigits(random, length - 2)}`;
           texts.push(...shapesOf(callingCode, national));
         }
       }
       // GB's text-relay prefix is stripped again after +44; keep it on the plain path.
       for (const relay of ['180020', '18002', '1800'])
-        texts.push(...shapesOf(callingCode, `${relay}${random(10 - relay.length)}`));
-      texts.push(`0${random(10)}${' '.repeat(60)}`, `${' '.repeat(30)}0${random(5)}${' '.repeat(30)}${random(5)}`);
+        texts.push(...shapesOf(callingCode, `${relay}${randomDigits(random, 10 - relay.length)}`));
+      texts.push(
+        `0${randomDigits(random, 10)}${' '.repeat(60)}`,
+        `${' '.repeat(30)}0${randomDigits(random, 5)}${' '.repeat(30)}${randomDigits(random, 5)}`,
+      );
       const cases = texts.flatMap((text) => REGIONS.map((region) => [text, region] as const));
       const fast = agree(cases);
       expect(cases.length).toBeGreaterThan(100_000);

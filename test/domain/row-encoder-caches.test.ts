@@ -5,6 +5,7 @@ import type { AttributeMapping } from '../../src/domain/mapping.js';
 import { normalizePhoneByParsing } from '../../src/domain/phone.js';
 import { sha256HexByStream } from '../support/plain-paths.js';
 import { generateDemoProfile } from '../../src/demo/demo-profiles.js';
+import { randomInt, seededRandom } from '../support/seeded-random.js';
 
 const PLAIN = { cache: false, hash: sha256HexByStream, phone: normalizePhoneByParsing } as const;
 
@@ -56,17 +57,10 @@ const OPTIONS: Record<string, RowOptions> = {
   },
 };
 
-function seeded(seed: number): (n: number) => number {
-  let state = seed;
-  return (n) => {
-    state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0;
-    return Math.floor((state / 2 ** 32) * n);
-  };
-}
-
 /** Demo profiles (as PostgreSQL hands them over: parsed JSON) with odd values swapped into some attributes. */
 function profiles(count: number): ProfileInput[] {
-  const int = seeded(15);
+  const random = seededRandom(15);
+  const int = (n: number): number => randomInt(random, n);
   return Array.from({ length: count }, (_, i) => {
     const demo = generateDemoProfile(i + 1, 3);
     const attributes: Record<string, unknown> = JSON.parse(JSON.stringify(demo.attributes)) as Record<string, unknown>;

@@ -10,7 +10,8 @@ import { createDestination, createExportEnv, type ExportEnv } from '../support/e
 import { expectedRows, sandboxMembers } from '../support/expected-audience.js';
 import { audienceDiff, inconsistentBatches, sleep, waitFor } from '../support/faults/audit.js';
 import { resultWithin, startFaultExport, type ExportHandle } from '../support/faults/fault-export.js';
-import { faultSeed, seededRandom } from '../support/faults/random.js';
+import { faultSeed } from '../support/faults/random.js';
+import { seededRandom } from '../support/seeded-random.js';
 import { killAllWorkers, startWorkerProcess } from '../support/faults/worker-process.js';
 import { lastCallSeq } from '../support/run-export.js';
 import { PAGE_SIZE, scale } from './scale.js';

@@ -4,6 +4,7 @@ import { GraphError } from '../../src/sandbox/errors.js';
 import { parseJsonBody } from '../../src/sandbox/json-body.js';
 import { ScannedRows } from '../../src/sandbox/json-rows.js';
 import { checkPayload, EMPTY_SHA256, rowCells } from '../../src/sandbox/rules/payload.js';
+import { randomInt, seededRandom } from '../support/seeded-random.js';
 import { h } from './graph-call.js';
 
 const SCHEMA = [
@@ -31,11 +32,8 @@ function outcome(payload: unknown): unknown {
 
 /** Deterministic pseudo-random rows mixing every cell form, valid and not. */
 function randomRows(seed: number, count: number, width = SCHEMA.length): unknown[][] {
-  let state = seed;
-  const next = (n: number) => {
-    state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0;
-    return state % n;
-  };
+  const random = seededRandom(seed);
+  const next = (n: number): number => randomInt(random, n);
   const cells: unknown[] = [
     '',
     '',

@@ -1,17 +1,4 @@
-/** A seeded PRNG (mulberry32): the same seed gives the same requests on every run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export type Random = () => number;
-export const pick = <T>(rnd: Random, items: readonly T[]): T => items[Math.floor(rnd() * items.length)]!;
+import { pick, type Random } from '../support/seeded-random.js';
 
 /** Strings an attacker (or a broken client) would try in any text field, id or query value. */
 export const HOSTILE_STRINGS: readonly string[] = [

@@ -9,7 +9,8 @@ import { demoSourceConfig, seedDemoProfiles } from '../../src/demo/demo-seed.js'
 import { createStore } from '../../src/store/index.js';
 import { auth, testConfig, testDeps } from '../support/api-harness.js';
 import { connectTemporal } from '../support/context.js';
-import { HOSTILE_STRINGS, hostileValue, pick, seededRandom, type Random } from './fuzz.js';
+import { pick, seededRandom, type Random } from '../support/seeded-random.js';
+import { HOSTILE_STRINGS, hostileValue } from './fuzz.js';
 import { openPrivateDb, tableChecksum } from './private-db.js';
 
 const PER_ROUTE = process.env.FAULTS_FULL === '1' ? 300 : 50;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Cell } from '../../src/domain/canonical-row.js';
 import { decodeCells, encodeCells, SnapshotCodecError } from '../../src/store/snapshot-codec.js';
+import { randomInt, seededRandom } from '../support/seeded-random.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -143,12 +144,8 @@ interface Random {
 }
 
 function seeded(seed: number): Random {
-  let state = seed;
-  const next = (): number => {
-    state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0;
-    return state / 2 ** 32;
-  };
-  return { next, int: (n) => Math.floor(next() * n) };
+  const next = seededRandom(seed);
+  return { next, int: (n) => randomInt(next, n) };
 }
 
 const HEX_DIGITS = '0123456789abcdef';
