@@ -1,25 +1,15 @@
 import type { ApiClient } from '../cli-client/api-client.js';
 import type { SandboxFixtures } from '../sandbox/fixtures.js';
+import { DEMO_MAPPING } from './demo-profiles.js';
 
 export const DEMO_DESTINATION_NAME = 'audience-export demo';
 export const DEMO_AUDIENCE_NAME = 'audience-export demo: all profiles';
 export const DEMO_SEGMENTS = ['all'];
 
-/** Email as the key identifier plus every other attribute the demo profiles carry. */
+/** Email as the key identifier, and every attribute the demo profiles carry mapped. */
 export const DEMO_EXPORT_CONFIG = {
   keyIdentifier: 'EMAIL',
-  mapping: {
-    EMAIL: { attribute: 'email' },
-    PHONE: { attribute: 'phone' },
-    FN: { attribute: 'first_name' },
-    LN: { attribute: 'last_name' },
-    CT: { attribute: 'city' },
-    ST: { attribute: 'state' },
-    ZIP: { attribute: 'zip' },
-    COUNTRY: { attribute: 'country' },
-    GEN: { attribute: 'gender' },
-    DOB: { attribute: 'date_of_birth' },
-  },
+  mapping: DEMO_MAPPING,
   segments: DEMO_SEGMENTS,
   mode: 'mirror',
   defaultCountry: 'US',

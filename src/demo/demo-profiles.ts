@@ -6,6 +6,8 @@
  * COPY text lines (what seeding 10 million rows in minutes needs), tests and benchmarks use the profiles directly.
  */
 
+import type { AttributeMapping } from '../domain/mapping.js';
+
 export const DemoSegment = { All: 'all', Vip: 'vip', OnePercent: 'one_percent', Newsletter: 'newsletter' } as const;
 export type DemoSegment = (typeof DemoSegment)[keyof typeof DemoSegment];
 
@@ -27,6 +29,20 @@ export interface DemoProfile {
   key: string;
   attributes: DemoAttributes;
 }
+
+/** Every Facebook key the demo profiles have an attribute for: what the demo exports, and the tests' standard mapping. */
+export const DEMO_MAPPING: AttributeMapping = {
+  EMAIL: { attribute: 'email' },
+  PHONE: { attribute: 'phone' },
+  FN: { attribute: 'first_name' },
+  LN: { attribute: 'last_name' },
+  GEN: { attribute: 'gender' },
+  DOB: { attribute: 'date_of_birth' },
+  CT: { attribute: 'city' },
+  ST: { attribute: 'state' },
+  ZIP: { attribute: 'zip' },
+  COUNTRY: { attribute: 'country' },
+};
 
 /** Column order of the demo profiles table (and of COPY lines). */
 export const DEMO_PROFILE_COLUMNS = [

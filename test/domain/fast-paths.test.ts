@@ -1,28 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { buildRows, CANONICAL_SCHEMA } from '../../src/domain/canonical-row.js';
 import { isHashedKey, type FacebookKey } from '../../src/domain/facebook-keys.js';
-import type { AttributeMapping } from '../../src/domain/mapping.js';
 import { normalize, normalizeDateOfBirth } from '../../src/domain/normalize.js';
 import { normalizePhone, normalizePhoneByParsing } from '../../src/domain/phone.js';
 import { sha256Hex } from '../../src/domain/sha256.js';
 import { sha256HexByStream } from '../support/plain-paths.js';
-import { generateDemoProfile } from '../../src/demo/demo-profiles.js';
+import { DEMO_MAPPING, generateDemoProfile } from '../../src/demo/demo-profiles.js';
 
 const SAMPLE_SIZE = 20_000;
 const profiles = Array.from({ length: SAMPLE_SIZE }, (_, index) => generateDemoProfile(index, 7));
 
-const MAPPING: AttributeMapping = {
-  EMAIL: { attribute: 'email' },
-  PHONE: { attribute: 'phone' },
-  FN: { attribute: 'first_name' },
-  LN: { attribute: 'last_name' },
-  GEN: { attribute: 'gender' },
-  DOB: { attribute: 'date_of_birth' },
-  CT: { attribute: 'city' },
-  ST: { attribute: 'state' },
-  ZIP: { attribute: 'zip' },
-  COUNTRY: { attribute: 'country' },
-};
 const OPTIONS = { keyIdentifier: 'EMAIL', defaultCountry: 'US', consentAttribute: 'marketing_consent' } as const;
 
 describe('fast paths give byte-identical results', () => {
@@ -59,15 +46,15 @@ describe('fast paths give byte-identical results', () => {
   });
 
   it('buildRows (caches, fast hash, fast phone) equals the plain normalize + createHash path', () => {
-    const fast = buildRows(profiles, MAPPING, OPTIONS);
-    const plain = buildRows(profiles, MAPPING, OPTIONS, {
+    const fast = buildRows(profiles, DEMO_MAPPING, OPTIONS);
+    const plain = buildRows(profiles, DEMO_MAPPING, OPTIONS, {
       cache: false,
       hash: sha256HexByStream,
       phone: normalizePhoneByParsing,
     });
     expect(fast).toEqual(plain);
     // Again with warm caches: hits must give what misses gave.
-    expect(buildRows(profiles, MAPPING, OPTIONS)).toEqual(fast);
+    expect(buildRows(profiles, DEMO_MAPPING, OPTIONS)).toEqual(fast);
     // The demo data: about 55% consent and 7% lack an e-mail, so about half the sample is compared row by row.
     expect(fast.rows.length).toBeGreaterThan(SAMPLE_SIZE * 0.45);
 
@@ -80,7 +67,7 @@ describe('fast paths give byte-identical results', () => {
       const context = { country: attributes.country ?? undefined, defaultCountry: 'US' };
       const expected = (facebookKey: FacebookKey, normalized: string): string =>
         normalized === '' || !isHashedKey(facebookKey) ? normalized : sha256HexByStream(normalized);
-      for (const [facebookKey, attribute] of Object.entries(MAPPING)) {
+      for (const [facebookKey, attribute] of Object.entries(DEMO_MAPPING)) {
         if (facebookKey === 'DOB') continue;
         const k = facebookKey as FacebookKey;
         expect(cells[columns.get(k)!]).toBe(

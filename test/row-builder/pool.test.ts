@@ -1,21 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildRows } from '../../src/domain/canonical-row.js';
 import type { AttributeMapping } from '../../src/domain/mapping.js';
-import { generateDemoProfile } from '../../src/demo/demo-profiles.js';
+import { DEMO_MAPPING, generateDemoProfile } from '../../src/demo/demo-profiles.js';
 import { RowBuilderError, RowBuilderFailure, RowBuilderPool } from '../../src/row-builder/pool.js';
 
-const MAPPING: AttributeMapping = {
-  EMAIL: { attribute: 'email' },
-  PHONE: { attribute: 'phone' },
-  FN: { attribute: 'first_name' },
-  LN: { attribute: 'last_name' },
-  GEN: { attribute: 'gender' },
-  DOB: { attribute: 'date_of_birth' },
-  CT: { attribute: 'city' },
-  ST: { attribute: 'state' },
-  ZIP: { attribute: 'zip' },
-  COUNTRY: { attribute: 'country' },
-};
 const OPTIONS = {
   keyIdentifier: 'EMAIL',
   defaultCountry: 'US',
@@ -42,10 +30,10 @@ describe('RowBuilderPool', () => {
         Array.from({ length: 5_000 }, (_, index) => generateDemoProfile(page * 5_000 + index, 13)),
       );
       const built = await Promise.all(
-        pages.map((profiles) => pool.build({ profiles, mapping: MAPPING, options: OPTIONS })),
+        pages.map((profiles) => pool.build({ profiles, mapping: DEMO_MAPPING, options: OPTIONS })),
       );
       for (const [page, profiles] of pages.entries()) {
-        const inline = buildRows(profiles, MAPPING, OPTIONS);
+        const inline = buildRows(profiles, DEMO_MAPPING, OPTIONS);
         expect(built[page]).toEqual(inline);
         // Byte for byte, as the request body will carry it (toEqual alone would accept a different key order).
         expect(JSON.stringify(built[page])).toBe(JSON.stringify(inline));
@@ -85,9 +73,9 @@ describe('RowBuilderPool', () => {
 
   it('builds small pages inline and with 0 threads, with the same result', async () => {
     const profiles = Array.from({ length: 300 }, (_, index) => generateDemoProfile(index, 17));
-    const expected = buildRows(profiles, MAPPING, OPTIONS);
-    expect(await poolOf({ threads: 0 }).build({ profiles, mapping: MAPPING, options: OPTIONS })).toEqual(expected);
-    expect(await poolOf({ threads: 1 }).build({ profiles, mapping: MAPPING, options: OPTIONS })).toEqual(expected);
+    const expected = buildRows(profiles, DEMO_MAPPING, OPTIONS);
+    expect(await poolOf({ threads: 0 }).build({ profiles, mapping: DEMO_MAPPING, options: OPTIONS })).toEqual(expected);
+    expect(await poolOf({ threads: 1 }).build({ profiles, mapping: DEMO_MAPPING, options: OPTIONS })).toEqual(expected);
   });
 
   it('rejects the page of a thread that dies, without hanging, and builds the next page on a new thread', async () => {
@@ -98,7 +86,7 @@ describe('RowBuilderPool', () => {
       key: `p-${index}`,
       attributes: { email: `${huge}${index}@example.com`, first_name: huge, last_name: huge },
     }));
-    const failure = await pool.build({ profiles: heavy, mapping: MAPPING, options: OPTIONS }).then(
+    const failure = await pool.build({ profiles: heavy, mapping: DEMO_MAPPING, options: OPTIONS }).then(
       () => undefined,
       (err: unknown) => err,
     );
@@ -107,21 +95,23 @@ describe('RowBuilderPool', () => {
     expect((failure as RowBuilderError).message).not.toContain('xxxx');
 
     const profiles = Array.from({ length: 500 }, (_, index) => generateDemoProfile(index, 19));
-    expect(await pool.build({ profiles, mapping: MAPPING, options: OPTIONS })).toEqual(
-      buildRows(profiles, MAPPING, OPTIONS),
+    expect(await pool.build({ profiles, mapping: DEMO_MAPPING, options: OPTIONS })).toEqual(
+      buildRows(profiles, DEMO_MAPPING, OPTIONS),
     );
   });
 
   it('rejects queued and running pages on close, and refuses pages after', async () => {
     const pool = poolOf({ threads: 1, minPageSize: 1, inlineWhenBusy: false });
     const profiles = Array.from({ length: 2_000 }, (_, index) => generateDemoProfile(index, 23));
-    const running = pool.build({ profiles, mapping: MAPPING, options: OPTIONS });
-    const queued = pool.build({ profiles, mapping: MAPPING, options: OPTIONS });
+    const running = pool.build({ profiles, mapping: DEMO_MAPPING, options: OPTIONS });
+    const queued = pool.build({ profiles, mapping: DEMO_MAPPING, options: OPTIONS });
     const outcomes = Promise.allSettled([running, queued]);
     await pool.close();
     for (const outcome of await outcomes) {
       expect(outcome).toMatchObject({ status: 'rejected', reason: { code: RowBuilderFailure.POOL_CLOSED } });
     }
-    await expect(pool.build({ profiles, mapping: MAPPING, options: OPTIONS })).rejects.toBeInstanceOf(RowBuilderError);
+    await expect(pool.build({ profiles, mapping: DEMO_MAPPING, options: OPTIONS })).rejects.toBeInstanceOf(
+      RowBuilderError,
+    );
   });
 });

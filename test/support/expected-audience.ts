@@ -1,29 +1,18 @@
 import { createHash } from 'node:crypto';
 import { normalize, normalizeDateOfBirth } from '../../src/domain/normalize.js';
+import type { DemoAttributes } from '../../src/demo/demo-profiles.js';
 import type { Db } from '../../src/store/db.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
 
 const sha = (s: string) => (s === '' ? '' : createHash('sha256').update(s, 'utf8').digest('hex'));
 
-interface DemoRow {
-  key: string;
-  email: string | null;
-  phone: string | null;
-  first_name: string | null;
-  last_name: string | null;
-  gender: string | null;
-  date_of_birth: string | null;
-  city: string | null;
-  state: string | null;
-  zip: string | null;
-  country: string | null;
-  marketing_consent: boolean | null;
-}
+/** A row of the demo profiles table. */
+type DemoRow = { key: string } & DemoAttributes;
 
 /**
  * The rows an audience should hold for a segment of the demo tables with the standard test mapping (Email key,
- * every demo attribute mapped), computed key by key with the normalisation API and node's own SHA-256 — apart
- * from the exporter's row building, batching and transport.
+ * DEMO_MAPPING: every demo attribute mapped), computed key by key with the normalisation API and node's own
+ * SHA-256 — apart from the exporter's row building, batching and transport.
  */
 export async function expectedRows(
   db: Db,

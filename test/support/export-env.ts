@@ -6,6 +6,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { createGraphClient, type GraphClient } from '../../src/facebook/index.js';
 import { defaultSandboxConfig } from '../../src/sandbox/config.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
+import { DEMO_MAPPING } from '../../src/demo/demo-profiles.js';
 import { demoSourceConfig, seedDemoProfiles } from '../../src/demo/demo-seed.js';
 import { createProfileSource, type ProfileSource } from '../../src/sources/profile-source.js';
 import type { ProfileSourceConfig } from '../../src/sources/profile-source-config.js';
@@ -144,18 +145,7 @@ export async function createDestination(env: ExportEnv, setup: DestinationSetup 
   }
   await env.store.exportConfigs.put(destination.id, {
     keyIdentifier: 'EMAIL',
-    mapping: {
-      EMAIL: { attribute: 'email' },
-      PHONE: { attribute: 'phone' },
-      FN: { attribute: 'first_name' },
-      LN: { attribute: 'last_name' },
-      GEN: { attribute: 'gender' },
-      DOB: { attribute: 'date_of_birth' },
-      CT: { attribute: 'city' },
-      ST: { attribute: 'state' },
-      ZIP: { attribute: 'zip' },
-      COUNTRY: { attribute: 'country' },
-    },
+    mapping: DEMO_MAPPING,
     segments: ['all'],
     mode: 'add',
     defaultCountry: 'US',
