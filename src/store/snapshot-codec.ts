@@ -83,54 +83,63 @@ const zigzag = (n: number): number => (n >= 0 ? n * 2 : -n * 2 - 1);
 const unzigzag = (n: number): number => (n % 2 === 0 ? n / 2 : -(n + 1) / 2);
 
 export function encodeCells(cells: readonly Cell[]): Buffer {
+  const bound = cellsBound(cells);
+  if (bound > scratch.length) scratch = Buffer.allocUnsafe(Math.max(bound, scratch.length * 2));
+  const end = writeCells(scratch, 0, cells);
+  const out = Buffer.allocUnsafe(end);
+  out.set(scratch.subarray(0, end));
+  return out;
+}
+
+/**
+ * Writes a row's cells at `pos` of `buf`, which has room for {@link cellsBound} bytes, and returns the end: how a
+ * page writes all its rows into one buffer (a COPY stream, a packed parameter) with no buffer per row.
+ */
+export function writeCells(buf: Buffer, pos: number, cells: readonly Cell[]): number {
   const n = cells.length;
   if (n > MAX_CELLS) throw new SnapshotCodecError(`at most ${MAX_CELLS} cells, got ${n}`);
   const maskBytes = (n + 7) >> 3;
-  const bound = 2 + 2 * maskBytes + cellsBound(cells);
-  if (bound > scratch.length) scratch = Buffer.allocUnsafe(Math.max(bound, scratch.length * 2));
-  const buf = scratch;
-  buf[0] = VERSION;
-  buf[1] = n;
-  buf.fill(0, 2, 2 + 2 * maskBytes);
-  let pos = 2 + 2 * maskBytes;
+  const masks = pos + 2;
+  buf[pos] = VERSION;
+  buf[pos + 1] = n;
+  buf.fill(0, masks, masks + 2 * maskBytes);
+  let at = masks + 2 * maskBytes;
   for (let i = 0; i < n; i++) {
     const cell = cells[i];
     // A hole (never in a built row) is blank, as `forEach` skipped it before.
     if (cell === '' || cell === undefined) continue;
     const byte = i >> 3;
     const bit = 1 << (i & 7);
-    buf[2 + byte]! |= bit;
+    buf[masks + byte]! |= bit;
     if (typeof cell === 'string') {
-      if (writeHash(buf, pos, cell)) {
-        buf[2 + maskBytes + byte]! |= bit;
-        pos += HASH_BYTES;
+      if (writeHash(buf, at, cell)) {
+        buf[masks + maskBytes + byte]! |= bit;
+        at += HASH_BYTES;
       } else {
-        buf[pos++] = TAG_STRING;
-        pos = writeText(buf, pos, cell);
+        buf[at++] = TAG_STRING;
+        at = writeText(buf, at, cell);
       }
     } else if (typeof cell === 'number') {
       // Zigzag doubles the magnitude, so only integers below 2^52 stay exact as varints.
       if (Number.isInteger(cell) && Math.abs(cell) < 2 ** 52 && !Object.is(cell, -0)) {
-        buf[pos++] = TAG_INT;
-        pos = writeVarint(buf, pos, zigzag(cell));
+        buf[at++] = TAG_INT;
+        at = writeVarint(buf, at, zigzag(cell));
       } else {
-        buf[pos++] = TAG_FLOAT;
-        pos = buf.writeDoubleBE(cell, pos);
+        buf[at++] = TAG_FLOAT;
+        at = buf.writeDoubleBE(cell, at);
       }
     } else {
-      buf[pos++] = TAG_STRINGS;
-      pos = writeVarint(buf, pos, cell.length);
-      for (const s of cell) pos = writeText(buf, pos, s);
+      buf[at++] = TAG_STRINGS;
+      at = writeVarint(buf, at, cell.length);
+      for (const s of cell) at = writeText(buf, at, s);
     }
   }
-  const out = Buffer.allocUnsafe(pos);
-  out.set(buf.subarray(0, pos));
-  return out;
+  return at;
 }
 
 /** Bytes a row's cells can take at most: UTF-8 is at most 3 bytes per UTF-16 unit, a varint at most 8 here. */
-function cellsBound(cells: readonly Cell[]): number {
-  let bound = 0;
+export function cellsBound(cells: readonly Cell[]): number {
+  let bound = 2 + 2 * ((cells.length + 7) >> 3);
   for (let i = 0; i < cells.length; i++) {
     const cell = cells[i];
     if (typeof cell === 'string') bound += 9 + 3 * cell.length;
