@@ -229,7 +229,7 @@ async function main(): Promise<number> {
     const afterExport = await sandbox.check(exported.audienceId, sample.rows);
     // Meta keeps one member per distinct row: profiles whose cells are all alike (duplicates in the source) count once.
     const [distinct] = await db.query<{ n: number }>(
-      `SELECT count(*)::int8 AS n FROM (SELECT DISTINCT cells FROM audience_snapshots WHERE audience_id = $1) d`,
+      `SELECT count(*)::int8 AS n FROM (SELECT DISTINCT cells FROM audience_snapshots WHERE audience_id = $1 AND state <> 'dropped') d`,
       [exported.audienceId],
     );
     const distinctRowsSent = Number(distinct?.n ?? 0);

@@ -18,7 +18,9 @@ export async function finalizeExport(deps: ActivityDeps, input: FinalizeInput): 
   if (run?.audienceId && input.status === 'completed') {
     // Every page succeeded: possibly-sent rows are now sent, removed rows go.
     await store.snapshots.commitRun(run.audienceId, run.id);
+    await advanceWatermark(deps, run);
   }
+  if (run) await store.snapshots.forgetRecordedPages(run.id);
   await source.dropFrozen(input.runId);
   if (!run) return undefined;
 
@@ -38,6 +40,19 @@ export async function finalizeExport(deps: ActivityDeps, input: FinalizeInput): 
   });
   log.info('export finalised', { runId: run.id, status: input.status, sent: input.progress.rowsSent });
   return health;
+}
+
+/**
+ * A completed run examined every profile changed up to the watermark its freeze saw, so the next refresh starts
+ * there. A failed run leaves it, and the next run examines its changes again.
+ */
+async function advanceWatermark(deps: ActivityDeps, run: ExportRun): Promise<void> {
+  const meta = await deps.store.snapshots.meta(run.audienceId!);
+  if (!meta) return;
+  const changeColumn = deps.source.changeColumn ?? null;
+  const changeWatermark = changeColumn === null ? null : run.changeWatermark;
+  if (meta.changeColumn === changeColumn && meta.changeWatermark === changeWatermark) return;
+  await deps.store.snapshots.putMeta(run.audienceId!, { basis: meta.basis, changeColumn, changeWatermark });
 }
 
 /** Re-reads the audience's health some time after the export (Meta applies changes over up to 24 hours). */

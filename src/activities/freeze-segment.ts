@@ -1,6 +1,9 @@
 import { log } from '@temporalio/activity';
-import { pageCount } from '../domain/plan-pages.js';
 import { mappedAttributes } from '../domain/mapping.js';
+import { pageCount } from '../domain/plan-pages.js';
+import { ModeReason, snapshotBasis } from '../domain/snapshot-basis.js';
+import type { ChangeFilter } from '../sources/profile-source.js';
+import { settledSql, type ExportRun, type FrozenExportConfig, type FreezeScope } from '../store/index.js';
 import type { FrozenRun } from '../workflows/contracts.js';
 import type { ActivityDeps } from './deps.js';
 import { runExportConfig } from './run-config.js';
@@ -8,7 +11,9 @@ import { classifyFailure } from './failures.js';
 
 /**
  * Copies the run's segment members (key and mapped raw attributes) into its staging table, refusing segments
- * above the limit, and plans the pages. Idempotent: a retry finds the table already frozen.
+ * above the limit. A mirror refresh — the audience's snapshot was made under this run's mapping — copies only the
+ * members whose rows may differ from the snapshot (joined, changed, or never confirmed), so it costs the change;
+ * any other run copies the whole segment. Idempotent: a retry finds the table already frozen.
  */
 export async function freezeSegment(deps: ActivityDeps, input: { runId: string }): Promise<FrozenRun> {
   const { store, source, limits } = deps;
@@ -16,17 +21,53 @@ export async function freezeSegment(deps: ActivityDeps, input: { runId: string }
   const config = await runExportConfig(store, run);
   try {
     const started = Date.now();
-    const { rowCount } = await source.freeze({
+    const scope = await freezeScopeOf(deps, run, config);
+    const frozen = await source.freeze({
       runId: run.id,
       segments: [...config.segments],
       attributes: mappedAttributes(config.mapping, config.consentAttribute ?? undefined),
       maxRows: limits.maxProfiles,
+      ...(scope.changes ? { changes: scope.changes } : {}),
     });
-    const pages = pageCount(rowCount, limits.pageSize);
-    await store.exportRuns.updateProgress(run.id, { phase: 'uploading', segmentSize: rowCount, pagesTotal: pages });
-    log.info('segment frozen', { runId: run.id, rowCount, pages, ms: Date.now() - started });
-    return { rowCount, pageCount: pages, pageSize: limits.pageSize };
+    const pages = pageCount(frozen.rowCount, limits.pageSize);
+    await store.exportRuns.updateProgress(run.id, {
+      phase: 'uploading',
+      segmentSize: frozen.segmentSize,
+      pagesTotal: pages,
+      freezeScope: scope.scope,
+      changeWatermark: frozen.changeWatermark,
+      ...(scope.reason ? { modeReason: scope.reason } : {}),
+    });
+    log.info('segment frozen', {
+      runId: run.id,
+      scope: scope.scope,
+      segmentSize: frozen.segmentSize,
+      rowCount: frozen.rowCount,
+      pages,
+      ms: Date.now() - started,
+    });
+    return { rowCount: frozen.segmentSize, pageCount: pages, pageSize: limits.pageSize };
   } catch (err) {
     throw await classifyFailure(err, store, run.destinationId);
   }
+}
+
+/**
+ * What to freeze. Only a mirror run whose audience has a snapshot made under this run's basis (domain/snapshot-
+ * basis.ts) may freeze just the changes; a snapshot made by an earlier version makes the run a replace.
+ */
+async function freezeScopeOf(
+  deps: ActivityDeps,
+  run: ExportRun,
+  config: FrozenExportConfig,
+): Promise<{ scope: FreezeScope; reason?: ModeReason; changes?: ChangeFilter }> {
+  const { store, source } = deps;
+  const audienceId = run.audienceId!;
+  if (config.mode !== 'mirror' || (await store.snapshots.isEmpty(audienceId))) return { scope: 'segment' };
+  const meta = await store.snapshots.meta(audienceId);
+  if (meta?.basis !== snapshotBasis()) return { scope: 'segment', reason: ModeReason.FormatChanged };
+  // The watermark counts only for the change column it was read from.
+  const changedSince =
+    source.changeColumn !== undefined && meta.changeColumn === source.changeColumn ? meta.changeWatermark : null;
+  return { scope: 'changes', reason: ModeReason.Refresh, changes: { ...settledSql(audienceId), changedSince } };
 }

@@ -1,16 +1,22 @@
 import { log } from '@temporalio/activity';
 import { CONSENT_YES_TEXT } from '../domain/consent.js';
 import { pageCount } from '../domain/plan-pages.js';
-import type { DropCounts } from '../domain/export-terms.js';
+import type { ExportMode } from '../domain/export-terms.js';
+import { ModeReason, snapshotBasis } from '../domain/snapshot-basis.js';
+import { stagedTextSql } from '../sources/staging.js';
 import type { UploadPlan } from '../workflows/contracts.js';
 import type { ActivityDeps } from './deps.js';
 import { runExportConfig } from './run-config.js';
 
+/** Reasons (of freezeSegment) that make a mirror run a replace: its snapshot was made under another basis. */
+const REPLACING_REASONS: ReadonlySet<string> = new Set([ModeReason.FormatChanged]);
+
 /**
- * Decides what the run sends, by set operations in SQL between the frozen segment and the audience's snapshot:
- * mirror adds who joined or changed and removes who left; add mode adds everyone; either removes members whose
- * per-profile consent is withdrawn. A first mirror run on an audience that already has members (and no snapshot
- * of ours) is a replace. Idempotent.
+ * Decides what the run sends. Its adds are always the frozen rows: the whole segment, or for a mirror refresh the
+ * members that may have changed. Removes are set operations in SQL between the frozen rows, the segment and the
+ * audience's snapshot: a mirror refresh removes who left or withdrew consent, add mode only the non-consenting. A
+ * first mirror run on an audience that already has members (and no snapshot of ours), or whose snapshot was made
+ * by an earlier version, is a replace. Idempotent.
  */
 export async function planUploads(
   deps: ActivityDeps,
@@ -21,44 +27,54 @@ export async function planUploads(
   const config = await runExportConfig(store, run);
   const audienceId = run.audienceId!;
   const pages = (rows: number) => pageCount(rows, limits.pageSize);
+  const frozenRows = await source.countFrozen(run.id);
+  const basis = snapshotBasis();
 
-  let mode = config.mode;
-  const noSnapshot = mode === 'mirror' && (await store.snapshots.isEmpty(audienceId));
-  if (noSnapshot && input.audienceHasMembers) mode = 'replace';
-  await store.exportRuns.updateProgress(run.id, { phase: 'planning', effectiveMode: mode });
-  // A mirror run on an empty audience adds every member and removes nobody: its pages read the frozen segment
-  // itself rather than a copy of it (18.9 s of planning at 10 million members). Pages drop non-consenting members.
-  if (mode === 'replace' || noSnapshot) {
-    const rows = await source.countFrozen(run.id);
+  let mode: ExportMode = config.mode;
+  let reason: string = run.modeReason ?? ModeReason.Configured;
+  if (config.mode === 'mirror' && run.freezeScope !== 'changes') {
+    if (REPLACING_REASONS.has(reason)) mode = 'replace';
+    else if (input.audienceHasMembers) [mode, reason] = ['replace', ModeReason.AudienceHasMembers];
+    else reason = ModeReason.FirstExport;
+  }
+  // A mirror run on an empty audience records its basis now; a replace does so with its first batch.
+  if (mode === 'mirror' && run.freezeScope !== 'changes') await putBasis(deps, audienceId, basis);
+  if (mode === 'add' && (await store.snapshots.isEmpty(audienceId))) await putBasis(deps, audienceId, basis);
+  await store.exportRuns.updateProgress(run.id, { phase: 'planning', effectiveMode: mode, modeReason: reason });
+  const adds = { table: 'frozen' as const, rows: frozenRows, pages: pages(frozenRows) };
+  if (mode === 'replace' || (mode === 'mirror' && run.freezeScope !== 'changes')) {
     // The record says what the run does next, as the planned path below does (it said `planning` all upload long).
     await store.exportRuns.updateProgress(run.id, { phase: 'uploading' });
-    return { mode, adds: { table: 'frozen', rows, pages: pages(rows) }, removes: { rows: 0, pages: 0 }, dropped: {} };
+    return { mode, adds, removes: { rows: 0, pages: 0 }, dropped: {} };
   }
+
   const started = Date.now();
   const counts = await store.uploadPlans.build(source.stagingTables(run.id), {
     audienceId,
     mode,
-    consentAttribute: config.consentAttribute ?? undefined,
+    ...(mode === 'mirror' ? { member: (key: string) => source.memberSql(config.segments, key) } : {}),
+    ...(config.consentAttribute
+      ? { consentSql: (alias: string) => stagedTextSql(alias, config.consentAttribute!) }
+      : {}),
     consentYes: CONSENT_YES_TEXT,
   });
-  // Members without consent never reach a page here (the plan leaves them out): count them as dropped now.
-  const dropped: DropCounts = counts.withoutConsent > 0 ? { no_consent: counts.withoutConsent } : {};
-  await store.exportRuns.recordPage(run.id, -1, { sent: 0, dropped });
   await store.exportRuns.updateProgress(run.id, {
     phase: 'uploading',
-    pagesTotal: pages(counts.adds) + pages(counts.removes),
+    pagesTotal: adds.pages + pages(counts.removes),
   });
   log.info('uploads planned', {
     runId: run.id,
     mode,
-    adds: counts.adds,
+    adds: adds.rows,
     removes: counts.removes,
+    droppedLeft: counts.droppedLeft,
     ms: Date.now() - started,
   });
-  return {
-    mode,
-    adds: { table: 'adds', rows: counts.adds, pages: pages(counts.adds) },
-    removes: { rows: counts.removes, pages: pages(counts.removes) },
-    dropped,
-  };
+  return { mode, adds, removes: { rows: counts.removes, pages: pages(counts.removes) }, dropped: {} };
+}
+
+async function putBasis(deps: ActivityDeps, audienceId: string, basis: string): Promise<void> {
+  const meta = await deps.store.snapshots.meta(audienceId);
+  if (meta?.basis === basis) return;
+  await deps.store.snapshots.putMeta(audienceId, { basis, changeColumn: null, changeWatermark: null });
 }

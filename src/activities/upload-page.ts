@@ -1,5 +1,6 @@
 import { cancellationSignal, heartbeat } from '@temporalio/activity';
 import { buildRows, CANONICAL_SCHEMA, type Cell } from '../domain/canonical-row.js';
+import { snapshotBasis } from '../domain/snapshot-basis.js';
 import {
   GraphApiError,
   GraphErrorKind,
@@ -112,13 +113,13 @@ export async function uploadPage(deps: ActivityDeps, input: PageInput): Promise<
   }
 }
 
-/** Members to add: built into canonical rows and recorded as possibly sent before they are posted. */
+/**
+ * Members to add: built into canonical rows and recorded before they are posted, the rows as possibly sent and
+ * the members they drop as dropped (so a refresh does not examine them again until they change).
+ */
 async function prepareAdds(deps: ActivityDeps, run: ExportRun, input: PageInput): Promise<PreparedPage> {
   const { store, source } = deps;
-  const members =
-    input.table === 'frozen'
-      ? await source.readPage({ runId: run.id, page: input.page, pageSize: input.pageSize })
-      : await store.uploadPlans.readAdds(source.stagingTables(run.id).adds, input.page, input.pageSize);
+  const members = await source.readPage({ runId: run.id, page: input.page, pageSize: input.pageSize });
   const config = await runExportConfig(store, run);
   const options = {
     keyIdentifier: config.keyIdentifier,
@@ -131,19 +132,37 @@ async function prepareAdds(deps: ActivityDeps, run: ExportRun, input: PageInput)
     ? await deps.rowBuilder.build({ profiles: members, mapping: config.mapping, options })
     : buildRows(members, config.mapping, options);
   const dropped = Object.fromEntries(Object.entries(built.droppedByReason).filter(([, n]) => n > 0));
-  if (built.rows.length > 0) {
-    const audienceId = run.audienceId!;
-    // A replace's first batch empties the audience at Meta: our record of it starts over too.
-    if (input.operation === 'replace' && input.batchSeq === 1) await store.snapshots.deleteAudience(audienceId);
+  const audienceId = run.audienceId!;
+  const startsReplace = input.operation === 'replace' && input.batchSeq === 1;
+  // An empty page is not a replace's first batch (the next page becomes it): record nothing before the reset.
+  if (built.rows.length > 0 || !startsReplace) {
+    // A replace's first batch empties the audience at Meta: our record of it starts over too, under this basis.
+    if (startsReplace) await store.snapshots.resetAudience(audienceId, snapshotBasis());
     const fingerprints = new Map(members.map((m) => [m.key, m.fingerprint]));
-    const keyed = built.rows.map((r) => ({
-      profileKey: r.profileKey,
-      fingerprint: fingerprints.get(r.profileKey)!,
-      cells: r.cells,
-    }));
-    await store.snapshots.recordPossiblySent(audienceId, run.id, keyed, { page: input.page });
+    await store.snapshots.recordPage(
+      audienceId,
+      run.id,
+      input.page,
+      {
+        sent: built.rows.map((r) => ({
+          profileKey: r.profileKey,
+          fingerprint: fingerprints.get(r.profileKey)!,
+          cells: r.cells,
+        })),
+        dropped: built.dropped.map((d) => ({ profileKey: d.profileKey, fingerprint: fingerprints.get(d.profileKey)! })),
+      },
+      { fresh: isFresh(run) },
+    );
   }
   return { rows: members.length, data: built.rows.map((r) => r.cells), dropped, keys: [] };
+}
+
+/**
+ * Whether no row of the run's pages can be in the snapshot already (but for an earlier attempt at the same page):
+ * the run froze the whole segment for an audience it exports first (mirror) or replaces.
+ */
+function isFresh(run: ExportRun): boolean {
+  return run.freezeScope === 'segment' && (run.effectiveMode === 'replace' || run.effectiveMode === 'mirror');
 }
 
 /** Snapshot rows to remove, with the very cells last sent, marked removing before they are posted. */

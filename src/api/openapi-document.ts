@@ -12,6 +12,7 @@ const noDatabase = (): never => {
 const NO_DATABASE: Db = {
   kind: 'postgres',
   query: noDatabase,
+  queryArrays: noDatabase,
   transaction: noDatabase,
   close: () => Promise.resolve(),
 };

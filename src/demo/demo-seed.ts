@@ -22,13 +22,20 @@ export interface DemoTables {
 
 const DEFAULT_TABLES = { profilesTable: 'demo_profiles', membersTable: 'demo_segment_members' } as const;
 
-/** The profile-source configuration for the demo tables. */
-export function demoSourceConfig(tables: DemoTables = {}): ProfileSourceConfig {
+/**
+ * The profile-source configuration for the demo tables. Their `updated_at` is the change column (a trigger sets
+ * it on every update), unless `changeColumn: false`: then a refresh compares every member's fingerprint.
+ */
+export function demoSourceConfig(
+  tables: DemoTables = {},
+  options: { changeColumn?: boolean } = {},
+): ProfileSourceConfig {
   const t = { ...DEFAULT_TABLES, ...tables };
   return {
     profilesTable: t.profilesTable,
     keyColumn: 'key',
     membership: { kind: 'table', table: t.membersTable, segmentColumn: 'segment', keyColumn: 'profile_key' },
+    ...(options.changeColumn === false ? {} : { changeColumn: 'updated_at' }),
   };
 }
 
@@ -86,7 +93,16 @@ export async function seedDemoProfiles(db: Db, options: SeedOptions = {}): Promi
   await db.query(
     `CREATE TABLE ${profiles} (
        key text NOT NULL, email text, phone text, first_name text, last_name text, gender text,
-       date_of_birth text, city text, state text, zip text, country text, marketing_consent boolean)`,
+       date_of_birth text, city text, state text, zip text, country text, marketing_consent boolean,
+       updated_at timestamptz NOT NULL DEFAULT clock_timestamp())`,
+  );
+  // As a CRM keeps it: every update of a profile moves its updated_at (the source's change column).
+  await db.query(
+    `CREATE OR REPLACE FUNCTION ae_demo_touch() RETURNS trigger LANGUAGE plpgsql AS
+     $$ BEGIN NEW.updated_at := clock_timestamp(); RETURN NEW; END $$`,
+  );
+  await db.query(
+    `CREATE TRIGGER ae_demo_touch BEFORE UPDATE ON ${profiles} FOR EACH ROW EXECUTE FUNCTION ae_demo_touch()`,
   );
   await db.query(`CREATE TABLE ${members} (segment text NOT NULL, profile_key text NOT NULL)`);
 
@@ -95,6 +111,7 @@ export async function seedDemoProfiles(db: Db, options: SeedOptions = {}): Promi
   await copyRows(db, members, 'segment, profile_key', memberLines(1, count, seed));
   clock('members');
   await db.query(`ALTER TABLE ${profiles} ADD PRIMARY KEY (key)`);
+  await db.query(`CREATE INDEX ON ${profiles} (updated_at)`);
   await db.query(`ALTER TABLE ${members} ADD PRIMARY KEY (segment, profile_key)`);
   await db.query(`ANALYZE ${profiles}`);
   await db.query(`ANALYZE ${members}`);

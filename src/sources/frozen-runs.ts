@@ -1,6 +1,7 @@
-import type { Db, Queryable } from '../store/index.js';
+import type { ArrayRows, Db, Queryable } from '../store/index.js';
 import { FrozenRunNotFoundError } from './errors.js';
 import { canonicalRunId, quoteIdent, runIdOfStagingTable, stagingTableName } from './sql-names.js';
+import { STAGING } from './staging.js';
 
 /** A JSON value as PostgreSQL's jsonb hands it back. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -11,10 +12,43 @@ export interface FrozenRow {
   rowNumber: number;
   /** The profile key, as text. */
   key: string;
-  /** The mapped raw attributes, by profile-table column name (SQL NULL is JSON null). */
+  /** The mapped raw attributes, by profile-table column name (SQL NULL is null), as their jsonb would give them. */
   attributes: Record<string, JsonValue>;
-  /** First 16 bytes of SHA-256 over the attributes' canonical jsonb text: what mirror diffs compare. */
+  /** 16 bytes over the staged attribute values (staging.ts `fingerprintSql`): what mirror diffs compare. */
   fingerprint: Buffer;
+}
+
+/**
+ * Rows read as arrays (`#row`, when read, `#key`, `#fp`, then attribute columns named as the attributes) as frozen
+ * rows; without a `#row` column, rows are numbered from `firstRowNumber + 1`.
+ */
+export function toFrozenRows(result: ArrayRows, firstRowNumber: number): FrozenRow[] {
+  const at = (name: string) => result.fields.indexOf(name.slice(1, -1));
+  const row = at(STAGING.row);
+  const key = at(STAGING.key);
+  const fingerprint = at(STAGING.fingerprint);
+  const names = result.fields.filter((f) => !f.startsWith('#'));
+  const first = result.fields.length - names.length;
+  if (key < 0 || fingerprint < 0 || result.fields.slice(first).some((f) => f.startsWith('#'))) {
+    throw new Error('staged rows must list their # columns first');
+  }
+  return result.rows.map((values, i) => {
+    const attributes: Record<string, JsonValue> = {};
+    for (let c = 0; c < names.length; c++) attributes[names[c]!] = values[first + c] as JsonValue;
+    const fp = values[fingerprint] as Uint8Array;
+    return {
+      rowNumber: row < 0 ? firstRowNumber + i + 1 : Number(values[row]),
+      key: values[key] as string,
+      attributes,
+      fingerprint: Buffer.isBuffer(fp) ? fp : Buffer.from(fp.buffer, fp.byteOffset, fp.byteLength),
+    };
+  });
+}
+
+/** What a freeze noted on its table, so a retried freeze answers as the first one did. */
+export interface FrozenNote {
+  segmentSize: number;
+  changeWatermark: string | null;
 }
 
 /** Ids that are not UUIDs cannot own a staging table, so a live list may hold them harmlessly. */
@@ -59,32 +93,39 @@ export class FrozenRuns {
     if (!Number.isSafeInteger(page) || page < 0) throw new RangeError('page must be an integer >= 0');
     if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new RangeError('pageSize must be an integer >= 1');
     const from = page * pageSize;
-    const rows = await this.missingAsNotFound(runId, () =>
-      this.db.query<{
-        row_number: number | string;
-        key: string;
-        attributes: Record<string, JsonValue>;
-        fingerprint: Uint8Array;
-      }>(
-        `SELECT row_number, key, attributes, fingerprint FROM ${this.tableSql(runId)}
-         WHERE row_number > $1 AND row_number <= $2 ORDER BY row_number`,
+    // Arrays, not an object per row: no column names repeated 10,000 times, and text columns arrive as they are.
+    const result = await this.missingAsNotFound(runId, () =>
+      this.db.queryArrays(
+        `SELECT * FROM ${this.tableSql(runId)} WHERE ${STAGING.row} > $1 AND ${STAGING.row} <= $2 ORDER BY ${STAGING.row}`,
         [from, from + pageSize],
       ),
     );
-    return rows.map((r) => ({
-      rowNumber: Number(r.row_number),
-      key: r.key,
-      attributes: r.attributes,
-      fingerprint: Buffer.isBuffer(r.fingerprint) ? r.fingerprint : Buffer.from(r.fingerprint),
-    }));
+    return toFrozenRows(result, from);
   }
 
   /** How many members the run froze. Row numbers are dense, so the largest is the count (an index lookup). */
   async count(runId: string, q: Queryable = this.db): Promise<number> {
     const [row] = await this.missingAsNotFound(runId, () =>
-      q.query<{ n: number | string }>(`SELECT coalesce(max(row_number), 0) AS n FROM ${this.tableSql(runId)}`),
+      q.query<{ n: number | string }>(`SELECT coalesce(max(${STAGING.row}), 0) AS n FROM ${this.tableSql(runId)}`),
     );
     return Number(row?.n ?? 0);
+  }
+
+  /** Notes what the freeze found on the table itself, in the freeze's transaction. */
+  async note(runId: string, note: FrozenNote, q: Queryable): Promise<void> {
+    const text = JSON.stringify(note).replaceAll("'", "''");
+    await q.query(`COMMENT ON TABLE ${this.tableSql(runId)} IS '${text}'`);
+  }
+
+  /** The row count and what the freeze noted (tables frozen before notes existed count their rows). */
+  async describe(runId: string, q: Queryable = this.db): Promise<FrozenNote & { rowCount: number }> {
+    const rowCount = await this.count(runId, q);
+    const [row] = await q.query<{ note: string | null }>('SELECT obj_description(to_regclass($1), $2) AS note', [
+      this.tableSql(runId),
+      'pg_class',
+    ]);
+    const note = row?.note ? (JSON.parse(row.note) as Partial<FrozenNote>) : {};
+    return { rowCount, segmentSize: note.segmentSize ?? rowCount, changeWatermark: note.changeWatermark ?? null };
   }
 
   /** The staging table and the upload plan's tables derived from it (src/store/upload-plan.ts), quoted. */

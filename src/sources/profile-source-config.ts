@@ -48,6 +48,14 @@ export const ProfileSourceConfigSchema = z.object({
    * @default the first schema on the search path (usually `public`)
    */
   stagingSchema: identifier.optional(),
+  /**
+   * A column of the profiles table that grows whenever a profile changes (`updated_at`, a change sequence), so a
+   * mirror refresh examines only profiles changed since the last completed run, plus members the audience does not
+   * know; without it every member's fingerprint is compared. Every change must set it, and a change must not
+   * become visible with a value below what a run has already seen (set it at commit, or from a sequence). An
+   * index on it keeps the scan short.
+   */
+  changeColumn: identifier.optional(),
 });
 
 export type ProfileSourceConfig = z.input<typeof ProfileSourceConfigSchema>;

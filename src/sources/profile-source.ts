@@ -1,6 +1,7 @@
-import type { Db } from '../store/index.js';
+import type { Db, Queryable } from '../store/index.js';
 import { SegmentTooLargeError, SourceConfigError, UnknownAttributeError, UnknownSegmentError } from './errors.js';
-import { FrozenRuns, type FrozenRow, type ReadPageOptions } from './frozen-runs.js';
+import { FrozenRuns, toFrozenRows, type FrozenRow, type ReadPageOptions } from './frozen-runs.js';
+import { fingerprintSql, stagedKind, stagedValueSql, STAGING, type StagedAttribute } from './staging.js';
 import { canonicalRunId, isIdentifier, parseQualifiedName, quoteIdent, quoteQualified } from './sql-names.js';
 import { ProfileSourceConfigSchema, type MembershipConfig, type ProfileSourceConfig } from './profile-source-config.js';
 import { validateCondition } from './segment-condition.js';
@@ -18,18 +19,47 @@ export interface SourceAttribute {
   type: string;
 }
 
+/** A SQL fragment with its own parameters, numbered from `$1`; the caller renumbers them where it embeds it. */
+export interface SqlFragment {
+  readonly sql: string;
+  readonly params: readonly unknown[];
+}
+
+/**
+ * What a mirror refresh freezes: only members whose row may differ from what the audience's snapshot holds. The
+ * predicates come from the snapshot's owner (store/snapshots.ts); the source only embeds them.
+ */
+export interface ChangeFilter {
+  /** True when the snapshot already settled this key and fingerprint (sent or dropped): the member is skipped. */
+  settled(key: string, fingerprint: string): SqlFragment;
+  /** True when the snapshot settled any row of this key: with a change column, members without one are examined. */
+  knownKey(key: string): SqlFragment;
+  /**
+   * With a change column configured: only profiles whose column is at or after this value (its text, as a previous
+   * freeze returned it), NULL, or unknown to the snapshot are examined. Undefined: every member is.
+   */
+  changedSince?: string | null;
+}
+
 export interface FreezeOptions {
   runId: string;
   /** Segments whose union is frozen (a profile in two segments is frozen once). */
   segments: readonly string[];
   /** Profile-table columns to copy as the raw attributes. */
   attributes: readonly string[];
-  /** Refuse (and drop the staging table) when more members than this would be frozen. */
+  /** Refuse (and drop the staging table) when the segment has more members than this. */
   maxRows?: number;
+  /** Freeze only the members this filter does not skip (a mirror refresh); the whole segment otherwise. */
+  changes?: ChangeFilter;
 }
 
 export interface FreezeResult {
+  /** Rows in the staging table: the whole segment, or (with `changes`) the members that may have changed. */
   rowCount: number;
+  /** Members of the segments. */
+  segmentSize: number;
+  /** The largest change-column value when the freeze began (text), with a change column; else null. */
+  changeWatermark: string | null;
   /** True when this run was frozen already (a retried activity): the existing rows stand, unchanged. */
   alreadyFrozen: boolean;
 }
@@ -37,13 +67,27 @@ export interface FreezeResult {
 export interface ProfileSource {
   listSegments(): Promise<SegmentInfo[]>;
   listAttributes(): Promise<SourceAttribute[]>;
+  /** The configured change column (updated_at-style), if any. */
+  readonly changeColumn: string | undefined;
   /**
-   * Copies the members of `segments` — key and mapped raw attributes, in key order with a row number and a
+   * Copies members of `segments` — key and mapped raw attributes, in key order with a row number and a
    * fingerprint — into the run's unlogged staging table in one statement. Idempotent per run id.
    */
   freeze(options: FreezeOptions): Promise<FreezeResult>;
   /** Page `page` (0-based, as domain/plan-pages.ts plans) of a frozen run: the same rows on every call, whatever happens to the profiles. */
   readPage(options: ReadPageOptions): Promise<FrozenRow[]>;
+  /**
+   * The first `limit` members of `segments` in key order with their staged attributes, read in place (no staging
+   * table), and how many members the segments have: what a preview examines.
+   */
+  sample(options: { segments: readonly string[]; attributes: readonly string[]; limit: number }): Promise<{
+    rows: FrozenRow[];
+    segmentSize: number;
+  }>;
+  /** Those of `segments` the source does not offer (an index probe each for a membership table). */
+  unknownSegments(segments: readonly string[]): Promise<string[]>;
+  /** SQL: true when a member of `segments` has the profile key `key` (a text expression), for mirror diffs. */
+  memberSql(segments: readonly string[], key: string): SqlFragment;
   countFrozen(runId: string): Promise<number>;
   /** Drops a run's staging table; true when there was one. */
   dropFrozen(runId: string): Promise<boolean>;
@@ -58,11 +102,15 @@ export interface ProfileSource {
 interface Column {
   name: string;
   type: string;
+  typeName: string;
   category: string;
 }
 
-/** jsonb_build_object takes at most 100 arguments, so wide mappings are built in chunks and concatenated. */
-const JSONB_PAIRS_PER_CALL = 50;
+/** How far before the last watermark a date/time change column is read again. */
+const CHANGE_OVERLAP = '10 minutes';
+
+/** Change-column types whose values only grow in a meaningful order: numbers and dates/times. */
+const CHANGE_COLUMN_CATEGORIES = new Set(['N', 'D']);
 
 /**
  * Opens a PostgreSQL profile source: validates the configuration (shape, identifiers, that every table and
@@ -80,9 +128,26 @@ export async function createProfileSource(db: Db, rawConfig: ProfileSourceConfig
   const columns = await profileColumns();
   const keyColumn = columns.find((c) => c.name === config.keyColumn);
   if (!keyColumn) throw missingColumn('keyColumn', config.profilesTable, config.keyColumn);
-  const key = `${profiles}.${quoteIdent(config.keyColumn)}`;
+  const key = `p.${quoteIdent(config.keyColumn)}`;
   // Byte order sorts text keys far faster than a locale's collation, and any total order serves paging.
   const keyOrder = keyColumn.category === 'S' ? `${key} COLLATE "C"` : key;
+  let change: { column: string; type: string; overlap: string } | undefined;
+  if (config.changeColumn !== undefined) {
+    const column = columns.find((c) => c.name === config.changeColumn);
+    if (!column) throw missingColumn('changeColumn', config.profilesTable, config.changeColumn);
+    if (!CHANGE_COLUMN_CATEGORIES.has(column.category)) {
+      throw new SourceConfigError(
+        'changeColumn',
+        `${config.changeColumn} is ${column.type}: a change column must be a number or a date/time that grows ` +
+          'whenever a profile changes',
+      );
+    }
+    change = {
+      column: `p.${quoteIdent(config.changeColumn)}`,
+      type: column.type,
+      overlap: column.category === 'D' ? ` - interval '${CHANGE_OVERLAP}'` : '',
+    };
+  }
 
   const membership = await checkMembership(db, config.membership, profiles);
   let schema: string | undefined;
@@ -93,8 +158,7 @@ export async function createProfileSource(db: Db, rawConfig: ProfileSourceConfig
   }
   const frozen = new FrozenRuns(db, schema);
 
-  async function checkSegments(segments: readonly string[]): Promise<void> {
-    if (segments.length === 0) throw new UnknownSegmentError([]);
+  async function unknownSegments(segments: readonly string[]): Promise<string[]> {
     let known: Set<string>;
     if (membership.kind === 'conditions') known = new Set(Object.keys(membership.segments));
     else {
@@ -109,25 +173,35 @@ export async function createProfileSource(db: Db, rawConfig: ProfileSourceConfig
       );
       known = new Set(rows.map((r) => r.name));
     }
-    const unknown = segments.filter((s) => !known.has(s));
+    return segments.filter((s) => !known.has(s));
+  }
+
+  async function checkSegments(segments: readonly string[]): Promise<void> {
+    if (segments.length === 0) throw new UnknownSegmentError([]);
+    const unknown = await unknownSegments(segments);
     if (unknown.length) throw new UnknownSegmentError(unknown);
   }
 
-  async function attributesSql(attributes: readonly string[]): Promise<string> {
-    const existing = new Set((await profileColumns()).map((c) => c.name));
-    const unknown = attributes.filter((a) => !isIdentifier(a) || !existing.has(a));
+  /** The attributes as staged (sorted, once each), typed from the catalog; throws on unknown names. */
+  async function stagedAttributes(attributes: readonly string[]): Promise<StagedAttribute[]> {
+    const byName = new Map((await profileColumns()).map((c) => [c.name, c]));
+    const unknown = attributes.filter((a) => !isIdentifier(a) || !byName.has(a));
     if (unknown.length) throw new UnknownAttributeError(unknown, config.profilesTable);
-    const unique = [...new Set(attributes)];
-    if (unique.length === 0) return `'{}'::jsonb`;
-    const calls: string[] = [];
-    for (let i = 0; i < unique.length; i += JSONB_PAIRS_PER_CALL) {
-      const pairs = unique.slice(i, i + JSONB_PAIRS_PER_CALL).map((a) => `'${a}', ${profiles}.${quoteIdent(a)}`);
-      calls.push(`jsonb_build_object(${pairs.join(', ')})`);
-    }
-    return calls.join(' || ');
+    return [...new Set(attributes)].sort().map((name) => ({ name, kind: stagedKind(byName.get(name)!.typeName) }));
   }
 
-  function memberFilter(segments: readonly string[]): { sql: string; params: unknown[] } {
+  /** SQL of source rows `p` (key, fingerprint, staged attributes), without FROM. */
+  function stagedColumnsSql(attributes: readonly StagedAttribute[]): string {
+    const values = attributes.map((a) => ({ sql: stagedValueSql('p', a), kind: a.kind }));
+    return [
+      `${key}::text AS ${STAGING.key}`,
+      `${fingerprintSql(values)} AS ${STAGING.fingerprint}`,
+      ...values.map((v, i) => `${v.sql} AS ${quoteIdent(attributes[i]!.name)}`),
+    ].join(', ');
+  }
+
+  /** SQL: whether profile row `p` is a member of `segments`, with parameters numbered from `$1`. */
+  function memberFilter(segments: readonly string[]): SqlFragment {
     if (membership.kind === 'conditions') {
       return { sql: segments.map((s) => `(${membership.segments[s]})`).join(' OR '), params: [] };
     }
@@ -138,7 +212,43 @@ export async function createProfileSource(db: Db, rawConfig: ProfileSourceConfig
     };
   }
 
+  /** How many members (profiles in the segments) there are, for a freeze that copies only some of them. */
+  async function countMembers(q: Queryable, segments: readonly string[]): Promise<number> {
+    const filter = memberFilter(segments);
+    const [row] = await q.query<{ n: number }>(
+      `SELECT count(*)::int8 AS n FROM ${profiles} AS p WHERE ${filter.sql}`,
+      filter.params,
+    );
+    return Number(row?.n ?? 0);
+  }
+
+  /** The candidates of a mirror refresh (see ChangeFilter), as one SELECT over `profiles p`. */
+  function changedMembersSql(segments: readonly string[], attributes: StagedAttribute[], changes: ChangeFilter) {
+    const sql = new SqlBuilder();
+    const filter = sql.embed(memberFilter(segments));
+    const columnsSql = stagedColumnsSql(attributes);
+    let candidates: string;
+    if (change === undefined || changes.changedSince == null) {
+      candidates = `SELECT ${columnsSql} FROM ${profiles} AS p WHERE ${filter}`;
+    } else {
+      // Times are read back from a little before the watermark: a change committed late, with a time just below
+      // what the last run saw, is still examined (an unchanged one costs a fingerprint comparison).
+      const since = `(${sql.param(changes.changedSince)}::${change.type}${change.overlap})`;
+      // Two branches, not an OR: each plans on its own (an index range on the change column; an anti-join of the
+      // members against the snapshot's keys for those who joined, or whose last rows were never confirmed).
+      candidates =
+        `SELECT ${columnsSql} FROM ${profiles} AS p WHERE (${filter}) ` +
+        `AND (${change.column} >= ${since} OR ${change.column} IS NULL) ` +
+        `UNION ALL SELECT ${columnsSql} FROM ${profiles} AS p WHERE (${filter}) ` +
+        `AND ${change.column} < ${since} AND NOT ${sql.embed(changes.knownKey(`${key}::text`))}`;
+    }
+    const settled = sql.embed(changes.settled(`c.${STAGING.key}`, `c.${STAGING.fingerprint}`));
+    return { sql: `SELECT c.* FROM (${candidates}) AS c WHERE NOT ${settled}`, params: sql.params };
+  }
+
   return {
+    changeColumn: config.changeColumn,
+
     async listSegments() {
       if (membership.kind === 'table') {
         return db.query<SegmentInfo>(
@@ -148,7 +258,7 @@ export async function createProfileSource(db: Db, rawConfig: ProfileSourceConfig
       }
       const names = Object.keys(membership.segments).sort();
       const counts = names.map((n, i) => `count(*) FILTER (WHERE (${membership.segments[n]}))::int8 AS s${i}`);
-      const [row] = await db.query<Record<string, number>>(`SELECT ${counts.join(', ')} FROM ${profiles}`);
+      const [row] = await db.query<Record<string, number>>(`SELECT ${counts.join(', ')} FROM ${profiles} AS p`);
       return names.map((name, i) => ({ name, size: Number(row?.[`s${i}`] ?? 0) }));
     },
 
@@ -156,35 +266,84 @@ export async function createProfileSource(db: Db, rawConfig: ProfileSourceConfig
       return (await profileColumns()).map(({ name, type }) => ({ name, type }));
     },
 
-    async freeze({ runId, segments, attributes, maxRows }) {
+    async freeze({ runId, segments, attributes, maxRows, changes }) {
       const id = canonicalRunId(runId);
       if (maxRows !== undefined && (!Number.isSafeInteger(maxRows) || maxRows < 0))
         throw new RangeError('maxRows must be a non-negative integer');
       const wanted = [...new Set(segments)];
       await checkSegments(wanted);
-      const attrs = await attributesSql(attributes);
-      const filter = memberFilter(wanted);
+      const staged = await stagedAttributes(attributes);
       const table = frozen.tableSql(id);
-      const limit = maxRows === undefined ? '' : `LIMIT ${maxRows + 1}`;
-      // In a transaction, so a refused or failed freeze leaves no table behind and a half-built one is never seen.
+      // In a transaction, so a refused or failed freeze leaves no table behind and a half-built one is never seen;
+      // repeatable read, so the watermark and the rows come from one snapshot of the profiles.
       return db.transaction(async (tx) => {
-        if (await frozen.exists(id, tx)) return { rowCount: await frozen.count(id, tx), alreadyFrozen: true };
+        await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+        if (await frozen.exists(id, tx)) return { ...(await frozen.describe(id, tx)), alreadyFrozen: true };
+        let changeWatermark: string | null = null;
+        if (change !== undefined) {
+          const [row] = await tx.query<{ w: string | null }>(
+            `SELECT max(${change.column})::text AS w FROM ${profiles} AS p`,
+          );
+          changeWatermark = row?.w ?? null;
+        }
+        let select: SqlFragment;
+        let segmentSize: number | undefined;
+        if (changes) {
+          segmentSize = await countMembers(tx, wanted);
+          if (maxRows !== undefined && segmentSize > maxRows) throw new SegmentTooLargeError(id, wanted, maxRows);
+          // Parallel hash joins over millions of keys want their hash tables in memory.
+          await tx.query(`SET LOCAL work_mem = '${DIFF_WORK_MEM}'`);
+          select = changedMembersSql(wanted, staged, changes);
+        } else {
+          const filter = memberFilter(wanted);
+          const limit = maxRows === undefined ? '' : `LIMIT ${maxRows + 1}`;
+          select = {
+            sql: `SELECT ${stagedColumnsSql(staged)} FROM ${profiles} AS p WHERE ${filter.sql} ORDER BY ${keyOrder} ${limit}`,
+            params: filter.params,
+          };
+        }
+        const names = staged.map((a) => quoteIdent(a.name));
         await tx.query(
           `CREATE UNLOGGED TABLE ${table} AS
-           SELECT row_number() OVER (ORDER BY s.sort_key)::int8 AS row_number, s.key, s.attributes,
-                  substring(sha256(convert_to(s.attributes::text, 'UTF8')) FOR 16) AS fingerprint
-           FROM (SELECT ${keyOrder} AS sort_key, ${key}::text AS key, ${attrs} AS attributes
-                 FROM ${profiles} WHERE ${filter.sql}
-                 ORDER BY 1 ${limit}) AS s`,
-          filter.params,
+           SELECT row_number() OVER (ORDER BY s.${STAGING.key} COLLATE "C")::int8 AS ${STAGING.row},
+                  s.${STAGING.key}, s.${STAGING.fingerprint}${names.map((n) => `, s.${n}`).join('')}
+           FROM (${select.sql}) AS s`,
+          select.params,
         );
-        await tx.query(`ALTER TABLE ${table} ADD PRIMARY KEY (row_number)`);
+        await tx.query(`ALTER TABLE ${table} ADD PRIMARY KEY (${STAGING.row})`);
         const rowCount = await frozen.count(id, tx);
-        if (maxRows !== undefined && rowCount > maxRows) throw new SegmentTooLargeError(id, wanted, maxRows);
+        segmentSize ??= rowCount;
+        if (maxRows !== undefined && segmentSize > maxRows) throw new SegmentTooLargeError(id, wanted, maxRows);
+        await frozen.note(id, { segmentSize, changeWatermark }, tx);
         // Mirror diffs join this table against the audience snapshot; fresh statistics give them a sane plan.
         await tx.query(`ANALYZE ${table}`);
-        return { rowCount, alreadyFrozen: false };
+        return { rowCount, segmentSize, changeWatermark, alreadyFrozen: false };
       });
+    },
+
+    async sample({ segments, attributes, limit }) {
+      if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError('limit must be an integer >= 1');
+      const wanted = [...new Set(segments)];
+      await checkSegments(wanted);
+      const staged = await stagedAttributes(attributes);
+      const filter = memberFilter(wanted);
+      // The key column's own order, so an index on it gives the first members without sorting the segment.
+      const result = await db.queryArrays(
+        `SELECT ${stagedColumnsSql(staged)} FROM ${profiles} AS p WHERE ${filter.sql} ORDER BY ${key} LIMIT ${limit}`,
+        filter.params,
+      );
+      return { rows: toFrozenRows(result, 0), segmentSize: await countMembers(db, wanted) };
+    },
+
+    unknownSegments,
+
+    memberSql(segments, keySql) {
+      const sql = new SqlBuilder();
+      const filter = sql.embed(memberFilter([...new Set(segments)]));
+      return {
+        sql: `EXISTS (SELECT 1 FROM ${profiles} AS p WHERE ${key}::text = ${keySql} AND (${filter}))`,
+        params: sql.params,
+      };
     },
 
     readPage: (options) => frozen.readPage(options),
@@ -194,6 +353,23 @@ export async function createProfileSource(db: Db, rawConfig: ProfileSourceConfig
     listFrozen: () => frozen.list(),
     sweepFrozen: (live) => frozen.sweep(live),
   };
+}
+
+/** work_mem for the statements that diff millions of keys (hash tables of ~60 bytes a key). */
+const DIFF_WORK_MEM = '256MB';
+
+/** Composes SQL from fragments whose `$n` parameters are numbered from 1, renumbering them after its own. */
+export class SqlBuilder {
+  readonly params: unknown[] = [];
+  param(value: unknown): string {
+    this.params.push(value);
+    return `$${this.params.length}`;
+  }
+  embed(fragment: SqlFragment): string {
+    const offset = this.params.length;
+    this.params.push(...fragment.params);
+    return fragment.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
+  }
 }
 
 type CheckedMembership =
@@ -238,7 +414,8 @@ async function columnsOf(db: Db, field: string, tableName: string): Promise<Colu
     );
   }
   return db.query<Column>(
-    `SELECT a.attname::text AS name, format_type(a.atttypid, a.atttypmod) AS type, t.typcategory::text AS category
+    `SELECT a.attname::text AS name, format_type(a.atttypid, a.atttypmod) AS type, t.typname::text AS "typeName",
+            t.typcategory::text AS category
      FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
      WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
     [rel.oid],

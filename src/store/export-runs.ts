@@ -47,6 +47,12 @@ export interface ExportRun {
   readonly removed: number;
   /** The mode the run actually used: a first mirror run on an audience with members runs as a replace. */
   readonly effectiveMode: ExportMode | null;
+  /** Why it used that mode (domain/snapshot-basis.ts `ModeReason`), e.g. `basis_changed` for a mirror run that replaced. */
+  readonly modeReason: string | null;
+  /** What the run froze: the whole segment, or (a mirror refresh) only the members that may have changed. */
+  readonly freezeScope: FreezeScope | null;
+  /** The profile source's change watermark its freeze saw (text of the change column's largest value). */
+  readonly changeWatermark: string | null;
   readonly dropped: Readonly<DropCounts>;
   /**
    * Rows on pages posted without a known outcome (in flight when the run stopped): Meta may have applied them.
@@ -83,6 +89,8 @@ export type NewExportRun = Pick<
   readonly exportConfig?: FrozenExportConfig;
 };
 
+export type FreezeScope = 'segment' | 'changes';
+
 /** Fields a progress update may set; omitted fields are left as they are. */
 export interface RunProgress {
   readonly phase?: string;
@@ -90,6 +98,9 @@ export interface RunProgress {
   readonly throttleWaits?: number;
   readonly waitedMs?: number;
   readonly effectiveMode?: ExportMode;
+  readonly modeReason?: string;
+  readonly freezeScope?: FreezeScope;
+  readonly changeWatermark?: string | null;
   readonly audienceId?: string;
   readonly temporalRunId?: string;
   readonly segmentSize?: number;
@@ -147,6 +158,9 @@ interface RunRow {
   sent: number;
   removed: number;
   effective_mode: ExportMode | null;
+  mode_reason: string | null;
+  freeze_scope: FreezeScope | null;
+  change_watermark: string | null;
   dropped: Readonly<DropCounts>;
   possibly_sent: number;
   possibly_removed: number;
@@ -184,6 +198,9 @@ const fromRow = (r: RunRow): ExportRun => ({
   sent: Number(r.sent),
   removed: Number(r.removed),
   effectiveMode: r.effective_mode,
+  modeReason: r.mode_reason,
+  freezeScope: r.freeze_scope,
+  changeWatermark: r.change_watermark,
   dropped: r.dropped,
   possiblySent: Number(r.possibly_sent),
   possiblyRemoved: Number(r.possibly_removed),
@@ -208,6 +225,9 @@ const PROGRESS_COLUMNS: Record<keyof RunProgress, string> = {
   throttleWaits: 'throttle_waits',
   waitedMs: 'waited_ms',
   effectiveMode: 'effective_mode',
+  modeReason: 'mode_reason',
+  freezeScope: 'freeze_scope',
+  changeWatermark: 'change_watermark',
   audienceId: 'audience_id',
   temporalRunId: 'temporal_run_id',
   segmentSize: 'segment_size',

@@ -87,12 +87,21 @@ export type {
   HealthCheck,
   FinishedRunStatus,
   ExportRunRepository,
+  FreezeScope,
 } from './export-runs.js';
-export { SnapshotState } from './snapshots.js';
-export type { SnapshotKey, SnapshotRow, SnapshotEntry, SnapshotCounts, SnapshotRepository } from './snapshots.js';
+export { SnapshotState, settledSql } from './snapshots.js';
+export type {
+  SnapshotKey,
+  SnapshotRow,
+  SnapshotEntry,
+  SnapshotCounts,
+  SnapshotRepository,
+  SnapshotMeta,
+  PageRecord,
+} from './snapshots.js';
 export type { OAuthStateRepository } from './oauth-states.js';
 export type { RunMetricsRepository, LabelledCount, PageDurations } from './run-metrics.js';
 export { encodeCells, decodeCells, SnapshotCodecError } from './snapshot-codec.js';
 export type { AdAccountBlock } from './ad-account-blocks.js';
 export { migrate } from './migrate.js';
-export { openDb, type Db, type Queryable } from './db.js';
+export { openDb, type ArrayRows, type Db, type Queryable } from './db.js';

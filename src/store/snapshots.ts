@@ -1,7 +1,7 @@
-import type { Db } from './db.js';
+import type { Db, Queryable } from './db.js';
 import { toBuffer } from './rows.js';
 import type { Cell } from '../domain/canonical-row.js';
-import { decodeCells, encodeCells } from './snapshot-codec.js';
+import { cellsBound, decodeCells, writeCells } from './snapshot-codec.js';
 
 /*
  * Audience membership snapshots: what each audience holds, as far as we know (design "Modes").
@@ -10,17 +10,18 @@ import { decodeCells, encodeCells } from './snapshot-codec.js';
  * primary key (audience_id, profile_key, fingerprint). A changed member gets a second row (new fingerprint) and
  * keeps the old one until the profile leaves, because a remove and an add of one person in one run can race at Meta.
  *
- * States: `possibly_sent` is written *before* a page is posted, with the page that carries the row, so rows of a
+ * States: `dropped` is a member a run examined and did not send (no usable key identifier, no consent...): nothing is
+ * at Meta, and the row (with empty cells) only tells the next refresh that this member, as fingerprinted, needs no
+ * second look. `possibly_sent` is written *before* a page is posted, with the page that carries the row, so rows of a
  * run that failed half-way are still known (and removed later). Once Meta accepts the page, `confirmPage` lists
  * (run, page) in audience_snapshot_pages, which confirms all its rows at once: rewriting 10 million rows to `sent`
  * cost PostgreSQL more than writing them. `sent` is also written literally (rows recorded without a page, settled
  * by `commitRun`; a confirmed row re-recorded by a later run). `removing` is written before a remove is posted.
  * Whether a row is confirmed sent is therefore a predicate, {@link confirmedSentSql}, and readers use it.
  *
- * The mirror diff (upload-plan.ts) runs against a run's frozen staging table:
- *   to add:    members whose current (profile, fingerprint) is not confirmed sent (joined, changed, possibly sent);
- *   to remove: rows of profiles no longer in the segment, and rows an earlier run left `removing`.
- * Both are anti-joins on indexed keys, planned as hash or merge anti-joins over millions of rows.
+ * A mirror refresh freezes only members whose current (profile, fingerprint) is not settled ({@link settledSql}:
+ * confirmed sent, or dropped), then plans (upload-plan.ts) the removes: rows of profiles no longer in the segment
+ * (or without consent), and rows an earlier run left `removing`. Both are anti-joins over millions of keys.
  */
 
 /**
@@ -31,6 +32,27 @@ export const confirmedSentSql = (a: string): string =>
   `(${a}.state = 'sent' OR (${a}.state = 'possibly_sent' AND coalesce((${a}.run_id, ${a}.page) IN ` +
   `(SELECT run_id, page FROM audience_snapshot_pages), false)))`;
 
+/**
+ * SQL fragments for a freeze that copies only what changed (sources/profile-source.ts `ChangeFilter`), with
+ * parameters numbered from `$1`: whether audience `audienceId`'s snapshot settled a key and fingerprint (a row
+ * confirmed sent, or dropped: the same member gives the same row), or settled any row of a key.
+ */
+export function settledSql(audienceId: string) {
+  const settled = (a: string) => `(${a}.state = 'dropped' OR ${confirmedSentSql(a)})`;
+  return {
+    settled: (key: string, fingerprint: string) => ({
+      sql:
+        `EXISTS (SELECT 1 FROM audience_snapshots a WHERE a.audience_id = $1 AND a.profile_key = ${key} ` +
+        `AND a.fingerprint = ${fingerprint} AND ${settled('a')})`,
+      params: [audienceId],
+    }),
+    knownKey: (key: string) => ({
+      sql: `EXISTS (SELECT 1 FROM audience_snapshots a WHERE a.audience_id = $1 AND a.profile_key = ${key} AND ${settled('a')})`,
+      params: [audienceId],
+    }),
+  };
+}
+
 /** SQL: the state of snapshot row `a` as readers see it (possibly sent on an accepted page reads as sent). */
 const stateSql = (a: string): string => `CASE WHEN ${confirmedSentSql(a)} THEN 'sent' ELSE ${a}.state END`;
 
@@ -38,6 +60,7 @@ export const SnapshotState = {
   Sent: 'sent',
   PossiblySent: 'possibly_sent',
   Removing: 'removing',
+  Dropped: 'dropped',
 } as const;
 export type SnapshotState = (typeof SnapshotState)[keyof typeof SnapshotState];
 
@@ -61,7 +84,31 @@ export interface SnapshotCounts {
   readonly sent: number;
   readonly possiblySent: number;
   readonly removing: number;
+  /** Rows at Meta or possibly so: sent + possibly sent + removing (dropped members are not). */
   readonly total: number;
+  readonly dropped: number;
+}
+
+/** What an audience's snapshot was made under (domain/snapshot-basis.ts) and the change watermark of its source. */
+export interface SnapshotMeta {
+  readonly basis: string;
+  readonly changeColumn: string | null;
+  readonly changeWatermark: string | null;
+}
+
+/** A page's rows for the snapshot: those to post (possibly sent) and the members the page dropped. */
+export interface PageRecord {
+  readonly sent: readonly SnapshotRow[];
+  readonly dropped: readonly SnapshotKey[];
+}
+
+export interface RecordPageOptions {
+  /**
+   * No row of this page can be in the snapshot yet, but for an earlier attempt at this very page (the run froze
+   * the whole segment into an audience it started empty or replaced). Such a page is written with COPY, and a
+   * retry that finds the page recorded writes nothing.
+   */
+  readonly fresh: boolean;
 }
 
 const FINGERPRINT_BYTES = 16;
@@ -120,41 +167,35 @@ export function createSnapshotRepository(db: Db) {
       rows: readonly SnapshotRow[],
       { page }: RecordOptions = {},
     ): Promise<number> {
-      if (rows.length === 0) return 0;
-      const unique = lastOfEachKey(rows);
-      const [keys, fingerprints] = packKeys(unique);
-      const cells = unique.map((r) => encodeCells(r.cells));
-      const cellStarts: number[] = [];
-      let at = 0;
-      for (const c of cells) {
-        cellStarts.push(at);
-        at += c.length;
+      return upsertRows(db, audienceId, runId, page ?? null, rows, []);
+    },
+
+    /**
+     * Records a page before it is posted: its rows possibly sent (as `recordPossiblySent`), the members it dropped
+     * as dropped (a row already at Meta stays as it is). A fresh page goes in with one COPY where the database
+     * takes one, once per page.
+     */
+    async recordPage(
+      audienceId: string,
+      runId: string,
+      page: number,
+      record: PageRecord,
+      { fresh }: RecordPageOptions,
+    ): Promise<void> {
+      if (record.sent.length + record.dropped.length === 0) return;
+      if (!fresh || db.kind !== 'postgres') {
+        await upsertRows(db, audienceId, runId, page, record.sent, record.dropped);
+        return;
       }
-      const params = [
-        audienceId,
-        runId,
-        page ?? null,
-        keys,
-        fingerprints,
-        Buffer.concat(cells),
-        cellStarts,
-        cells.map((c) => c.length),
-      ];
-      const result = await db.query<{ n: number }>(
-        `WITH input AS (
-           SELECT t.k, ${fingerprintAtSql('$5', 't.i')} AS f, substring($6::bytea from t.cell_at + 1 for t.cell_length) AS c
-           FROM unnest($4::text[], $7::int4[], $8::int4[]) WITH ORDINALITY AS t(k, cell_at, cell_length, i)
-         ), written AS (
-           INSERT INTO audience_snapshots AS a (audience_id, profile_key, fingerprint, cells, state, run_id, page)
-           SELECT $1, k, f, c, 'possibly_sent', $2::uuid, $3::int FROM input
-           ON CONFLICT (audience_id, profile_key, fingerprint) DO UPDATE SET cells = EXCLUDED.cells,
-             run_id = EXCLUDED.run_id, page = EXCLUDED.page,
-             state = CASE WHEN ${confirmedSentSql('a')} THEN 'sent' ELSE 'possibly_sent' END
-           RETURNING 1
-         ) SELECT count(*)::int AS n FROM written`,
-        params,
-      );
-      return result[0]?.n ?? 0;
+      await db.transaction(async (tx) => {
+        const marked = await tx.query(
+          `INSERT INTO audience_snapshot_recorded_pages (audience_id, run_id, page) VALUES ($1, $2, $3)
+           ON CONFLICT DO NOTHING RETURNING 1`,
+          [audienceId, runId, page],
+        );
+        if (marked.length === 0) return; // an earlier attempt at this page wrote its rows
+        await copyRows(tx, audienceId, runId, page, record);
+      });
     },
 
     /**
@@ -213,16 +254,40 @@ export function createSnapshotRepository(db: Db) {
       return rows.length;
     },
 
-    /** Forgets an audience entirely (a replace starts over; the destination is deleted). */
+    /** Forgets an audience entirely (the destination is deleted). */
     async deleteAudience(audienceId: string): Promise<number> {
+      return db.transaction((tx) => forgetAudience(tx, audienceId));
+    },
+
+    /**
+     * A replace's first batch empties the audience at Meta: its snapshot starts over, under `basis`. The pages this
+     * run already recorded are forgotten too, so its retried batch 1 records its rows again.
+     */
+    async resetAudience(audienceId: string, basis: string): Promise<number> {
       return db.transaction(async (tx) => {
-        await tx.query('DELETE FROM audience_snapshot_pages WHERE audience_id = $1', [audienceId]);
-        const [row] = await tx.query<{ n: number }>(
-          'WITH d AS (DELETE FROM audience_snapshots WHERE audience_id = $1 RETURNING 1) SELECT count(*)::int AS n FROM d',
-          [audienceId],
-        );
-        return row?.n ?? 0;
+        const n = await forgetAudience(tx, audienceId);
+        await putMeta(tx, audienceId, { basis, changeColumn: null, changeWatermark: null });
+        return n;
       });
+    },
+
+    /** What the audience's snapshot was made under; undefined for an audience never exported (or made before #24). */
+    async meta(audienceId: string): Promise<SnapshotMeta | undefined> {
+      const [row] = await db.query<{ basis: string; change_column: string | null; change_watermark: string | null }>(
+        'SELECT basis, change_column, change_watermark FROM audience_snapshot_meta WHERE audience_id = $1',
+        [audienceId],
+      );
+      return row && { basis: row.basis, changeColumn: row.change_column, changeWatermark: row.change_watermark };
+    },
+
+    /** Sets the audience's basis and change watermark. */
+    async putMeta(audienceId: string, meta: SnapshotMeta): Promise<void> {
+      await putMeta(db, audienceId, meta);
+    },
+
+    /** Forgets which pages of a finished run were written whole (they are never retried again). */
+    async forgetRecordedPages(runId: string): Promise<void> {
+      await db.query('DELETE FROM audience_snapshot_recorded_pages WHERE run_id = $1', [runId]);
     },
 
     async count(audienceId: string): Promise<SnapshotCounts> {
@@ -233,7 +298,7 @@ export function createSnapshotRepository(db: Db) {
       );
       const of = (s: SnapshotState) => rows.find((r) => r.state === s)?.n ?? 0;
       const counts = { sent: of('sent'), possiblySent: of('possibly_sent'), removing: of('removing') };
-      return { ...counts, total: counts.sent + counts.possiblySent + counts.removing };
+      return { ...counts, total: counts.sent + counts.possiblySent + counts.removing, dropped: of('dropped') };
     },
 
     /** Whether the audience has any snapshot row (an index probe, where `count` reads them all). */
@@ -289,10 +354,156 @@ export function createSnapshotRepository(db: Db) {
       return rows.map((r) => ({
         profileKey: r.profile_key,
         fingerprint: toBuffer(r.fingerprint),
-        cells: decodeCells(r.cells),
+        // A dropped member's row has no cells: nothing of it was sent.
+        cells: r.state === SnapshotState.Dropped ? [] : decodeCells(r.cells),
         state: r.state,
         runId: r.run_id,
       }));
     },
   };
 }
+
+async function forgetAudience(tx: Queryable, audienceId: string): Promise<number> {
+  await tx.query('DELETE FROM audience_snapshot_pages WHERE audience_id = $1', [audienceId]);
+  await tx.query('DELETE FROM audience_snapshot_recorded_pages WHERE audience_id = $1', [audienceId]);
+  await tx.query('DELETE FROM audience_snapshot_meta WHERE audience_id = $1', [audienceId]);
+  const [row] = await tx.query<{ n: number }>(
+    'WITH d AS (DELETE FROM audience_snapshots WHERE audience_id = $1 RETURNING 1) SELECT count(*)::int AS n FROM d',
+    [audienceId],
+  );
+  return row?.n ?? 0;
+}
+
+async function putMeta(q: Queryable, audienceId: string, meta: SnapshotMeta): Promise<void> {
+  await q.query(
+    `INSERT INTO audience_snapshot_meta (audience_id, basis, change_column, change_watermark) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (audience_id) DO UPDATE SET basis = EXCLUDED.basis, change_column = EXCLUDED.change_column,
+       change_watermark = EXCLUDED.change_watermark, updated_at = now()`,
+    [audienceId, meta.basis, meta.changeColumn, meta.changeWatermark],
+  );
+}
+
+/** Growable bytes: page-sized buffers are written once, without a buffer per row. */
+class ByteWriter {
+  buf: Buffer;
+  pos = 0;
+  constructor(size: number) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+  done(): Buffer {
+    return this.buf.subarray(0, this.pos);
+  }
+}
+
+/**
+ * Writes rows possibly sent and dropped members, deduplicated by key and fingerprint (a page can carry one member
+ * twice; the last wins). Cells travel as one bytea with offsets, keys as a text[] and fingerprints packed: as
+ * hex text arrays, PostgreSQL spent more CPU parsing a page's parameters than inserting its rows. A dropped member
+ * never overwrites a row that is (or may be) at Meta.
+ */
+async function upsertRows(
+  db: Queryable,
+  audienceId: string,
+  runId: string,
+  page: number | null,
+  sent: readonly SnapshotRow[],
+  dropped: readonly SnapshotKey[],
+): Promise<number> {
+  const rows = lastOfEachKey<SnapshotKey & { cells?: readonly Cell[] }>([...sent, ...dropped]);
+  if (rows.length === 0) return 0;
+  const [keys, fingerprints] = packKeys(rows);
+  const cells = new ByteWriter(rows.length * 450);
+  const cellStarts: number[] = [];
+  const cellLengths: number[] = [];
+  for (const r of rows) {
+    cellStarts.push(cells.pos);
+    if (r.cells !== undefined) {
+      cells.ensure(cellsBound(r.cells));
+      cells.pos = writeCells(cells.buf, cells.pos, r.cells);
+    }
+    cellLengths.push(cells.pos - cellStarts[cellStarts.length - 1]!);
+  }
+  const states = rows.map((r) => (r.cells === undefined ? 'dropped' : 'possibly_sent'));
+  const result = await db.query<{ n: number }>(
+    `WITH input AS (
+       SELECT t.k, ${fingerprintAtSql('$5', 't.i')} AS f, substring($6::bytea from t.cell_at + 1 for t.cell_length) AS c,
+              t.s
+       FROM unnest($4::text[], $7::int4[], $8::int4[], $9::text[]) WITH ORDINALITY AS t(k, cell_at, cell_length, s, i)
+     ), written AS (
+       INSERT INTO audience_snapshots AS a (audience_id, profile_key, fingerprint, cells, state, run_id, page)
+       SELECT $1, k, f, c, s, $2::uuid, $3::int FROM input
+       ON CONFLICT (audience_id, profile_key, fingerprint) DO UPDATE SET cells = EXCLUDED.cells,
+         run_id = EXCLUDED.run_id, page = EXCLUDED.page,
+         state = CASE WHEN EXCLUDED.state = 'dropped' THEN 'dropped'
+                      WHEN ${confirmedSentSql('a')} THEN 'sent' ELSE 'possibly_sent' END
+       WHERE EXCLUDED.state <> 'dropped' OR a.state = 'dropped'
+       RETURNING 1
+     ) SELECT count(*)::int AS n FROM written`,
+    [audienceId, runId, page, keys, fingerprints, cells.done(), cellStarts, cellLengths, states],
+  );
+  return result[0]?.n ?? 0;
+}
+
+const COPY_SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
+const STATE_BYTES = { possibly_sent: Buffer.from('possibly_sent'), dropped: Buffer.from('dropped') } as const;
+
+/**
+ * Writes a fresh page with one `COPY ... (FORMAT binary)`: each row's cells are encoded straight into the stream,
+ * digests as their 32 bytes. About half the database's CPU of the upsert, whose unique-index probe and conflict
+ * handling a fresh page does not need.
+ */
+async function copyRows(tx: Queryable, audienceId: string, runId: string, page: number, record: PageRecord) {
+  const rows = lastOfEachKey<SnapshotKey & { cells?: readonly Cell[] }>([...record.sent, ...record.dropped]);
+  const audience = Buffer.from(audienceId, 'utf8');
+  const run = Buffer.from(runId.replaceAll('-', ''), 'hex');
+  if (run.length !== 16) throw new RangeError('a run id is a UUID');
+  const w = new ByteWriter(19 + rows.length * 560);
+  w.buf.set(COPY_SIGNATURE, 0);
+  w.buf.writeInt32BE(0, 11); // flags
+  w.buf.writeInt32BE(0, 15); // header extension length
+  w.pos = 19;
+  const field = (bytes: Uint8Array) => {
+    w.ensure(4 + bytes.length);
+    w.pos = w.buf.writeInt32BE(bytes.length, w.pos);
+    w.buf.set(bytes, w.pos);
+    w.pos += bytes.length;
+  };
+  for (const r of rows) {
+    if (r.fingerprint.byteLength !== FINGERPRINT_BYTES)
+      throw new RangeError(`a snapshot fingerprint has ${FINGERPRINT_BYTES} bytes, got ${r.fingerprint.byteLength}`);
+    w.ensure(2);
+    w.pos = w.buf.writeInt16BE(7, w.pos);
+    field(audience);
+    const keyLength = Buffer.byteLength(r.profileKey, 'utf8');
+    w.ensure(4 + keyLength);
+    w.pos = w.buf.writeInt32BE(keyLength, w.pos);
+    w.pos += w.buf.write(r.profileKey, w.pos, 'utf8');
+    field(r.fingerprint);
+    if (r.cells === undefined) field(EMPTY);
+    else {
+      w.ensure(4 + cellsBound(r.cells));
+      const lengthAt = w.pos;
+      w.pos = writeCells(w.buf, w.pos + 4, r.cells);
+      w.buf.writeInt32BE(w.pos - lengthAt - 4, lengthAt);
+    }
+    field(r.cells === undefined ? STATE_BYTES.dropped : STATE_BYTES.possibly_sent);
+    field(run);
+    w.ensure(8);
+    w.pos = w.buf.writeInt32BE(4, w.pos);
+    w.pos = w.buf.writeInt32BE(page, w.pos);
+  }
+  w.ensure(2);
+  w.pos = w.buf.writeInt16BE(-1, w.pos);
+  await tx.copyFrom!(
+    'COPY audience_snapshots (audience_id, profile_key, fingerprint, cells, state, run_id, page) FROM STDIN (FORMAT binary)',
+    w.done(),
+  );
+}
+
+const EMPTY = new Uint8Array(0);

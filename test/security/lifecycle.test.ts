@@ -37,7 +37,7 @@ describe('data lifecycle: erasure, destination deletion, staging sweep', () => {
   }
   async function snapshotCells(audienceId: string): Promise<{ key: string; cells: unknown[] }[]> {
     const rows = await s.env.db.query<{ profile_key: string; cells: Uint8Array }>(
-      'SELECT profile_key, cells FROM audience_snapshots WHERE audience_id = $1',
+      "SELECT profile_key, cells FROM audience_snapshots WHERE audience_id = $1 AND state <> 'dropped'",
       [audienceId],
     );
     return rows.map((r) => ({ key: r.profile_key, cells: decodeCells(r.cells) }));

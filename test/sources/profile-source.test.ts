@@ -12,6 +12,7 @@ import {
 } from '../../src/sources/errors.js';
 import { createProfileSource, type ProfileSource } from '../../src/sources/profile-source.js';
 import type { ProfileSourceConfig } from '../../src/sources/profile-source-config.js';
+import { createStore, migrate, settledSql } from '../../src/store/index.js';
 import { openTestDb } from '../support/context.js';
 
 // Test files share one database: every name here is this file's own.
@@ -66,7 +67,8 @@ describe('profile source over a membership table', () => {
     const attributes = await source.listAttributes();
     expect(attributes[0]).toEqual({ name: 'key', type: 'text' });
     expect(attributes).toContainEqual({ name: 'marketing_consent', type: 'boolean' });
-    expect(attributes).toHaveLength(12);
+    expect(attributes).toContainEqual({ name: 'updated_at', type: 'timestamp with time zone' });
+    expect(attributes).toHaveLength(13);
   });
 
   it('freezes the union of segments in key order with dense row numbers, attributes and fingerprints', async () => {
@@ -96,10 +98,12 @@ describe('profile source over a membership table', () => {
     );
     expect(first.attributes).toEqual(profile);
     expect(first.fingerprint).toHaveLength(16);
-    // The fingerprint is a function of the attributes alone.
+    // The fingerprint is a function of the attributes alone: two record hashes of the staged values, by name.
     const [again] = await db.query<{ f: Buffer }>(
-      `SELECT substring(sha256(convert_to($1::jsonb::text, 'UTF8')) FOR 16) AS f`,
-      [JSON.stringify(first.attributes)],
+      `SELECT int8send(hash_record_extended(r, 0)) || int8send(hash_record_extended(r, 1)) AS f
+       FROM (SELECT ROW(country COLLATE "C", email COLLATE "C", first_name COLLATE "C", to_jsonb(marketing_consent),
+                        phone COLLATE "C") AS r FROM ${PROFILES} WHERE key = $1) s`,
+      [first.key],
     );
     expect(first.fingerprint.equals(again!.f)).toBe(true);
     await source.dropFrozen(runId);
@@ -121,6 +125,8 @@ describe('profile source over a membership table', () => {
     expect(await readAll(runId, 250)).toEqual(before);
     expect(await source.freeze({ runId, segments: ['newsletter'], attributes: ATTRIBUTES })).toEqual({
       rowCount,
+      segmentSize: rowCount,
+      changeWatermark: expect.any(String),
       alreadyFrozen: true,
     });
     // A fresh freeze does see the change.
@@ -165,8 +171,9 @@ describe('profile source over a membership table', () => {
     await expect(refusal).rejects.toBeInstanceOf(SegmentTooLargeError);
     await expect(refusal).rejects.toMatchObject({ limit: vip - 1, segments: ['vip'], code: 'SEGMENT_TOO_LARGE' });
     await expect(source.countFrozen(runId)).rejects.toBeInstanceOf(FrozenRunNotFoundError);
-    expect(await source.freeze({ runId, segments: ['vip'], attributes: ['email'], maxRows: vip })).toEqual({
+    expect(await source.freeze({ runId, segments: ['vip'], attributes: ['email'], maxRows: vip })).toMatchObject({
       rowCount: vip,
+      segmentSize: vip,
       alreadyFrozen: false,
     });
     await source.dropFrozen(runId);
@@ -191,6 +198,98 @@ describe('profile source over a membership table', () => {
       await expect(source.readPage({ runId: bad, page: 0, pageSize: 1 })).rejects.toBeInstanceOf(InvalidRunIdError);
     }
     expect(await stagingTables()).not.toContain(`staging_run_${runId.replaceAll('-', '')}`);
+  });
+});
+
+describe('profile source, freezing what changed against an audience snapshot', () => {
+  const audience = String(Date.now());
+  const attributes = ['email', 'first_name', 'marketing_consent'];
+  const keysOf = async (runId: string) => (await readAll(runId, 1000)).map((r) => r.key).sort();
+
+  it('freezes only members the snapshot has not settled; a change column narrows the scan to what changed', async () => {
+    await migrate(db);
+    const store = createStore(db, { encryptionKey: undefined });
+    // The audience as a first export left it: every member of 'vip' sent and confirmed, under one run.
+    const first = randomUUID();
+    const frozen = await source.freeze({ runId: first, segments: ['vip'], attributes });
+    const rows = await readAll(first, 1000);
+    const sent = rows.slice(2).map((r) => ({ profileKey: r.key, fingerprint: r.fingerprint, cells: ['x'] }));
+    const dropped = rows.slice(0, 2).map((r) => ({ profileKey: r.key, fingerprint: r.fingerprint }));
+    await store.snapshots.recordPage(audience, first, 0, { sent, dropped }, { fresh: true });
+    await store.snapshots.confirmPage(audience, first, 0);
+    expect(frozen.changeWatermark).toEqual(expect.any(String));
+    const changes = settledSql(audience);
+    const refresh = async (changedSince?: string | null) => {
+      const runId = randomUUID();
+      const result = await source.freeze({
+        runId,
+        segments: ['vip'],
+        attributes,
+        changes: { ...changes, changedSince },
+      });
+      const keys = await keysOf(runId);
+      await source.dropFrozen(runId);
+      return { ...result, keys };
+    };
+    expect(await refresh()).toMatchObject({ rowCount: 0, segmentSize: frozen.rowCount, keys: [] });
+
+    // Two members change (one of them had been dropped), one joins, one's page is never confirmed.
+    const changed = [rows[1]!.key, rows[5]!.key];
+    await db.query(`UPDATE ${PROFILES} SET first_name = first_name || 'x' WHERE key = ANY($1)`, [changed]);
+    const [outsider] = await db.query<{ key: string }>(
+      `SELECT key FROM ${PROFILES} p WHERE NOT EXISTS (SELECT 1 FROM ${MEMBERS} m WHERE m.segment = 'vip' AND m.profile_key = p.key)
+       ORDER BY key LIMIT 1`,
+    );
+    await db.query(`INSERT INTO ${MEMBERS} (segment, profile_key) VALUES ('vip', $1)`, [outsider!.key]);
+    const unconfirmed = rows[9]!;
+    await store.snapshots.deleteRows(audience, [{ profileKey: unconfirmed.key, fingerprint: unconfirmed.fingerprint }]);
+    await store.snapshots.recordPage(audience, randomUUID(), 0, {
+      sent: [{ profileKey: unconfirmed.key, fingerprint: unconfirmed.fingerprint, cells: ['x'] }],
+      dropped: [],
+    }, { fresh: false }); // prettier-ignore
+    const expected = [...changed, outsider!.key, unconfirmed.key].sort();
+
+    const full = await refresh();
+    expect(full.keys).toEqual(expected);
+    expect(full.segmentSize).toBe(frozen.rowCount + 1);
+    // With the watermark of the first freeze: the same members, found through the change column.
+    expect((await refresh(frozen.changeWatermark)).keys).toEqual(expected);
+    // A watermark past every change: only members the snapshot does not know are examined (the outsider, and the
+    // member whose only row was never confirmed).
+    const [later] = await db.query<{ w: string }>(
+      `SELECT (max(updated_at) + interval '1 hour')::text AS w FROM ${PROFILES}`,
+    );
+    expect((await refresh(later!.w)).keys).toEqual([outsider!.key, unconfirmed.key].sort());
+    await source.dropFrozen(first);
+  });
+
+  it('says which snapshot keys are members, for the removes of a refresh', async () => {
+    const member = source.memberSql(['vip', 'one_percent'], 'v.k');
+    const [vip] = await db.query<{ profile_key: string }>(
+      `SELECT profile_key FROM ${MEMBERS} WHERE segment = 'vip' LIMIT 1`,
+    );
+    const is = async (key: string) =>
+      (await db.query<{ m: boolean }>(`SELECT ${member.sql} AS m FROM (VALUES ('${key}')) AS v(k)`, [...member.params]))[0]!.m; // prettier-ignore
+    expect(await is(vip!.profile_key)).toBe(true);
+    expect(await is('cust-nobody')).toBe(false);
+  });
+
+  it('samples the first members in key order without a staging table, with the segment size', async () => {
+    const before = await stagingTables();
+    const { rows, segmentSize } = await source.sample({ segments: ['vip'], attributes, limit: 25 });
+    const expected = await db.query<{ key: string }>(
+      `SELECT p.key FROM ${PROFILES} p JOIN ${MEMBERS} m ON m.profile_key = p.key AND m.segment = 'vip' ORDER BY p.key LIMIT 25`,
+    );
+    expect(rows.map((r) => r.key)).toEqual(expected.map((r) => r.key));
+    expect(rows.map((r) => r.rowNumber)).toEqual(rows.map((_, i) => i + 1));
+    expect(Object.keys(rows[0]!.attributes).sort()).toEqual(attributes);
+    // Members are profiles in the segment (membership rows may name deleted profiles).
+    const [members] = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM ${PROFILES} p WHERE EXISTS (SELECT 1 FROM ${MEMBERS} m WHERE m.segment = 'vip' AND m.profile_key = p.key)`,
+    );
+    expect(segmentSize).toBe(members!.n);
+    expect(await stagingTables()).toEqual(before);
+    expect(await source.unknownSegments(['vip', 'nope'])).toEqual(['nope']);
   });
 });
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/store/db.js';
 import type { Cell } from '../../src/domain/canonical-row.js';
 import type { SnapshotRow, Store } from '../../src/store/index.js';
-import { confirmedSentSql } from '../../src/store/snapshots.js';
+import { confirmedSentSql, settledSql } from '../../src/store/snapshots.js';
 import { openTestStore, uniqueAudience } from './helpers.js';
 
 const fp = (s: string) => createHash('md5').update(s).digest();
@@ -26,7 +26,13 @@ describe('audience snapshots repository', () => {
     const run1 = randomUUID();
     const rows = Array.from({ length: 2_500 }, (_, i) => row(`p${i}`));
     expect(await store.snapshots.recordPossiblySent(audience, run1, rows)).toBe(2_500);
-    expect(await store.snapshots.count(audience)).toEqual({ sent: 0, possiblySent: 2_500, removing: 0, total: 2_500 });
+    expect(await store.snapshots.count(audience)).toEqual({
+      sent: 0,
+      possiblySent: 2_500,
+      removing: 0,
+      total: 2_500,
+      dropped: 0,
+    });
 
     expect(await store.snapshots.commitRun(audience, run1)).toEqual({ committed: 2_500, removed: 0 });
     expect(await store.snapshots.commitRun(audience, run1)).toEqual({ committed: 0, removed: 0 });
@@ -55,7 +61,13 @@ describe('audience snapshots repository', () => {
       ['y', 'sent'],
       ['z', 'possibly_sent'],
     ]);
-    expect(await store.snapshots.count(audience)).toEqual({ sent: 2, possiblySent: 2, removing: 0, total: 4 });
+    expect(await store.snapshots.count(audience)).toEqual({
+      sent: 2,
+      possiblySent: 2,
+      removing: 0,
+      total: 4,
+      dropped: 0,
+    });
     // A paged row is settled by its page alone: committing the run leaves the unconfirmed page possibly sent.
     expect(await store.snapshots.commitRun(audience, run1)).toEqual({ committed: 0, removed: 0 });
     expect((await store.snapshots.read(audience, [row('w')]))[0]?.state).toBe('possibly_sent');
@@ -189,5 +201,101 @@ describe('audience snapshots repository', () => {
     await db.query(`DROP TABLE ${staging}`);
     expect(toAdd.map((r) => r.profile_key)).toEqual(['b', 'd', 'e']);
     expect(toRemove.map((r) => r.profile_key)).toEqual(['c']);
+  });
+
+  it('writes a fresh page once: its rows possibly sent, its drops dropped; a retried page writes nothing', async () => {
+    const audience = uniqueAudience();
+    const run = randomUUID();
+    const sent = Array.from({ length: 1_000 }, (_, i) => row(`f${i}`));
+    const dropped = [row('nokey1'), row('nokey2')].map(({ profileKey, fingerprint }) => ({ profileKey, fingerprint }));
+    await store.snapshots.recordPage(audience, run, 0, { sent, dropped }, { fresh: true });
+    // The retry carries the same rows (the run froze them); were they written again, COPY would fail on the key.
+    await store.snapshots.recordPage(audience, run, 0, { sent, dropped }, { fresh: true });
+    expect(await store.snapshots.count(audience)).toEqual({
+      sent: 0,
+      possiblySent: 1_000,
+      removing: 0,
+      total: 1_000,
+      dropped: 2,
+    });
+    const read = await store.snapshots.read(audience, [sent[999]!, dropped[0]!]);
+    expect(read.map((e) => [e.profileKey, e.state, e.cells])).toEqual([
+      ['f999', 'possibly_sent', sent[999]!.cells],
+      ['nokey1', 'dropped', []],
+    ]);
+    await store.snapshots.confirmPage(audience, run, 0);
+    expect((await store.snapshots.count(audience)).sent).toBe(1_000);
+    // A run's record of pages written whole goes when it ends; the rows stay.
+    await store.snapshots.forgetRecordedPages(run);
+    expect((await store.snapshots.count(audience)).total).toBe(1_000);
+  });
+
+  it('never lets a dropped member overwrite a row at Meta, and sends a dropped member once it is usable', async () => {
+    const audience = uniqueAudience();
+    const [run1, run2] = [randomUUID(), randomUUID()];
+    const key = ({ profileKey, fingerprint }: SnapshotRow) => ({ profileKey, fingerprint });
+    await store.snapshots.recordPage(
+      audience,
+      run1,
+      0,
+      { sent: [row('a')], dropped: [key(row('b'))] },
+      { fresh: false },
+    );
+    await store.snapshots.confirmPage(audience, run1, 0);
+    await store.snapshots.recordPage(
+      audience,
+      run2,
+      0,
+      { sent: [row('b')], dropped: [key(row('a'))] },
+      { fresh: false },
+    );
+    const states = await store.snapshots.read(audience, [row('a'), row('b')]);
+    expect(states.map((e) => [e.profileKey, e.state, e.runId])).toEqual([
+      ['a', 'sent', run1],
+      ['b', 'possibly_sent', run2],
+    ]);
+  });
+
+  it('settles a key and fingerprint when it was confirmed sent or dropped, not while it may still be missing', async () => {
+    const audience = uniqueAudience();
+    const [run, failed] = [randomUUID(), randomUUID()];
+    const key = ({ profileKey, fingerprint }: SnapshotRow) => ({ profileKey, fingerprint });
+    await store.snapshots.recordPage(audience, run, 0, { sent: [row('sent')], dropped: [key(row('dropped'))] }, { fresh: false }); // prettier-ignore
+    await store.snapshots.confirmPage(audience, run, 0);
+    await store.snapshots.recordPage(audience, failed, 0, { sent: [row('unconfirmed')], dropped: [] }, { fresh: false }); // prettier-ignore
+    await store.snapshots.recordPossiblySent(audience, run, [row('removing')]);
+    await store.snapshots.commitRun(audience, run);
+    await store.snapshots.markRemoving(audience, failed, [row('removing')]);
+    const filter = settledSql(audience);
+    const probe = async (k: string, version = 1) => {
+      const settled = filter.settled('$2', '$3');
+      const known = filter.knownKey('$2');
+      const [r] = await db.query<{ settled: boolean; known: boolean }>(
+        `SELECT ${settled.sql} AS settled, ${known.sql} AS known`,
+        [audience, k, Buffer.from(row(k, version).fingerprint)],
+      );
+      return [r!.settled, r!.known];
+    };
+    expect(await probe('sent')).toEqual([true, true]);
+    expect(await probe('sent', 2)).toEqual([false, true]); // changed since
+    expect(await probe('dropped')).toEqual([true, true]);
+    expect(await probe('unconfirmed')).toEqual([false, false]);
+    expect(await probe('removing')).toEqual([false, false]);
+    expect(await probe('absent')).toEqual([false, false]);
+  });
+
+  it('starts an audience over for a replace, under the replace’s basis', async () => {
+    const audience = uniqueAudience();
+    const run = randomUUID();
+    await store.snapshots.recordPage(audience, run, 0, { sent: [row('a'), row('b')], dropped: [] }, { fresh: true });
+    await store.snapshots.confirmPage(audience, run, 0);
+    await store.snapshots.putMeta(audience, { basis: 'old', changeColumn: 'updated_at', changeWatermark: 'w' });
+    expect(await store.snapshots.resetAudience(audience, 'new')).toBe(2);
+    expect(await store.snapshots.isEmpty(audience)).toBe(true);
+    expect(await store.snapshots.meta(audience)).toEqual({ basis: 'new', changeColumn: null, changeWatermark: null });
+    // Its pages are forgotten too: the replace's batch 1, retried, records its rows again.
+    await store.snapshots.recordPage(audience, run, 0, { sent: [row('a')], dropped: [] }, { fresh: true });
+    expect((await store.snapshots.count(audience)).possiblySent).toBe(1);
+    expect(await store.snapshots.meta(uniqueAudience())).toBeUndefined();
   });
 });

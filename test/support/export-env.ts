@@ -171,6 +171,7 @@ export async function inProcessWorker(
   connection: NativeConnection,
   taskQueue: string,
   pageSize = 2_000,
+  overrides: Partial<ActivityDeps> = {},
 ): Promise<Worker> {
   const config: Config = loadConfig({
     TEMPORAL_NAMESPACE: inject('temporalNamespace'),
@@ -179,7 +180,7 @@ export async function inProcessWorker(
   return createExportWorker({
     config,
     connection,
-    deps: env.deps(pageSize),
+    deps: { ...env.deps(pageSize), ...overrides },
     taskQueue,
     workflowBundlePath: inject('workflowBundlePath'),
   });

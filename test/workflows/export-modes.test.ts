@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CANONICAL_SCHEMA } from '../../src/domain/canonical-row.js';
-import { changeSegmentShare } from '../../src/demo/demo-seed.js';
+import { changeSegmentShare, demoSourceConfig } from '../../src/demo/demo-seed.js';
+import { createProfileSource } from '../../src/sources/profile-source.js';
 import { startExport } from '../../src/temporal/start-export.js';
 import { progressQuery } from '../../src/workflows/messages.js';
 import { connectTemporal, uniqueTaskQueue } from '../support/context.js';
@@ -63,6 +64,39 @@ describe('export modes: mirror, replace, per-profile consent', () => {
     const run = await env.store.exportRuns.get(second.started.runId);
     expect(run.removed).toBe(leftRows);
     expect(run.effectiveMode).toBe('mirror');
+  });
+
+  it('mirror without a change column: a refresh compares every member’s fingerprint and sends the same difference', async () => {
+    const plain = await createProfileSource(env.db, demoSourceConfig(env.tables, { changeColumn: false }));
+    const queue = uniqueTaskQueue('wf_modes_plain');
+    const worker = await inProcessWorker(env, temporal.nativeConnection, queue, 1_000, { source: plain });
+    const running = worker.run();
+    try {
+      const destination = await createDestination(env, { config: { mode: 'mirror', segments: ['vip'] } });
+      const first = await runExport(temporal.client, queue, destination, ['vip'], 'mirror');
+      const before = await expectedRows(env.db, env.tables, ['vip']);
+      expect((await sandboxMembers(env.sandbox, first.result.audienceId)).rows).toEqual(before.rows);
+
+      await changeSegmentShare(env.db, { ...env.tables, segment: 'vip', share: 0.06, seed: 5 });
+      const second = await runExport(temporal.client, queue, destination, ['vip'], 'mirror');
+      const after = await expectedRows(env.db, env.tables, ['vip']);
+      const joinedOrChanged = [...after.byKey].filter(([key, row]) => before.byKey.get(key) !== row).length;
+      const leftRows = [...before.byKey.keys()].filter((key) => !after.byKey.has(key)).length;
+      expect(joinedOrChanged).toBeGreaterThan(0);
+      expect(second.result.progress).toMatchObject({
+        mode: 'mirror',
+        rowsSent: joinedOrChanged,
+        rowsRemoved: leftRows,
+      });
+      const changedOld = [...before.byKey].filter(([key, row]) => after.byKey.has(key) && after.byKey.get(key) !== row);
+      expect((await sandboxMembers(env.sandbox, second.result.audienceId)).rows).toEqual(
+        new Set([...after.rows, ...changedOld.map(([, row]) => row)]),
+      );
+      expect(await env.store.snapshots.meta(second.result.audienceId)).toMatchObject({ changeColumn: null });
+    } finally {
+      worker.shutdown();
+      await running;
+    }
   });
 
   it('mirror: partial adds of a run killed half-way are removed by the next run', async () => {
