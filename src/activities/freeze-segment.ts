@@ -9,6 +9,9 @@ import type { ActivityDeps } from './deps.js';
 import { runExportConfig } from './run-config.js';
 import { classifyFailure } from './failures.js';
 
+/** The basis add-mode runs leave on a snapshot whose rows they sent under several bases. */
+export const MIXED_BASIS = 'mixed';
+
 /**
  * Copies the run's segment members (key and mapped raw attributes) into its staging table, refusing segments
  * above the limit. A mirror refresh — the audience's snapshot was made under this run's mapping — copies only the
@@ -53,8 +56,9 @@ export async function freezeSegment(deps: ActivityDeps, input: { runId: string }
 }
 
 /**
- * What to freeze. Only a mirror run whose audience has a snapshot made under this run's basis (domain/snapshot-
- * basis.ts) may freeze just the changes; a snapshot made by an earlier version makes the run a replace.
+ * What to freeze. Only a mirror run whose audience has a snapshot made under this run's basis (mapping, key
+ * identifier, ...: domain/snapshot-basis.ts) may freeze just the changes; a snapshot made under another basis
+ * makes the run a replace (planUploads), so rows sent under the old mapping leave the audience.
  */
 async function freezeScopeOf(
   deps: ActivityDeps,
@@ -65,7 +69,9 @@ async function freezeScopeOf(
   const audienceId = run.audienceId!;
   if (config.mode !== 'mirror' || (await store.snapshots.isEmpty(audienceId))) return { scope: 'segment' };
   const meta = await store.snapshots.meta(audienceId);
-  if (meta?.basis !== snapshotBasis()) return { scope: 'segment', reason: ModeReason.FormatChanged };
+  if (!meta) return { scope: 'segment', reason: ModeReason.FormatChanged };
+  if (meta.basis === MIXED_BASIS) return { scope: 'segment', reason: ModeReason.BasisMixed };
+  if (meta.basis !== snapshotBasis(config)) return { scope: 'segment', reason: ModeReason.BasisChanged };
   // The watermark counts only for the change column it was read from.
   const changedSince =
     source.changeColumn !== undefined && meta.changeColumn === source.changeColumn ? meta.changeWatermark : null;

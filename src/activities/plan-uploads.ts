@@ -6,17 +6,22 @@ import { ModeReason, snapshotBasis } from '../domain/snapshot-basis.js';
 import { stagedTextSql } from '../sources/staging.js';
 import type { UploadPlan } from '../workflows/contracts.js';
 import type { ActivityDeps } from './deps.js';
+import { MIXED_BASIS } from './freeze-segment.js';
 import { runExportConfig } from './run-config.js';
 
 /** Reasons (of freezeSegment) that make a mirror run a replace: its snapshot was made under another basis. */
-const REPLACING_REASONS: ReadonlySet<string> = new Set([ModeReason.FormatChanged]);
+const REPLACING_REASONS: ReadonlySet<string> = new Set([
+  ModeReason.BasisChanged,
+  ModeReason.FormatChanged,
+  ModeReason.BasisMixed,
+]);
 
 /**
  * Decides what the run sends. Its adds are always the frozen rows: the whole segment, or for a mirror refresh the
  * members that may have changed. Removes are set operations in SQL between the frozen rows, the segment and the
  * audience's snapshot: a mirror refresh removes who left or withdrew consent, add mode only the non-consenting. A
  * first mirror run on an audience that already has members (and no snapshot of ours), or whose snapshot was made
- * by an earlier version, is a replace. Idempotent.
+ * under another mapping, key identifier, default country, consent attribute or LDU, is a replace. Idempotent.
  */
 export async function planUploads(
   deps: ActivityDeps,
@@ -28,7 +33,7 @@ export async function planUploads(
   const audienceId = run.audienceId!;
   const pages = (rows: number) => pageCount(rows, limits.pageSize);
   const frozenRows = await source.countFrozen(run.id);
-  const basis = snapshotBasis();
+  const basis = snapshotBasis(config);
 
   let mode: ExportMode = config.mode;
   let reason: string = run.modeReason ?? ModeReason.Configured;
@@ -39,7 +44,11 @@ export async function planUploads(
   }
   // A mirror run on an empty audience records its basis now; a replace does so with its first batch.
   if (mode === 'mirror' && run.freezeScope !== 'changes') await putBasis(deps, audienceId, basis);
-  if (mode === 'add' && (await store.snapshots.isEmpty(audienceId))) await putBasis(deps, audienceId, basis);
+  if (mode === 'add') {
+    const meta = await store.snapshots.meta(audienceId);
+    const empty = await store.snapshots.isEmpty(audienceId);
+    if (empty || meta?.basis !== basis) await putBasis(deps, audienceId, empty ? basis : MIXED_BASIS);
+  }
   await store.exportRuns.updateProgress(run.id, { phase: 'planning', effectiveMode: mode, modeReason: reason });
   const adds = { table: 'frozen' as const, rows: frozenRows, pages: pages(frozenRows) };
   if (mode === 'replace' || (mode === 'mirror' && run.freezeScope !== 'changes')) {

@@ -137,7 +137,7 @@ async function prepareAdds(deps: ActivityDeps, run: ExportRun, input: PageInput)
   // An empty page is not a replace's first batch (the next page becomes it): record nothing before the reset.
   if (built.rows.length > 0 || !startsReplace) {
     // A replace's first batch empties the audience at Meta: our record of it starts over too, under this basis.
-    if (startsReplace) await store.snapshots.resetAudience(audienceId, snapshotBasis());
+    if (startsReplace) await store.snapshots.resetAudience(audienceId, snapshotBasis(config));
     const fingerprints = new Map(members.map((m) => [m.key, m.fingerprint]));
     await store.snapshots.recordPage(
       audienceId,

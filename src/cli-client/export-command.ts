@@ -108,6 +108,7 @@ export async function runExportCommand(args: string[]): Promise<number> {
         status: outcome.status,
         segments: outcome.view.segments ?? [],
         mode: outcome.view.mode,
+        ...(reasonWorthSaying(outcome.view) ? { modeReason: outcome.view.modeReason!.text } : {}),
         progress: outcome.progress ?? emptyProgress(),
         health: outcome.health,
         durationMs: Date.now() - startedAt,
@@ -193,12 +194,16 @@ function printRuns(runs: readonly ExportRunView[]): void {
   }
 }
 
+/** The configured mode needs no reason; any other (a mirror run that replaced, a refresh) is said. */
+const reasonWorthSaying = (view: ExportRunView): boolean => !!view.modeReason && view.modeReason.code !== 'configured';
+
 function printRun(view: ExportRunView): void {
   console.log(
     runReportLines({
       status: view.status,
       segments: view.segments ?? [],
       mode: view.mode,
+      ...(reasonWorthSaying(view) ? { modeReason: view.modeReason!.text } : {}),
       progress: progressOfView(view),
       health: healthOfView(view),
       durationMs: 0,

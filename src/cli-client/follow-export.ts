@@ -65,6 +65,7 @@ export interface ExportRunView {
   segments?: string[];
   mode?: string;
   effectiveMode?: string | null;
+  modeReason?: { code: string; text: string } | null;
   segmentSize?: number | null;
   sent?: number;
   removed?: number;

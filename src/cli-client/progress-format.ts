@@ -56,6 +56,8 @@ export interface RunReport {
   status: string;
   segments: readonly string[];
   mode?: string;
+  /** Why the run used its mode, in words (e.g. a mirror run that replaced the audience after a mapping change). */
+  modeReason?: string;
   progress: ExportProgress;
   health?: AudienceHealth;
   durationMs: number;
@@ -81,6 +83,7 @@ export function runReportLines(r: RunReport): string[] {
   const row = (label: string, value: string) => `  ${label.padEnd(15)} ${value}`;
   return [
     `Export ${r.status}${(r.mode ?? p.mode) ? ` (${p.mode ?? r.mode} mode)` : ''}`,
+    ...(r.modeReason ? [row('mode', r.modeReason)] : []),
     row('segment size', `${n(p.rowsTotal)} profiles in ${r.segments.map((s) => `'${s}'`).join(', ')}`),
     row('sent', `${n(p.rowsSent)} rows (Meta received ${n(p.received)}, invalid ${n(p.invalid)})`),
     row('removed', `${n(p.rowsRemoved)} rows`),

@@ -186,6 +186,11 @@ describe('exports API over real HTTP, the dev server, PostgreSQL and the sandbox
       return r.body.status === 'completed' ? r.body : undefined;
     });
     expect(done.sent).toBeGreaterThan(0);
+    // The report says why the run used its mode (here: the configured one).
+    expect(done).toMatchObject({
+      effectiveMode: 'add',
+      modeReason: { code: 'configured', text: 'the configured mode' },
+    });
     expect(done.progress).toBeNull();
     expect(done.pagesDone).toBe(done.pagesTotal);
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CANONICAL_SCHEMA } from '../../src/domain/canonical-row.js';
+import { buildRows, CANONICAL_SCHEMA } from '../../src/domain/canonical-row.js';
+import { MODE_REASON_TEXT } from '../../src/domain/snapshot-basis.js';
 import { changeSegmentShare, demoSourceConfig } from '../../src/demo/demo-seed.js';
 import { createProfileSource } from '../../src/sources/profile-source.js';
 import { startExport } from '../../src/temporal/start-export.js';
@@ -194,6 +195,58 @@ describe('export modes: mirror, replace, per-profile consent', () => {
       }
       await env.db.query(`DELETE FROM ${membersTable} WHERE segment = 'email_change'`);
     }
+  });
+
+  it('mirror after a mapping or key-identifier change: the next run replaces the audience and says why', async () => {
+    const segments = ['vip'];
+    const destination = await createDestination(env, { config: { mode: 'mirror', segments } });
+    const first = await runExport(temporal.client, taskQueue, destination, segments, 'mirror');
+    const audienceId = first.result.audienceId;
+    const full = await expectedRows(env.db, env.tables, segments);
+    expect((await sandboxMembers(env.sandbox, audienceId)).rows).toEqual(full.rows);
+    expect((await env.store.exportRuns.get(first.started.runId)).modeReason).toBe('first_export');
+
+    // Three keys instead of ten: every row changes, and no row of the old mapping may stay.
+    const { destinationId: _id, updatedAt: _at, ...config } = await env.store.exportConfigs.get(destination.id);
+    const narrow = { EMAIL: { attribute: 'email' }, ZIP: { attribute: 'zip' }, COUNTRY: { attribute: 'country' } };
+    await env.store.exportConfigs.put(destination.id, { ...config, mapping: narrow });
+    const remapped = await runExport(temporal.client, taskQueue, destination, segments, 'mirror');
+    expect(remapped.result.progress.mode).toBe('replace');
+    const run = await env.store.exportRuns.get(remapped.started.runId);
+    expect(run).toMatchObject({ effectiveMode: 'replace', modeReason: 'basis_changed' });
+    expect(MODE_REASON_TEXT.basis_changed).toMatch(/mapping, key identifier.*changed.*rows sent under the old/);
+    const keep = new Set(['EMAIL', 'ZIP', 'COUNTRY']);
+    const narrowRows = new Set(
+      [...full.rows].map((r) =>
+        JSON.stringify(
+          (JSON.parse(r) as unknown[]).map((c, i) => (i >= 15 || keep.has(CANONICAL_SCHEMA[i]!) ? c : '')),
+        ),
+      ),
+    );
+    expect((await sandboxMembers(env.sandbox, audienceId)).rows).toEqual(narrowRows);
+
+    // Nothing changed since: a refresh that sends nothing and leaves the audience as it is.
+    const again = await runExport(temporal.client, taskQueue, destination, segments, 'mirror');
+    expect(again.result.progress).toMatchObject({ mode: 'mirror', rowsSent: 0, rowsRemoved: 0 });
+    expect((await env.store.exportRuns.get(again.started.runId)).modeReason).toBe('refresh');
+    expect((await sandboxMembers(env.sandbox, audienceId)).rows).toEqual(narrowRows);
+
+    // Phone as the key identifier: other profiles are sendable; the audience is replaced again.
+    const byPhone = { PHONE: { attribute: 'phone' }, ZIP: { attribute: 'zip' }, COUNTRY: { attribute: 'country' } };
+    await env.store.exportConfigs.put(destination.id, { ...config, keyIdentifier: 'PHONE', mapping: byPhone });
+    const rekeyed = await runExport(temporal.client, taskQueue, destination, segments, 'mirror');
+    expect(rekeyed.result.progress.mode).toBe('replace');
+    expect((await env.store.exportRuns.get(rekeyed.started.runId)).modeReason).toBe('basis_changed');
+    const profiles = await env.db.query<{ key: string } & Record<string, unknown>>(
+      `SELECT p.* FROM ${env.tables.profilesTable} p WHERE EXISTS (SELECT 1 FROM ${env.tables.membersTable} m
+         WHERE m.segment = 'vip' AND m.profile_key = p.key)`,
+    );
+    const phoneRows = buildRows(
+      profiles.map((p) => ({ key: p.key, attributes: p })),
+      byPhone,
+      { keyIdentifier: 'PHONE', defaultCountry: 'US' },
+    ).rows.map((r) => JSON.stringify(r.cells));
+    expect((await sandboxMembers(env.sandbox, audienceId)).rows).toEqual(new Set(phoneRows));
   });
 
   it('mirror: the first run on an audience that already has members replaces them', async () => {

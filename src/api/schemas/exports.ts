@@ -45,6 +45,20 @@ export const ExportRunSchema = z
     segments: z.array(z.string()),
     mode: Mode,
     effectiveMode: Mode.nullable(),
+    modeReason: z
+      .object({
+        code: z
+          .string()
+          .describe(
+            'basis_changed, format_changed, basis_mixed, audience_has_members, first_export, refresh, configured',
+          ),
+        text: z.string(),
+      })
+      .nullable()
+      .describe(
+        'Why the run used its mode: e.g. a mirror run replaces the audience once the mapping, key identifier, default ' +
+          'country, consent attribute or Limited Data Use changed, so rows sent under the old settings leave it',
+      ),
     trigger: z.enum(EXPORT_TRIGGERS),
     status: z.enum(RUN_STATUSES),
     phase: z.string().describe("The run's phase: the workflow's own while it runs and answers, else the recorded one"),

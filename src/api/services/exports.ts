@@ -1,4 +1,5 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { MODE_REASON_TEXT, type ModeReason } from '../../domain/snapshot-basis.js';
 import type { ExportRun, RunStatus } from '../../store/index.js';
 import { reconcileRun } from '../../temporal/reconcile-runs.js';
 import type { RunExecution } from '../../temporal/run-execution.js';
@@ -52,6 +53,7 @@ export function exportRunView(deps: Pick<ApiDeps, 'config'>, r: ExportRun) {
     segments: [...r.segments],
     mode: r.mode,
     effectiveMode: r.effectiveMode,
+    modeReason: r.modeReason ? { code: r.modeReason, text: modeReasonText(r.modeReason) } : null,
     trigger: r.trigger,
     status: r.status,
     phase: r.phase,
@@ -74,6 +76,9 @@ export function exportRunView(deps: Pick<ApiDeps, 'config'>, r: ExportRun) {
     links: { self: `/exports/${r.id}`, temporalUi: temporalUiLink(deps, r.workflowId, r.temporalRunId) },
   };
 }
+
+const modeReasonText = (code: string): string =>
+  Object.hasOwn(MODE_REASON_TEXT, code) ? MODE_REASON_TEXT[code as ModeReason] : code;
 
 /**
  * A record that says running, checked against Temporal: a run Temporal closed is finished in the record now (the
