@@ -1,4 +1,3 @@
-import { timeOrderedRunId } from '../../sources/sql-names.js';
 import { buildRows, CANONICAL_SCHEMA, countPhonesWithoutCountry, DropReason } from '../../domain/canonical-row.js';
 import { mappedAttributes, MAPPABLE_KEYS, type AttributeMapping, type KeyIdentifier } from '../../domain/mapping.js';
 import type { ApiDeps } from '../deps.js';
@@ -46,51 +45,43 @@ async function resolveInput(deps: Deps, destinationId: string, input: PreviewInp
 
 /**
  * Reports, before anything is sent, how many profiles of a segment have a usable key identifier and each mapped
- * key. It runs the export's own path — freeze into a staging table, read a page, normalise with the domain's
- * buildRows — on the first PREVIEW_SAMPLE_LIMIT profiles, then drops the staging table. Only counts leave here.
+ * key. It reads the first PREVIEW_SAMPLE_LIMIT members as a freeze stages them (the same attribute values, in
+ * place: no staging table, so a preview of 10 million members reads 10,000 and counts the rest) and normalises
+ * them with the domain's buildRows, as a page of the export would. Only counts leave here.
  */
 export async function previewExport(deps: Deps, destinationId: string, input: PreviewInput) {
   const opts = await resolveInput(deps, destinationId, input);
   const errors = await checkMapping(deps, opts);
-  const segments = new Set((await deps.source.listSegments()).map((s) => s.name));
-  if (!segments.has(input.segment))
+  if ((await deps.source.unknownSegments([input.segment])).length > 0)
     errors.push({ field: 'body.segment', message: 'no such segment in the profile source' });
   if (errors.length > 0)
     throw new ProblemError(400, ProblemKind.validation, 'Correct the fields listed in errors.', errors);
 
-  // Time-ordered: the daily staging sweep leaves a young record-less table (this preview's) alone.
-  const runId = timeOrderedRunId();
-  try {
-    const frozen = await deps.source.freeze({
-      runId,
-      segments: [input.segment],
-      attributes: mappedAttributes(opts.mapping, opts.consentAttribute),
-      maxRows: deps.config.export.maxProfiles,
-    });
-    const rows = await deps.source.readPage({ runId, page: 0, pageSize: PREVIEW_SAMPLE_LIMIT });
-    const built = buildRows(rows, opts.mapping, opts);
-    const keys: Record<string, number> = {};
-    for (const key of MAPPABLE_KEYS) {
-      if (!opts.mapping[key]) continue;
-      const col = columnOf(key);
-      keys[key] = built.rows.filter((r) => r.cells[col] !== '' && r.cells[col] !== undefined).length;
-    }
-    const noKey =
-      built.droppedByReason[DropReason.KEY_IDENTIFIER_MISSING] +
-      built.droppedByReason[DropReason.KEY_IDENTIFIER_INVALID] +
-      built.droppedByReason[DropReason.PHONE_COUNTRY_UNKNOWN];
-    return {
-      segment: input.segment,
-      segmentSize: frozen.rowCount,
-      sampled: rows.length,
-      sampleLimit: PREVIEW_SAMPLE_LIMIT,
-      usableKeyIdentifier: rows.length - noKey,
-      exportable: built.rows.length,
-      keys,
-      dropped: { ...built.droppedByReason },
-      phonesWithoutCountry: countPhonesWithoutCountry(rows, opts.mapping, opts),
-    };
-  } finally {
-    await deps.source.dropFrozen(runId);
+  const { rows, segmentSize } = await deps.source.sample({
+    segments: [input.segment],
+    attributes: mappedAttributes(opts.mapping, opts.consentAttribute),
+    limit: PREVIEW_SAMPLE_LIMIT,
+  });
+  const built = buildRows(rows, opts.mapping, opts);
+  const keys: Record<string, number> = {};
+  for (const key of MAPPABLE_KEYS) {
+    if (!opts.mapping[key]) continue;
+    const col = columnOf(key);
+    keys[key] = built.rows.filter((r) => r.cells[col] !== '' && r.cells[col] !== undefined).length;
   }
+  const noKey =
+    built.droppedByReason[DropReason.KEY_IDENTIFIER_MISSING] +
+    built.droppedByReason[DropReason.KEY_IDENTIFIER_INVALID] +
+    built.droppedByReason[DropReason.PHONE_COUNTRY_UNKNOWN];
+  return {
+    segment: input.segment,
+    segmentSize,
+    sampled: rows.length,
+    sampleLimit: PREVIEW_SAMPLE_LIMIT,
+    usableKeyIdentifier: rows.length - noKey,
+    exportable: built.rows.length,
+    keys,
+    dropped: { ...built.droppedByReason },
+    phonesWithoutCountry: countPhonesWithoutCountry(rows, opts.mapping, opts),
+  };
 }
