@@ -24,13 +24,17 @@ export interface ResourceOverrides {
   /** Use this database instead of opening one (the embedded database lives in one process). */
   db?: Db;
   graph?: GraphClient;
+  /** statement_timeout of the databases opened here (PostgreSQL only): the API bounds its queries. */
+  statementTimeoutMs?: number;
 }
 
 export async function openResources(config: Config, overrides: ResourceOverrides = {}): Promise<Resources> {
-  const db = overrides.db ?? (await openDb({ url: config.database.url, dataDir: config.database.dataDir }));
+  const { statementTimeoutMs } = overrides;
+  const db =
+    overrides.db ?? (await openDb({ url: config.database.url, dataDir: config.database.dataDir, statementTimeoutMs }));
   await migrate(db);
   const separateSource = config.database.sourceUrl && config.database.sourceUrl !== config.database.url;
-  const sourceDb = separateSource ? await openDb({ url: config.database.sourceUrl }) : db;
+  const sourceDb = separateSource ? await openDb({ url: config.database.sourceUrl, statementTimeoutMs }) : db;
   const source = await createProfileSource(sourceDb, await profileSourceConfig(config));
   const graph =
     overrides.graph ??
@@ -47,7 +51,7 @@ export async function openResources(config: Config, overrides: ResourceOverrides
   return {
     db,
     sourceDb,
-    store: createStore(db, { encryptionKey: config.encryptionKey }),
+    store: createStore(db, storeOptions(config)),
     source,
     graph,
     rowBuilder,
@@ -75,6 +79,13 @@ export function activityDeps(resources: Resources, config: Config): ActivityDeps
       : {}),
   };
 }
+
+/** The token keys of the config: the current one seals, earlier ones (ENCRYPTION_PREVIOUS_KEYS) are only read. */
+export const storeOptions = (config: Config) => ({
+  encryptionKey: config.encryptionKey,
+  keyVersion: config.encryptionKeyVersion,
+  previousKeys: config.previousEncryptionKeys,
+});
 
 /** PROFILE_SOURCE as inline JSON or a file path; the demo tables when unset. */
 async function profileSourceConfig(config: Config): Promise<ProfileSourceConfig> {

@@ -9,7 +9,6 @@ import {
   type FastifyPluginAsyncZod,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import { createApiKeyCheck } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { handleError, handleNotFound } from './error-handler.js';
 import { refuseNul } from './nul-guard.js';
@@ -25,19 +24,10 @@ import { metricsRoutes } from './routes/metrics.js';
 import { profileSourceRoutes } from './routes/profile-source.js';
 import { refreshRoutes } from './routes/refresh.js';
 import { scheduleRoutes } from './routes/schedules.js';
+import { DOCS_CSP, registerSecurity } from './security.js';
 
 /** Bodies above this are refused with 413 before they are parsed. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
-
-/**
- * Routes a browser reaches without our API key: the probe, the docs, Facebook's redirect (state-signed) and the
- * console's static page (its calls to the API carry the key).
- */
-const PUBLIC_PREFIXES = ['/health', '/docs', '/facebook/callback', '/console'];
-const isPublic = (url: string): boolean => {
-  const path = url.split('?', 1)[0] ?? '';
-  return PUBLIC_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`));
-};
 
 /** The API as a plugin: schemas, docs, auth, error handling and every route, over injected deps. */
 export const apiPlugin: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app, { deps }) => {
@@ -62,17 +52,8 @@ export const apiPlugin: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app, {
     transform: jsonSchemaTransform,
     transformObject: jsonSchemaTransformObject,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
-
-  const checkKey = createApiKeyCheck(deps.config.api.keys);
-  app.addHook('onRequest', (request, _reply, done) => {
-    try {
-      if (!isPublic(request.url)) checkKey(request.headers.authorization);
-      done();
-    } catch (err) {
-      done(err as Error);
-    }
-  });
+  await registerSecurity(app, deps.config);
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CSP });
   app.addHook('preValidation', (request, _reply, done) => {
     try {
       refuseNul(request);
@@ -81,7 +62,8 @@ export const apiPlugin: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app, {
       done(err as Error);
     }
   });
-  // Our own access log: route pattern, not URL, so ids in queries (OAuth code, state) never reach the log.
+  // Our own access log: route pattern, not URL, so ids in queries (OAuth code, state) never reach the log; the
+  // key's name (request.log's binding, set by the auth hook) says who called.
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(
       {
@@ -117,6 +99,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     // Fastify's access log writes the URL with its query; ours (onResponse above) writes the route pattern.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
+    ...(deps.config.api.trustProxy !== undefined ? { trustProxy: deps.config.api.trustProxy } : {}),
     // Malformed or overlong URLs are refused by the router before any hook: answer them as problems too.
     frameworkErrors: (error, request, reply) => {
       void handleError(error, request, reply);

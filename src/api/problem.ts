@@ -20,6 +20,8 @@ export interface Problem {
 export const ProblemKind = {
   validation: 'validation',
   unauthorized: 'unauthorized',
+  forbidden: 'forbidden',
+  tooManyRequests: 'too-many-requests',
   notFound: 'not-found',
   conflict: 'conflict',
   unsupportedMediaType: 'unsupported-media-type',
@@ -37,6 +39,8 @@ export type ProblemKind = (typeof ProblemKind)[keyof typeof ProblemKind];
 const TITLES: Record<ProblemKind, string> = {
   validation: 'The request is not valid',
   unauthorized: 'Missing or wrong API key',
+  forbidden: "The API key's role does not allow this",
+  'too-many-requests': 'Too many requests',
   'not-found': 'Not found',
   conflict: 'Conflict with the current state',
   'unsupported-media-type': 'Unsupported media type',

@@ -14,6 +14,8 @@ export interface ApiServer {
   url: string;
   /** Settles once the start-up reconciliation of run records is over (undefined when Temporal did not answer). */
   reconciled: Promise<ReconcileSummary | undefined>;
+  /** What the API runs on: its own (with the statement timeout) unless given `resources`. */
+  resources: Resources;
   close(): Promise<void>;
 }
 
@@ -28,7 +30,8 @@ export interface ApiServerOptions {
 export async function startApiServer(config: Config, options: ApiServerOptions = {}): Promise<ApiServer> {
   const logger = options.logger ?? createLogger(config.logLevel, 'audience-export-api');
   if (config.api.keys.length === 0) logger.warn('API_KEYS is empty: every route but /health and /docs answers 401');
-  const resources = options.resources ?? (await openResources(config));
+  const resources =
+    options.resources ?? (await openResources(config, { statementTimeoutMs: config.api.limits.statementTimeoutMs }));
   // Lazy: the API starts (and /health reports Temporal down) even while Temporal is still coming up.
   const connection = options.temporalClient ? undefined : Connection.lazy({ address: config.temporal.address });
   const temporalClient =
@@ -51,6 +54,7 @@ export async function startApiServer(config: Config, options: ApiServerOptions =
     app,
     url,
     reconciled,
+    resources,
     async close() {
       await reconciled;
       await app.close();

@@ -99,7 +99,13 @@ export async function startLocalStack(baseConfig: Config, options: LocalStackOpt
     let config: Config = {
       ...baseConfig,
       encryptionKey: baseConfig.encryptionKey ?? Buffer.from(secrets.encryptionKey, 'base64'),
-      api: { ...baseConfig.api, keys: baseConfig.api.keys.length > 0 ? baseConfig.api.keys : [secrets.apiKey] },
+      api: {
+        ...baseConfig.api,
+        keys:
+          baseConfig.api.keys.length > 0
+            ? baseConfig.api.keys
+            : [{ name: 'local', role: 'admin', secret: secrets.apiKey }],
+      },
     };
 
     let sandbox: Sandbox | undefined;
@@ -159,7 +165,12 @@ export async function startLocalStack(baseConfig: Config, options: LocalStackOpt
     const client = new Client({ connection, namespace: config.temporal.namespace });
 
     const logger = createLogger(options.logLevel ?? config.logLevel, 'audience-export');
-    const api: ApiServer = await startApiServer(config, { resources, temporalClient: client, logger });
+    // On PostgreSQL the API opens its own pool, with its statement_timeout; the embedded database has one connection.
+    const api: ApiServer = await startApiServer(config, {
+      ...(db.kind === 'pglite' ? { resources } : {}),
+      temporalClient: client,
+      logger,
+    });
     closers.push({ name: 'API', close: () => api.close() });
 
     log('[worker] bundling workflows and starting the worker');
@@ -185,7 +196,8 @@ export async function startLocalStack(baseConfig: Config, options: LocalStackOpt
     return {
       config,
       apiUrl: api.url,
-      apiKey: config.api.keys[0]!,
+      // The demo sets up a destination, so it needs an admin key when API_KEYS names several.
+      apiKey: (config.api.keys.find((k) => k.role === 'admin') ?? config.api.keys[0]!).secret,
       temporalAddress: config.temporal.address,
       temporalUiUrl: uiUrl,
       sandbox,

@@ -45,15 +45,22 @@ export interface OpenDbOptions {
   /** Pool size for PostgreSQL. @default 10 */
   maxConnections?: number;
   applicationName?: string;
+  /** PostgreSQL's statement_timeout for every connection of the pool (the API's bound on a query); unset = none. */
+  statementTimeoutMs?: number;
 }
 
 export async function openDb(options: OpenDbOptions): Promise<Db> {
-  if (options.url) return openPostgres(options.url, options.maxConnections ?? 10, options.applicationName);
+  if (options.url) return openPostgres({ ...options, url: options.url });
   return openPglite(resolve(options.dataDir ?? '.data'));
 }
 
-function openPostgres(url: string, max: number, applicationName = 'audience-export'): Db {
-  const pool = new pg.Pool({ connectionString: url, max, application_name: applicationName });
+function openPostgres(options: OpenDbOptions & { url: string }): Db {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.maxConnections ?? 10,
+    application_name: options.applicationName ?? 'audience-export',
+    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+  });
   // An idle client losing its connection (database restart) must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
   return {

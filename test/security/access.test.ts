@@ -6,8 +6,9 @@ import { createState, deriveStateKey, OAUTH_STATE_TTL_MS } from '../../src/api/s
 import { createGraphClient } from '../../src/facebook/index.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { createStore, type Store } from '../../src/store/index.js';
-import { auth, testConfig, testDeps } from '../support/api-harness.js';
+import { auth, NO_RATE_LIMITS, testConfig, testDeps } from '../support/api-harness.js';
 import { connectTemporal } from '../support/context.js';
+import { expectCallbackPageHeaders } from './callback-headers.js';
 import { openPrivateDb } from './private-db.js';
 
 /** Reachable without our API key, by decision of the API (app.ts): the probe, the docs, Facebook's redirect. */
@@ -27,6 +28,7 @@ describe('access: API keys, OAuth state, one destination never reaches another',
     temporal = await connectTemporal();
     const f = sandbox.fixtures;
     const config = testConfig({
+      ...NO_RATE_LIMITS,
       FACEBOOK_GRAPH_URL: sandbox.url,
       FACEBOOK_DIALOG_URL: sandbox.url,
       FACEBOOK_APP_ID: f.appId,
@@ -122,6 +124,7 @@ describe('access: API keys, OAuth state, one destination never reaches another',
       app.inject({ method: 'GET', url: '/facebook/callback', query: Object.fromEntries(back.searchParams) });
     const first = await login();
     expect(first.statusCode).toBe(200);
+    expectCallbackPageHeaders(first);
     expect((await store.credentials.describe(d.id))?.kind).toBe('login');
     const replay = await login();
     expect(replay.statusCode).toBe(400);

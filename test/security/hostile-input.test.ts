@@ -7,7 +7,7 @@ import { SourceConfigError } from '../../src/sources/errors.js';
 import { createProfileSource } from '../../src/sources/profile-source.js';
 import { demoSourceConfig, seedDemoProfiles } from '../../src/demo/demo-seed.js';
 import { createStore } from '../../src/store/index.js';
-import { auth, testConfig, testDeps } from '../support/api-harness.js';
+import { auth, NO_RATE_LIMITS, testConfig, testDeps } from '../support/api-harness.js';
 import { connectTemporal } from '../support/context.js';
 import { pick, seededRandom, type Random } from '../support/seeded-random.js';
 import { HOSTILE_STRINGS, hostileValue } from './fuzz.js';
@@ -56,6 +56,7 @@ describe('hostile input to every route of the OpenAPI document', () => {
     temporal = await connectTemporal();
     const f = sandbox.fixtures;
     const config = testConfig({
+      ...NO_RATE_LIMITS,
       FACEBOOK_GRAPH_URL: sandbox.url,
       FACEBOOK_DIALOG_URL: sandbox.url,
       FACEBOOK_APP_ID: f.appId,

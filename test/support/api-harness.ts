@@ -10,13 +10,27 @@ import { createStore } from '../../src/store/index.js';
 import { demoSourceConfig, seedDemoProfiles } from '../../src/demo/demo-seed.js';
 import { createProfileSource } from '../../src/sources/profile-source.js';
 
-export const API_KEY = 'test-api-key-0123456789abcdef';
+/** An admin key in the form before roles (a bare secret); the tests' default. */
+export const API_KEY = 'test-api-key-0123456789abcdef-0123456789';
+/** Keys named `operator` and `viewer` with those roles. */
+export const OPERATOR_KEY = 'test-operator-key-0123456789abcdef-01234';
+export const VIEWER_KEY = 'test-viewer-key-0123456789abcdef-0123456';
 export const ENCRYPTION_KEY_B64 = Buffer.alloc(32, 7).toString('base64');
 export const auth = { authorization: `Bearer ${API_KEY}` };
+export const operatorAuth = { authorization: `Bearer ${OPERATOR_KEY}` };
+export const viewerAuth = { authorization: `Bearer ${VIEWER_KEY}` };
+
+/** For tests that flood the API on purpose (fuzzing, every route with bad keys): rate limits out of the way. */
+export const NO_RATE_LIMITS = {
+  API_FAILED_AUTH_PER_MINUTE: '1000000',
+  API_PREVIEWS_PER_MINUTE: '1000000',
+  API_ERASURES_PER_MINUTE: '1000000',
+  API_CALLBACKS_PER_MINUTE: '1000000',
+};
 
 export function testConfig(env: Record<string, string> = {}): Config {
   return loadConfig({
-    API_KEYS: `other-key-0000000000000000,${API_KEY}`,
+    API_KEYS: `operator:operator:${OPERATOR_KEY},viewer:viewer:${VIEWER_KEY},${API_KEY}`,
     ENCRYPTION_KEY: ENCRYPTION_KEY_B64,
     PUBLIC_URL: 'http://127.0.0.1:9',
     FACEBOOK_GRAPH_URL: 'http://127.0.0.1:9',

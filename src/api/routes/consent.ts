@@ -12,8 +12,12 @@ import {
   WithdrawConsentQuerySchema,
 } from '../schemas/export-config.js';
 import { consentRecordView, giveConsent, withdrawConsent } from '../services/consent.js';
+import { asCaller } from '../security.js';
 
 const tags = ['consent'];
+
+/** Consent routes are never public, so the auth hook has named the key. */
+const keyNameOf = (request: { apiKey?: { name: string } }): string => request.apiKey?.name ?? 'unknown';
 
 export const consentRoutes: FastifyPluginAsyncZod = (app) => {
   const { deps } = app;
@@ -73,7 +77,10 @@ export const consentRoutes: FastifyPluginAsyncZod = (app) => {
         },
       },
     },
-    async (request, reply) => reply.code(201).send(await giveConsent(deps, request.params.id, request.body)),
+    async (request, reply) =>
+      reply
+        .code(201)
+        .send(await giveConsent(asCaller(deps, request), request.params.id, request.body, keyNameOf(request))),
   );
 
   app.get(
@@ -109,7 +116,8 @@ export const consentRoutes: FastifyPluginAsyncZod = (app) => {
         },
       },
     },
-    async (request) => withdrawConsent(deps, request.params.id, request.query.withdrawnBy),
+    async (request) =>
+      withdrawConsent(asCaller(deps, request), request.params.id, request.query.withdrawnBy, keyNameOf(request)),
   );
   return Promise.resolve();
 };

@@ -14,6 +14,7 @@ import {
   describeDestination,
   updateDestination,
 } from '../services/destinations.js';
+import { asCaller } from '../security.js';
 
 const tags = ['destinations'];
 
@@ -104,7 +105,9 @@ export const destinationRoutes: FastifyPluginAsyncZod = (app) => {
       },
     },
     async (request, reply) => {
-      await deleteDestination(deps, request.params.id, { deleteAudience: request.query.deleteAudience === 'true' });
+      await deleteDestination(asCaller(deps, request), request.params.id, {
+        deleteAudience: request.query.deleteAudience === 'true',
+      });
       return reply.code(204).send(null);
     },
   );

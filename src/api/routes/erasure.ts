@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { problems } from '../schemas/common.js';
 import { ErasureRequestSchema, ErasureResultSchema } from '../schemas/erasure.js';
 import { erasePerson } from '../services/erasure.js';
+import { asCaller, routeRateLimits } from '../security.js';
 
 export const erasureRoutes: FastifyPluginAsyncZod = (app) => {
   const { deps } = app;
@@ -22,12 +23,14 @@ export const erasureRoutes: FastifyPluginAsyncZod = (app) => {
             404: 'No destination with this id',
             409: 'No destination of the ad account has a Facebook connection',
             422: true,
+            429: 'More erasure requests a minute than API_ERASURES_PER_MINUTE from this key, or Facebook throttles',
             502: true,
           }),
         },
       },
+      config: { rateLimit: routeRateLimits(deps.config).erasure },
     },
-    async (request, reply) => reply.code(202).send(await erasePerson(deps, request.body)),
+    async (request, reply) => reply.code(202).send(await erasePerson(asCaller(deps, request), request.body)),
   );
   return Promise.resolve();
 };

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import pLimit from 'p-limit';
 import { destinationProblems, IdParamsSchema } from '../schemas/common.js';
 import {
   ExportConfigInputSchema,
@@ -8,11 +9,17 @@ import {
 } from '../schemas/export-config.js';
 import { exportConfigView, putExportConfig } from '../services/export-config.js';
 import { previewExport } from '../services/preview.js';
+import { routeRateLimits, tooManyRequests } from '../security.js';
 
 const tags = ['export configs'];
 
+/** Previews waiting for a slot beyond those running; more are refused rather than left to pile up. */
+const PREVIEW_QUEUE = 4;
+
 export const exportConfigRoutes: FastifyPluginAsyncZod = (app) => {
   const { deps } = app;
+  // A preview reads and counts a segment in the source database: a few at once, whoever asks.
+  const previews = pLimit(deps.config.api.limits.previewConcurrency);
 
   app.put(
     '/destinations/:id/export-config',
@@ -59,11 +66,21 @@ export const exportConfigRoutes: FastifyPluginAsyncZod = (app) => {
         body: PreviewInputSchema,
         response: {
           200: PreviewSchema.describe('Counts over a sample of the segment: nothing was sent'),
-          ...destinationProblems({ 400: 'Unknown segment or attributes, or no mapping given nor saved' }),
+          ...destinationProblems({
+            400: 'Unknown segment or attributes, or no mapping given nor saved',
+            429: 'Too many previews: per API key a minute, or running at once',
+          }),
         },
       },
+      config: { rateLimit: routeRateLimits(deps.config).preview },
     },
-    async (request) => previewExport(deps, request.params.id, request.body),
+    async (request, reply) => {
+      if (previews.pendingCount >= PREVIEW_QUEUE) {
+        void reply.header('retry-after', '5');
+        throw tooManyRequests('Previews are busy (a few run at once); retry in a few seconds.', 'url');
+      }
+      return previews(() => previewExport(deps, request.params.id, request.body));
+    },
   );
   return Promise.resolve();
 };

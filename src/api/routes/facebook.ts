@@ -18,6 +18,7 @@ import {
 import { connectedPage, loginFailedPage } from '../services/callback-pages.js';
 import { listAdAccounts, listAudiences } from '../services/facebook-assets.js';
 import { completeLogin, connectSystemUserToken, loginUrl, returnToOf } from '../services/facebook-connection.js';
+import { CALLBACK_PAGE_HELMET, routeRateLimits } from '../security.js';
 
 const tags = ['facebook'];
 const HTML = 'text/html; charset=utf-8';
@@ -69,9 +70,12 @@ export const facebookRoutes: FastifyPluginAsyncZod = (app) => {
           400: z.string().describe('HTML: declined, or a state that is forged, expired or already used'),
           404: z.string().describe('HTML: the destination was deleted meanwhile'),
           409: z.string().describe('HTML: Facebook refused the token (e.g. ads_management not granted)'),
+          429: z.string().describe('HTML: too many callbacks from this address (API_CALLBACKS_PER_MINUTE)'),
           502: z.string().describe('HTML: Facebook did not answer'),
         },
       },
+      helmet: CALLBACK_PAGE_HELMET,
+      config: { rateLimit: routeRateLimits(deps.config).callback },
       errorHandler: (error, request, reply) => {
         sendLoginFailed(error, request, reply);
       },

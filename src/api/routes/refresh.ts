@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { problems } from '../schemas/common.js';
 import { RefreshSchema } from '../schemas/exports.js';
 import { refreshScheduled } from '../services/schedules.js';
+import { asCaller } from '../security.js';
 
 export const refreshRoutes: FastifyPluginAsyncZod = (app) => {
   const { deps } = app;
@@ -17,7 +18,7 @@ export const refreshRoutes: FastifyPluginAsyncZod = (app) => {
         },
       },
     },
-    async (_request, reply) => reply.code(202).send(await refreshScheduled(deps)),
+    async (request, reply) => reply.code(202).send(await refreshScheduled(asCaller(deps, request))),
   );
   return Promise.resolve();
 };

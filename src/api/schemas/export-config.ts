@@ -98,10 +98,12 @@ export const WithdrawConsentQuerySchema = z.strictObject({
 export const ConsentSchema = z.object({
   id: z.uuid(),
   givenBy: z.string(),
+  givenByKey: z.string().nullable().describe('Name of the API key that recorded the consent'),
   givenAt: z.iso.datetime(),
   statementVersion: z.string(),
   withdrawnAt: z.iso.datetime().nullable(),
   withdrawnBy: z.string().nullable(),
+  withdrawnByKey: z.string().nullable().describe('Name of the API key that withdrew it'),
 });
 
 export const WithdrawalSchema = z.object({

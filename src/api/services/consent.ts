@@ -9,17 +9,23 @@ type Deps = Pick<ApiDeps, 'store' | 'temporalClient' | 'logger'>;
 export const consentRecordView = (c: ConsentRecord) => ({
   id: c.id,
   givenBy: c.givenBy,
+  givenByKey: c.givenByKey,
   givenAt: c.givenAt.toISOString(),
   statementVersion: c.statementVersion,
   withdrawnAt: c.withdrawnAt?.toISOString() ?? null,
   withdrawnBy: c.withdrawnBy,
+  withdrawnByKey: c.withdrawnByKey,
 });
 
-/** Records consent to a published statement version: a record must say which text was agreed to. */
+/**
+ * Records consent to a published statement version: a record must say which text was agreed to, and which API key
+ * (`keyName`) recorded it beside the caller's own words in givenBy.
+ */
 export async function giveConsent(
   deps: Deps,
   destinationId: string,
   input: { givenBy: string; statementVersion: string },
+  keyName: string,
 ) {
   if (!consentStatement(input.statementVersion)) {
     throw new ProblemError(
@@ -30,16 +36,18 @@ export async function giveConsent(
     );
   }
   await deps.store.destinations.get(destinationId);
-  return consentRecordView(await deps.store.consents.record(destinationId, input));
+  const record = await deps.store.consents.record(destinationId, { ...input, givenByKey: keyName });
+  deps.logger.info({ destinationId, statementVersion: input.statementVersion }, 'consent given');
+  return consentRecordView(record);
 }
 
 /**
  * Withdraws consent, then stops what depended on it: running exports are cancelled and the schedule paused (not
  * deleted, so giving consent again and resuming restores it).
  */
-export async function withdrawConsent(deps: Deps, destinationId: string, withdrawnBy: string) {
+export async function withdrawConsent(deps: Deps, destinationId: string, withdrawnBy: string, keyName: string) {
   await deps.store.destinations.get(destinationId);
-  const withdrawn = await deps.store.consents.withdraw(destinationId, { withdrawnBy });
+  const withdrawn = await deps.store.consents.withdraw(destinationId, { withdrawnBy, withdrawnByKey: keyName });
   await pauseSchedule(deps.temporalClient, destinationId, 'consent withdrawn');
   const cancelledExports = await cancelRunningExports(
     deps.temporalClient,

@@ -1,5 +1,6 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { MODE_REASON_TEXT, type ModeReason } from '../../domain/snapshot-basis.js';
+import pLimit from 'p-limit';
 import type { ExportRun, RunStatus } from '../../store/index.js';
 import { reconcileRun } from '../../temporal/reconcile-runs.js';
 import type { RunExecution } from '../../temporal/run-execution.js';
@@ -107,6 +108,12 @@ export interface ExportListFilter {
   cursor?: string;
 }
 
+/**
+ * Temporal calls one list answer makes at once: a page holds up to 500 runs, and a burst of describes for every
+ * running one would crowd the frontend (and this process) for one GET.
+ */
+export const LIVE_STATUS_CONCURRENCY = 8;
+
 /** Runs from `export_runs`, newest first; those still running carry Temporal's live status. */
 export async function listExports(deps: Deps, q: ExportListFilter) {
   const page = await deps.store.exportRuns.list({
@@ -117,10 +124,11 @@ export async function listExports(deps: Deps, q: ExportListFilter) {
     ...(q.from ? { startedFrom: new Date(q.from) } : {}),
     ...(q.to ? { startedBefore: new Date(q.to) } : {}),
   });
+  const limit = pLimit(LIVE_STATUS_CONCURRENCY);
   const items = await Promise.all(
     page.items.map(async (r) => {
       if (r.status !== 'running') return exportRunView(deps, r);
-      const { run, live } = await liveRecord(deps, r);
+      const { run, live } = await limit(() => liveRecord(deps, r));
       return { ...exportRunView(deps, run), live };
     }),
   );
