@@ -2,7 +2,7 @@ import { Agent, request, type Dispatcher } from 'undici';
 import { adAccountDigits } from './ad-account-id.js';
 import { appSecretProof } from './appsecret-proof.js';
 import { classifyGraphError, networkError } from './classify-error.js';
-import { ThrottledError } from './errors.js';
+import { ThrottledError, TransientError } from './errors.js';
 import { parseUsageHeaders, type BucUsage, type GraphUsage } from './usage.js';
 
 export interface GraphClientOptions {
@@ -32,6 +32,12 @@ export interface GraphClientOptions {
   retryAfterHeader?: string;
   /** Clock for proofs and token expiries (tests). */
   now?: () => number;
+  /**
+   * The most bytes of a response body read; a larger answer is abandoned as a TransientError. Graph's answers to
+   * our calls are a few kilobytes (a page of 50 audiences is about 50 KB).
+   * @default 8 MiB
+   */
+  maxResponseBytes?: number;
 }
 
 /** What every call takes: the token to act with, and an optional signal that aborts the call at once. */
@@ -58,6 +64,8 @@ export interface RequestSpec {
   operation: string;
   query?: Record<string, string | number | undefined>;
   body?: unknown;
+  /** Sent as an application/x-www-form-urlencoded body instead of `body` (the OAuth exchanges' secrets). */
+  form?: Record<string, string>;
   /** The token for the Authorization header (and the proof); undefined for the OAuth exchanges. */
   token?: string;
   signal?: AbortSignal;
@@ -66,6 +74,29 @@ export interface RequestSpec {
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
+export const DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
+
+class ResponseTooLarge extends Error {}
+
+/** The body as text, refused past `max` bytes (by Content-Length at once, else while it streams). */
+async function readCapped(res: Dispatcher.ResponseData, max: number): Promise<string> {
+  const declared = Number(res.headers['content-length']);
+  if (Number.isFinite(declared) && declared > max) {
+    res.body.destroy();
+    throw new ResponseTooLarge();
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res.body) {
+    size += (chunk as Buffer).length;
+    if (size > max) {
+      res.body.destroy();
+      throw new ResponseTooLarge();
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
+}
 
 export type GraphTransport = ReturnType<typeof createGraphTransport>;
 
@@ -78,6 +109,7 @@ export function createGraphTransport(options: GraphClientOptions) {
   const graphUrl = options.graphUrl.replace(/\/+$/, '');
   const { apiVersion, appId, appSecret } = options;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const now = options.now ?? Date.now;
   const ownAgent = options.dispatcher
     ? undefined
@@ -106,7 +138,10 @@ export function createGraphTransport(options: GraphClientOptions) {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (spec.token) headers.authorization = `Bearer ${spec.token}`;
     let body: string | undefined;
-    if (spec.body !== undefined) {
+    if (spec.form !== undefined) {
+      body = new URLSearchParams(spec.form).toString();
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+    } else if (spec.body !== undefined) {
       body = JSON.stringify(spec.body);
       headers['content-type'] = 'application/json';
     }
@@ -119,8 +154,13 @@ export function createGraphTransport(options: GraphClientOptions) {
     let text: string;
     try {
       res = await request(url, { method: spec.method, headers, body, signal, dispatcher });
-      text = await res.body.text();
+      text = await readCapped(res, maxResponseBytes);
     } catch (err) {
+      if (err instanceof ResponseTooLarge) {
+        throw new TransientError(`Facebook's answer was larger than ${maxResponseBytes} bytes and was not read`, {
+          operation: spec.operation,
+        });
+      }
       // The caller's abort is not a Facebook failure: surface it as the caller's own reason.
       if (spec.signal?.aborted) throw spec.signal.reason;
       throw networkError(spec.operation, err, timeout.aborted);

@@ -3,8 +3,9 @@ import { GraphClientConfigError } from './graph-transport.js';
 import { parseAccessToken, type AccessToken } from './responses.js';
 
 /**
- * The server-side login flow (reference 2.5). Meta's `/oauth/access_token` is a GET with the app secret and the
- * code as parameters; the URL is never logged or put in errors.
+ * The server-side login flow (reference 2.5). Meta documents `/oauth/access_token` as a GET with the app secret and
+ * the code in the query; Graph takes the same parameters as a POST form, which we send so that no secret is ever
+ * part of a URL (RFC 6749 section 2.3.1: proxies and access logs keep URLs).
  */
 export function createOAuthCalls(t: GraphTransport, app: { appId?: string; dialogUrl: string }) {
   const dialogUrl = app.dialogUrl.replace(/\/+$/, '');
@@ -32,12 +33,12 @@ export function createOAuthCalls(t: GraphTransport, app: { appId?: string; dialo
       opts: { signal?: AbortSignal } = {},
     ): Promise<AccessToken> {
       const { appId, appSecret } = t.requireApp('exchangeCode');
-      const operation = 'GET /oauth/access_token (code)';
+      const operation = 'POST /oauth/access_token (code)';
       const body = await t.call({
-        method: 'GET',
+        method: 'POST',
         path: 'oauth/access_token',
         operation,
-        query: { client_id: appId, client_secret: appSecret, redirect_uri: input.redirectUri, code: input.code },
+        form: { client_id: appId, client_secret: appSecret, redirect_uri: input.redirectUri, code: input.code },
         ...opts,
       });
       return parseAccessToken(body, operation, t.now());
@@ -46,12 +47,12 @@ export function createOAuthCalls(t: GraphTransport, app: { appId?: string; dialo
     /** Exchanges a short-lived user token for a long-lived one (about 60 days). */
     async exchangeForLongLivedToken(shortToken: string, opts: { signal?: AbortSignal } = {}): Promise<AccessToken> {
       const { appId, appSecret } = t.requireApp('exchangeForLongLivedToken');
-      const operation = 'GET /oauth/access_token (fb_exchange_token)';
+      const operation = 'POST /oauth/access_token (fb_exchange_token)';
       const body = await t.call({
-        method: 'GET',
+        method: 'POST',
         path: 'oauth/access_token',
         operation,
-        query: {
+        form: {
           grant_type: 'fb_exchange_token',
           client_id: appId,
           client_secret: appSecret,

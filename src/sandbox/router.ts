@@ -40,6 +40,7 @@ export function route(method: string, segments: readonly string[]): Route | null
   const table: Record<string, Route> = {
     'GET dialog/oauth': app(oauthDialog),
     'GET oauth/access_token': app(oauthAccessToken),
+    'POST oauth/access_token': app(oauthAccessToken),
     'GET debug_token': app(debugToken),
     'GET me': user(getMe),
     'GET me/permissions': user(getPermissions),

@@ -15,6 +15,7 @@ import { loadSandboxState, saveSandboxState } from './persistence.js';
 import { fixturesOf, type SandboxFixtures } from './fixtures.js';
 import { parseJsonBody } from './json-body.js';
 import type { GraphRequest } from './request.js';
+import { oauthAccessToken } from './handlers/oauth.js';
 import { route, routeKey } from './router.js';
 import { checkAppSecretProof } from './rules/appsecret-proof.js';
 import { defaultBudget, meterCall, throttledError, usageEntry, usageHeader } from './rules/throttle.js';
@@ -47,6 +48,9 @@ export interface Sandbox {
   faults: { set(f: Partial<FaultConfigInput>): void; get(): FaultConfig };
   state: World;
 }
+
+/** Parameters of the token exchange the sandbox refuses in a query string. */
+const SECRETS_NOT_IN_URL = ['client_secret', 'fb_exchange_token', 'code'];
 
 /** Room for 10,000 full rows of 19 keys (about 13 MB of JSON) with margin. */
 const BODY_LIMIT = 32 * 1024 * 1024;
@@ -191,6 +195,7 @@ async function handleGraph(
     if ('payload' in query) {
       throw graphErrors.invalidParameter('payload must be sent in the request body, not in the query string');
     }
+
     const body = typeof req.body === 'object' && req.body !== null ? (req.body as Record<string, unknown>) : {};
     const params: Record<string, unknown> = { ...query, ...body };
     for (const name of ['payload', 'session']) if (name in params) params[name] = parseJsonParam(params[name], name);
@@ -198,6 +203,13 @@ async function handleGraph(
     const rest = segments.slice(1);
     const found = route(method, rest);
     if (!found) throw graphErrors.unknownPath(rest.join('/'));
+    // Stricter than Meta on purpose: the token exchange's secrets never go in a URL (RFC 6749 section 2.3.1), which
+    // proxies and access logs keep; they come in a POST body.
+    if (found.handler === oauthAccessToken) {
+      for (const name of SECRETS_NOT_IN_URL) {
+        if (name in query) throw graphErrors.invalidParameter(`${name} must be sent in a POST body, not in the URL`);
+      }
+    }
     const rate = world.faults.transientErrorRate;
     if (failsOnPurpose(world, routeKey(method, rest))) {
       throw new GraphError(2, 'An unexpected error has occurred. Please retry your request later.', {

@@ -103,6 +103,31 @@ describe('graph client on the wire', () => {
     expect(req!.url.search).not.toContain(TOKEN);
   });
 
+  it('the OAuth exchanges send the app secret, the code and the short token in a POST form, never in the URL', async () => {
+    handler = (_req, res) => json(res, 200, { access_token: 'EAAlong', token_type: 'bearer', expires_in: 60 });
+    const c = client();
+    await c.exchangeCode({ code: 'the-code', redirectUri: 'https://api.example/facebook/callback' });
+    await c.exchangeForLongLivedToken('EAAshort');
+    await c.close();
+    expect(seen.map((r) => [r.method, r.url.pathname, r.url.search])).toEqual([
+      ['POST', '/v26.0/oauth/access_token', ''],
+      ['POST', '/v26.0/oauth/access_token', ''],
+    ]);
+    for (const r of seen) expect(r.headers['content-type']).toBe('application/x-www-form-urlencoded');
+    expect(Object.fromEntries(new URLSearchParams(seen[0]!.body))).toEqual({
+      client_id: '900',
+      client_secret: SECRET,
+      redirect_uri: 'https://api.example/facebook/callback',
+      code: 'the-code',
+    });
+    expect(Object.fromEntries(new URLSearchParams(seen[1]!.body))).toEqual({
+      grant_type: 'fb_exchange_token',
+      client_id: '900',
+      client_secret: SECRET,
+      fb_exchange_token: 'EAAshort',
+    });
+  });
+
   it('sends no proof when no app secret is configured', async () => {
     const c = client({ appSecret: undefined });
     await c.addUsers(input, { token: TOKEN });
@@ -145,6 +170,26 @@ describe('graph client on the wire', () => {
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).message).toBe('consent withdrawn');
     expect(err).not.toBeInstanceOf(TransientError);
+  });
+
+  it('reads at most maxResponseBytes of an answer, whether declared by Content-Length or streamed', async () => {
+    const c = client({ maxResponseBytes: 1_000 });
+    const big = JSON.stringify({ id: '1', name: 'x'.repeat(5_000) });
+    handler = (_req, res) => json(res, 200, JSON.parse(big));
+    const declared = await c.getAudience('1', { token: TOKEN }).catch((e: unknown) => e);
+    expect(declared).toBeInstanceOf(TransientError);
+    expect((declared as Error).message).toMatch(/larger than 1000 bytes and was not read/);
+    // Chunked, no Content-Length: refused once the 1,001st byte arrives.
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      for (let i = 0; i < big.length; i += 500) res.write(big.slice(i, i + 500));
+      res.end();
+    };
+    expect(await c.getAudience('1', { token: TOKEN }).catch((e: unknown) => e)).toBeInstanceOf(TransientError);
+    // An answer within the cap reads as before.
+    handler = (_req, res) => json(res, 200, { id: '1', name: 'small', subtype: 'CUSTOM' });
+    expect((await c.getAudience('1', { token: TOKEN })).id).toBe('1');
+    await c.close();
   });
 
   it('treats an HTML error page as transient and a connection refusal as transient', async () => {

@@ -221,13 +221,20 @@ describe('OAuth stand-in', () => {
     expect(back.origin + back.pathname).toBe(redirect);
     expect(back.searchParams.get('state')).toBe('st4te');
     const code = back.searchParams.get('code')!;
-    const exchange = (uri: string) =>
-      graph(
-        sb,
-        'GET',
-        `oauth/access_token?client_id=${sb.fixtures.appId}&client_secret=${sb.fixtures.appSecret}&redirect_uri=${encodeURIComponent(uri)}&code=${code}`,
-        { token: null },
-      );
+    const token = (form: Record<string, string>) =>
+      graph(sb, 'POST', 'oauth/access_token', { token: null, form: { client_id: sb.fixtures.appId, ...form } });
+    const secret = sb.fixtures.appSecret;
+    // The secret and the code in the URL are refused (stricter than Meta: URLs end up in logs), before the code is
+    // looked at, so the code is still good below.
+    const inUrl = await graph(
+      sb,
+      'GET',
+      `oauth/access_token?client_id=${sb.fixtures.appId}&client_secret=${secret}&redirect_uri=${encodeURIComponent(redirect)}&code=${code}`,
+      { token: null },
+    );
+    expectGraphError(inUrl, 100);
+    expect(inUrl.body.error.message).toMatch(/client_secret must be sent in a POST body/);
+    const exchange = (uri: string) => token({ client_secret: secret, redirect_uri: uri, code });
     expectGraphError(await exchange('http://127.0.0.1:9/other'), 100, 36008);
     const ok = await exchange(redirect);
     expect(ok.body).toMatchObject({ token_type: 'bearer', expires_in: 7200 });
@@ -238,28 +245,21 @@ describe('OAuth stand-in', () => {
       'ads_read',
     ]);
 
-    const long = await graph(
-      sb,
-      'GET',
-      `oauth/access_token?grant_type=fb_exchange_token&client_id=${sb.fixtures.appId}&client_secret=${sb.fixtures.appSecret}&fb_exchange_token=${ok.body.access_token}`,
-      { token: null },
-    );
+    const longLived = (fbExchangeToken: string, clientSecret = secret) =>
+      token({ grant_type: 'fb_exchange_token', client_secret: clientSecret, fb_exchange_token: fbExchangeToken });
+    const shortToken = String(ok.body.access_token);
+    const long = await longLived(shortToken);
     expect(long.body).toMatchObject({ token_type: 'bearer', expires_in: 5_183_944 });
     expect(long.body.access_token).not.toBe(ok.body.access_token);
-    const expired = await graph(
+    expectGraphError(await longLived(sb.fixtures.expiredToken), 190, 463);
+    expectGraphError(await longLived(shortToken, 'nope'), 100);
+    const exchangeInUrl = await graph(
       sb,
-      'GET',
-      `oauth/access_token?grant_type=fb_exchange_token&client_id=${sb.fixtures.appId}&client_secret=${sb.fixtures.appSecret}&fb_exchange_token=${sb.fixtures.expiredToken}`,
-      { token: null },
+      'POST',
+      `oauth/access_token?grant_type=fb_exchange_token&fb_exchange_token=${ok.body.access_token}`,
+      { token: null, form: { client_id: sb.fixtures.appId, client_secret: secret } },
     );
-    expectGraphError(expired, 190, 463);
-    const wrongSecret = await graph(
-      sb,
-      'GET',
-      `oauth/access_token?grant_type=fb_exchange_token&client_id=${sb.fixtures.appId}&client_secret=nope&fb_exchange_token=${ok.body.access_token}`,
-      { token: null },
-    );
-    expectGraphError(wrongSecret, 100);
+    expect(exchangeInUrl.body.error.message).toMatch(/fb_exchange_token must be sent in a POST body/);
   });
 
   it('answers access_denied when configured', async () => {

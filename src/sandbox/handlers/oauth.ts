@@ -71,7 +71,7 @@ export const oauthDialog: Handler = (req, world) => {
   return { status: 302, redirect: target.toString() };
 };
 
-/** GET /<v>/oauth/access_token: single-use codes bound to their redirect_uri, and long-lived exchange. */
+/** POST /<v>/oauth/access_token (a form; GET with the secret in the URL is refused): single-use codes bound to their redirect_uri, and long-lived exchange. */
 export const oauthAccessToken: Handler = (req, world) => {
   const { appId, appSecret, oauth } = world.config;
   if (str(req.params, 'client_id') !== appId)
