@@ -46,6 +46,11 @@ const commands: Record<string, Command> = {
     usage: async () => (await import('./demo/seed-command.js')).SEED_USAGE,
     run: async (args, config) => (await import('./demo/seed-command.js')).runSeedCommand(args, config),
   },
+  'reencrypt-tokens': {
+    summary: 'seal every stored Facebook token with the current ENCRYPTION_KEY (after a key rotation)',
+    usage: async () => (await import('./store/reencrypt-command.js')).REENCRYPT_USAGE,
+    run: async (args, config) => (await import('./store/reencrypt-command.js')).runReencryptCommand(args, config),
+  },
   demo: {
     summary: 'start everything, seed, and export a segment to the sandbox with live progress (--profiles N)',
     usage: async () => (await import('./demo/demo-command.js')).DEMO_USAGE,
