@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Membership } from './membership.js';
 import { CellKind } from './rules/payload.js';
@@ -129,9 +129,12 @@ export async function saveSandboxState(world: SandboxWorld, path: string): Promi
   w.u32(json.length);
   w.bytes(json);
   for (const a of audiences) if (a.members && a.schema && a.members.size > 0) writeMembers(w, a);
-  await mkdir(dirname(path), { recursive: true });
+  // A folder made here is private; one given (DATA_DIR is made private by `start`) is left as it is.
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  // The audiences' members (hashes, and MADIDs or external ids in clear): the owner's alone, like DATA_DIR.
   const tmp = `${path}.tmp`;
-  await writeFile(tmp, Buffer.concat(w.parts));
+  await writeFile(tmp, Buffer.concat(w.parts), { mode: 0o600 });
+  await chmod(tmp, 0o600);
   await rename(tmp, path);
 }
 

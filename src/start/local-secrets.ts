@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ensurePrivateDir } from '../private-dir.js';
 
 /** Secrets a local run needs and nobody gave: made once, kept in DATA_DIR so restarts can read old data. */
 export interface LocalSecrets {
@@ -18,6 +19,7 @@ function isLocalSecrets(value: unknown): value is LocalSecrets {
 
 /** Reads `DATA_DIR/local-secrets.json`, creating it (mode 0600) on first use. */
 export async function loadOrCreateLocalSecrets(dataDir: string): Promise<LocalSecrets> {
+  await ensurePrivateDir(dataDir);
   const path = join(dataDir, LOCAL_SECRETS_FILE);
   try {
     const parsed: unknown = JSON.parse(await readFile(path, 'utf8'));
@@ -32,7 +34,6 @@ export async function loadOrCreateLocalSecrets(dataDir: string): Promise<LocalSe
     encryptionKey: randomBytes(32).toString('base64'),
     apiKey: `local-${randomBytes(24).toString('base64url')}`,
   };
-  await mkdir(dataDir, { recursive: true });
   await writeFile(path, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
   await chmod(path, 0o600);
   return secrets;

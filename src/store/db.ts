@@ -1,8 +1,8 @@
 import { PGlite } from '@electric-sql/pglite';
-import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { ensurePrivateDir } from '../private-dir.js';
 
 /** Anything that runs SQL: the database itself or a transaction on it. */
 export interface Queryable {
@@ -152,7 +152,7 @@ function pgliteQueryable(target: PgliteLike): Queryable {
 }
 
 async function openPglite(dataDir: string): Promise<Db> {
-  mkdirSync(dataDir, { recursive: true });
+  await ensurePrivateDir(dataDir);
   const db = await PGlite.create(join(dataDir, 'pglite'));
   return {
     kind: 'pglite',

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,12 +12,16 @@ describe('the store on embedded PostgreSQL (PGlite)', () => {
   let store: Store;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'ae-store-pglite-'));
-    db = await openDb({ dataDir: dir });
+    db = await openDb({ dataDir: join(dir, 'data') });
     store = createStore(db, { encryptionKey: randomBytes(32) });
   });
   afterAll(async () => {
     await db.close();
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('keeps its folder (DATA_DIR) the owner’s alone: 0700', async () => {
+    expect((await stat(join(dir, 'data'))).mode & 0o777).toBe(0o700);
   });
 
   it('applies the same migrations, once', async () => {
