@@ -15,6 +15,7 @@ import {
   updateDestination,
 } from '../services/destinations.js';
 import { asCaller } from '../security.js';
+import { mapBounded } from '../services/bounded-map.js';
 
 const tags = ['destinations'];
 
@@ -55,7 +56,8 @@ export const destinationRoutes: FastifyPluginAsyncZod = (app) => {
     },
     async (request) => {
       const page = await deps.store.destinations.list(request.query);
-      const items = await Promise.all(page.items.map((d) => describeDestination(deps, d)));
+      // A scheduled destination asks Temporal for its next run: a few at a time.
+      const items = await mapBounded(page.items, (d) => describeDestination(deps, d));
       return { items, nextCursor: page.nextCursor };
     },
   );

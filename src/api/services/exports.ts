@@ -1,6 +1,5 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { MODE_REASON_TEXT, type ModeReason } from '../../domain/snapshot-basis.js';
-import pLimit from 'p-limit';
 import type { ExportRun, RunStatus } from '../../store/index.js';
 import { reconcileRun } from '../../temporal/reconcile-runs.js';
 import type { RunExecution } from '../../temporal/run-execution.js';
@@ -10,6 +9,7 @@ import { progressQuery } from '../../workflows/messages.js';
 import type { ExportTrigger } from '../../domain/export-terms.js';
 import type { ApiDeps } from '../deps.js';
 import { ProblemError, ProblemKind } from '../problem.js';
+import { mapBounded } from './bounded-map.js';
 import { preflightExport } from './export-preflight.js';
 
 type ProgressView = Omit<ExportProgress, 'phase'> & Record<string, unknown>;
@@ -108,12 +108,6 @@ export interface ExportListFilter {
   cursor?: string;
 }
 
-/**
- * Temporal calls one list answer makes at once: a page holds up to 500 runs, and a burst of describes for every
- * running one would crowd the frontend (and this process) for one GET.
- */
-export const LIVE_STATUS_CONCURRENCY = 8;
-
 /** Runs from `export_runs`, newest first; those still running carry Temporal's live status. */
 export async function listExports(deps: Deps, q: ExportListFilter) {
   const page = await deps.store.exportRuns.list({
@@ -124,14 +118,12 @@ export async function listExports(deps: Deps, q: ExportListFilter) {
     ...(q.from ? { startedFrom: new Date(q.from) } : {}),
     ...(q.to ? { startedBefore: new Date(q.to) } : {}),
   });
-  const limit = pLimit(LIVE_STATUS_CONCURRENCY);
-  const items = await Promise.all(
-    page.items.map(async (r) => {
-      if (r.status !== 'running') return exportRunView(deps, r);
-      const { run, live } = await limit(() => liveRecord(deps, r));
-      return { ...exportRunView(deps, run), live };
-    }),
-  );
+  // Only running runs ask Temporal, a few at a time.
+  const items = await mapBounded(page.items, async (r) => {
+    if (r.status !== 'running') return exportRunView(deps, r);
+    const { run, live } = await liveRecord(deps, r);
+    return { ...exportRunView(deps, run), live };
+  });
   return { items, nextCursor: page.nextCursor ?? null };
 }
 
