@@ -7,3 +7,4 @@ export * from './operation-status.js';
 export { allPages } from './account-calls.js';
 export * from './responses.js';
 export * from './usage.js';
+export * from './transient-retries.js';

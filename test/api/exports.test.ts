@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { ApplicationFailure } from '@temporalio/common';
 import { validateExport } from '../../src/activities/validate-export.js';
-import { createGraphClient } from '../../src/facebook/index.js';
+import { createGraphClient, WAITING_CALLER_RETRY_DELAYS_MS } from '../../src/facebook/index.js';
 import { startExport } from '../../src/temporal/start-export.js';
 import { ExportFailureType } from '../../src/workflows/contracts.js';
 import { NotificationType } from '../../src/notifications/events.js';
@@ -255,6 +255,44 @@ describe('exports API over real HTTP, the dev server, PostgreSQL and the sandbox
     expect(c.body.detail).toMatch(/reconnect facebook/i);
     expect(JSON.stringify(c.body)).not.toContain(env.sandbox.fixtures.expiredToken);
     expect((await env.store.exportRuns.list({ destinationId: expired.id })).items).toHaveLength(0);
+  });
+
+  it('asks debug_token again when Facebook answers a transient error at start, and answers 502 once it keeps failing', async () => {
+    const debugTokenCalls = () => env.sandbox.state.log.filter((e) => e.path.endsWith('/debug_token'));
+    const destination = await createDestination(env);
+    try {
+      env.sandbox.faults.set({ failingRoutes: [{ route: 'GET debug_token', times: 2 }] });
+      const before = debugTokenCalls().length;
+      const started = await post(`/destinations/${destination.id}/exports`);
+      expect(started.status).toBe(202);
+      // Two transient answers (code 2), then the one that let the start go ahead.
+      expect(
+        debugTokenCalls()
+          .slice(before, before + 3)
+          .map((e) => [e.status, e.errorCode]),
+      ).toEqual([
+        [500, 2],
+        [500, 2],
+        [200, undefined],
+      ]);
+      await waitFor(async () => {
+        const r = await get(`/exports/${started.body.runId}`);
+        return r.body.status === 'completed' ? true : undefined;
+      });
+
+      env.sandbox.faults.set({ failingRoutes: [{ route: 'GET debug_token' }] });
+      const from = debugTokenCalls().length;
+      const refused = await post(`/destinations/${destination.id}/exports`);
+      expect(refused.status).toBe(502);
+      expect(refused.type).toMatch(/application\/problem\+json/);
+      expect(refused.body).toMatchObject({ type: '/problems/facebook' });
+      expect(refused.body.detail).toMatch(/debug_token/);
+      expect(debugTokenCalls().length - from).toBe(1 + WAITING_CALLER_RETRY_DELAYS_MS.length);
+      expect((await env.store.exportRuns.list({ destinationId: destination.id })).items).toHaveLength(1);
+      expect((await env.store.destinations.get(destination.id)).status).toBe('active');
+    } finally {
+      env.sandbox.faults.set({ failingRoutes: [] });
+    }
   });
 
   it('wrong app credentials are reported as such, at start and in the run’s validation, and flag no destination', async () => {

@@ -7,7 +7,7 @@ import {
   type ReadinessDestination,
   type ReadinessProblem,
 } from '../../domain/export-readiness.js';
-import { AuthError } from '../../facebook/index.js';
+import { AuthError, retryTransient } from '../../facebook/index.js';
 import { DestinationStatus, NotFoundError, type ReadyDestination } from '../../store/index.js';
 import { exportTargetOf, type ExportTarget } from '../../temporal/start-export.js';
 import type { ApiDeps } from '../deps.js';
@@ -51,9 +51,11 @@ export async function preflightExport(deps: Deps, destinationId: string): Promis
   if (stored) throw await refusal(deps, id, stored);
   // Asking Facebook needs our app's credentials; without them the run's validation is the only token check.
   if (deps.config.facebook.appId && deps.config.facebook.appSecret) {
-    const info = await deps.graph.debugToken(await store.credentials.getToken(id)).catch((err: unknown) => {
+    const token = await store.credentials.getToken(id);
+    // A transient answer is asked again a few times before the caller hears 502 (the error mapping's).
+    const info = await retryTransient(() => deps.graph.debugToken(token)).catch((err: unknown) => {
       if (err instanceof AuthError) return { valid: false, expiresAt: null };
-      throw err; // Facebook down: the error mapping answers 502
+      throw err;
     });
     const broken = tokenProblem(subject, info, now);
     if (broken) throw await refusal(deps, id, broken);
