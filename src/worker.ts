@@ -1,9 +1,9 @@
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { Runtime, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
 import { createActivities, type ActivityDeps } from './activities/index.js';
 import type { Config } from './config.js';
 import { activityDeps, openResources } from './resources.js';
+import { connectClient, connectWorker } from './temporal/connection.js';
 import { reconcileRunningRuns } from './temporal/reconcile-runs.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
@@ -12,7 +12,7 @@ export interface ExportWorkerOptions {
   config: Config;
   connection: NativeConnection;
   deps: ActivityDeps;
-  /** A prebuilt workflow bundle (tests build one per run); otherwise the sources are bundled at start. */
+  /** A prebuilt workflow bundle (tests build one per run). @default WORKFLOW_BUNDLE_PATH, else the sources are bundled at start */
   workflowBundlePath?: string;
   taskQueue?: string;
 }
@@ -20,8 +20,9 @@ export interface ExportWorkerOptions {
 /** Creates the worker that runs export workflows and their activities on the configured task queue. */
 export async function createExportWorker(options: ExportWorkerOptions): Promise<Worker> {
   const { config } = options;
-  const workflowSource: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = options.workflowBundlePath
-    ? { workflowBundle: { codePath: options.workflowBundlePath } }
+  const bundlePath = options.workflowBundlePath ?? config.worker.workflowBundlePath;
+  const workflowSource: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = bundlePath
+    ? { workflowBundle: { codePath: bundlePath } }
     : { workflowsPath: WORKFLOWS_PATH };
   return Worker.create({
     connection: options.connection,
@@ -43,13 +44,13 @@ export async function createExportWorker(options: ExportWorkerOptions): Promise<
 export async function runWorker(config: Config): Promise<number> {
   installWorkerRuntime(config);
   const resources = await openResources(config);
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const connection = await connectWorker(config.temporal);
   // Scheduled exports start the audience's export workflow from an activity: that needs a client connection too.
-  const clientConnection = await Connection.connect({ address: config.temporal.address });
+  const temporal = await connectClient(config.temporal);
   try {
     const deps = {
       ...activityDeps(resources, config),
-      temporalClient: new Client({ connection: clientConnection, namespace: config.temporal.namespace }),
+      temporalClient: temporal.client,
       taskQueue: config.temporal.taskQueue,
     };
     const worker = await createExportWorker({ config, connection, deps });
@@ -64,7 +65,7 @@ export async function runWorker(config: Config): Promise<number> {
     await worker.run();
     return 0;
   } finally {
-    await clientConnection.close();
+    await temporal.close();
     await connection.close();
     await resources.close();
   }

@@ -1,8 +1,9 @@
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
 import { openResources, type Resources } from '../resources.js';
+import { lazyClient } from '../temporal/connection.js';
 import type { ReconcileSummary } from '../temporal/reconcile-runs.js';
 import { buildApp } from './app.js';
 import type { ApiDeps } from './deps.js';
@@ -33,9 +34,8 @@ export async function startApiServer(config: Config, options: ApiServerOptions =
   const resources =
     options.resources ?? (await openResources(config, { statementTimeoutMs: config.api.limits.statementTimeoutMs }));
   // Lazy: the API starts (and /health reports Temporal down) even while Temporal is still coming up.
-  const connection = options.temporalClient ? undefined : Connection.lazy({ address: config.temporal.address });
-  const temporalClient =
-    options.temporalClient ?? new Client({ connection: connection!, namespace: config.temporal.namespace });
+  const own = options.temporalClient ? undefined : lazyClient(config.temporal);
+  const temporalClient = options.temporalClient ?? own!.client;
   const deps: ApiDeps = {
     config,
     store: resources.store,
@@ -58,7 +58,7 @@ export async function startApiServer(config: Config, options: ApiServerOptions =
     async close() {
       await reconciled;
       await app.close();
-      await connection?.close();
+      await own?.close();
       if (!options.resources) await resources.close();
     },
   };

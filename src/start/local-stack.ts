@@ -1,5 +1,5 @@
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { join, resolve } from 'node:path';
 import { startApiServer, type ApiServer } from '../api/server.js';
 import type { Config } from '../config.js';
@@ -9,6 +9,7 @@ import { startSandbox, type Sandbox } from '../sandbox/server.js';
 import { activityDeps, openResources, type Resources } from '../resources.js';
 import { migrate, openDb, type Db } from '../store/index.js';
 import { ensureTemporalCli } from '../temporal/cli-binary.js';
+import { connectClient, connectWorker } from '../temporal/connection.js';
 import { startDevServer, type DevServer } from '../temporal/dev-server.js';
 import { createExportWorker } from '../worker.js';
 import { loadOrCreateLocalSecrets } from './local-secrets.js';
@@ -141,7 +142,13 @@ export async function startLocalStack(baseConfig: Config, options: LocalStackOpt
       closers.push({ name: 'Temporal dev server', close: () => devServer!.stop() });
       config = {
         ...config,
-        temporal: { ...config.temporal, address: devServer.address, uiUrl: devServer.uiUrl ?? config.temporal.uiUrl },
+        temporal: {
+          ...config.temporal,
+          address: devServer.address,
+          uiUrl: devServer.uiUrl ?? config.temporal.uiUrl,
+          // Our own dev server on loopback speaks plaintext: TEMPORAL_TLS* / an API key are for a given server only.
+          connection: {},
+        },
       };
     }
 
@@ -160,9 +167,9 @@ export async function startLocalStack(baseConfig: Config, options: LocalStackOpt
     const resources = await openResources(config, { db });
     closers.push({ name: 'resources', close: () => resources.close() });
 
-    const connection = await Connection.connect({ address: config.temporal.address });
-    closers.push({ name: 'Temporal client', close: () => connection.close() });
-    const client = new Client({ connection, namespace: config.temporal.namespace });
+    const temporal = await connectClient(config.temporal);
+    closers.push({ name: 'Temporal client', close: () => temporal.close() });
+    const client = temporal.client;
 
     const logger = createLogger(options.logLevel ?? config.logLevel, 'audience-export');
     // On PostgreSQL the API opens its own pool, with its statement_timeout; the embedded database has one connection.
@@ -174,7 +181,7 @@ export async function startLocalStack(baseConfig: Config, options: LocalStackOpt
     closers.push({ name: 'API', close: () => api.close() });
 
     log('[worker] bundling workflows and starting the worker');
-    const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
+    const nativeConnection = await connectWorker(config.temporal);
     closers.push({ name: 'worker connection', close: () => nativeConnection.close() });
     const worker: Worker = await createExportWorker({
       config,

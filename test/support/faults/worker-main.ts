@@ -3,19 +3,18 @@
  * the workflow bundle this test run built (WORKFLOW_BUNDLE_PATH). Bundling the sources at every restart would
  * cost seconds per kill and pick up half-saved edits in a shared checkout; activities still load from src.
  */
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../../../src/config.js';
 import { activityDeps, openResources } from '../../../src/resources.js';
+import { connectClient, connectWorker } from '../../../src/temporal/connection.js';
 import { createExportWorker } from '../../../src/worker.js';
 
 const config = loadConfig();
 const resources = await openResources(config);
-const connection = await NativeConnection.connect({ address: config.temporal.address });
-const clientConnection = await Connection.connect({ address: config.temporal.address });
+const connection = await connectWorker(config.temporal);
+const temporal = await connectClient(config.temporal);
 const deps = {
   ...activityDeps(resources, config),
-  temporalClient: new Client({ connection: clientConnection, namespace: config.temporal.namespace }),
+  temporalClient: temporal.client,
   taskQueue: config.temporal.taskQueue,
 };
 const worker = await createExportWorker({
@@ -26,6 +25,6 @@ const worker = await createExportWorker({
 });
 console.error(`[worker] polling task queue '${config.temporal.taskQueue}' at ${config.temporal.address}`);
 await worker.run();
-await clientConnection.close();
+await temporal.close();
 await connection.close();
 await resources.close();
