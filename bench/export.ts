@@ -11,6 +11,8 @@ import { dirname, join, resolve } from 'node:path';
 import { openDb, type Db } from '../src/store/db.js';
 import { createStore, migrate } from '../src/store/index.js';
 import { changeSegmentShare, demoSourceConfig, seedDemoProfiles } from '../src/demo/demo-seed.js';
+import { previewExport } from '../src/api/services/preview.js';
+import { createProfileSource } from '../src/sources/profile-source.js';
 import { ensureTemporalCli } from '../src/temporal/cli-binary.js';
 import { startDevServer, type DevServer } from '../src/temporal/dev-server.js';
 import type { ExportTarget } from '../src/temporal/start-export.js';
@@ -153,6 +155,22 @@ async function main(): Promise<number> {
       mode: 'mirror',
       defaultCountry: 'US',
     });
+
+    // 0. A preview of the whole segment, as the API's POST …/preview runs it (the service, without HTTP).
+    const source = await createProfileSource(db, demoSourceConfig());
+    loads.previewStart = loadAverage();
+    const tp = performance.now();
+    const previewed = await previewExport({ store, source }, destination.id, { segment: 'all' });
+    const preview = {
+      seconds: (performance.now() - tp) / 1000,
+      segmentSize: previewed.segmentSize,
+      sampled: previewed.sampled,
+    };
+    figures.preview = preview;
+    say(
+      `preview of 'all': ${preview.seconds.toFixed(2)} s (${fmt(preview.sampled)} of ${fmt(preview.segmentSize)} members examined, ` +
+        `${fmt(previewed.exportable)} exportable)`,
+    );
 
     const stamp = Date.now();
     const cpuProfDir = resolve('bench/results', `cpu-${stamp}`);

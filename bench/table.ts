@@ -20,6 +20,7 @@ interface Figures {
   exportCpu?: CpuReading;
   exportCheck?: { countEqual: boolean; sampledFound: number; sampledRows: number };
   refresh: (RunFigures & { available: true; rowsSent: number; mirrorDiffApplied: boolean }) | { available: false };
+  seedSeconds?: number;
   preview?: { seconds: number };
   workerPeakRssBytes: number;
   loadAverage: Record<string, string>;
@@ -46,24 +47,32 @@ const cpu = (c: CpuReading | undefined) =>
 /** The 1-minute load average at the start and the end. */
 const load = (start?: string, end?: string) => `${start?.split(' ')[0] ?? '?'}–${end?.split(' ')[0] ?? '?'}`;
 const row = (cells: string[]) => console.log(`| ${cells.join(' | ')} |`);
-console.log('Export (mirror, new audience):\n');
-row([
+const header = (cells: string[]) => {
+  row(cells);
+  row(cells.map(() => '---'));
+};
+
+console.log('Export (mirror, new audience; seeding is not part of it):\n');
+header([
   'profiles',
-  'total',
+  'seed (apart)',
+  'export wall',
+  'validate',
   'freeze',
   'plan',
   'upload',
   'finalise',
   'CPU s worker / PG / sandbox',
   'product CPU per M',
-  'peak RSS',
+  'worker peak RSS',
   'load',
 ]);
-row(Array<string>(10).fill('---'));
 for (const r of runs) {
   row([
     millions(r.profiles),
+    s(r.seedSeconds),
     s(r.exportSeconds),
+    s(phase(r.exportPhases, 'validating')),
     s(phase(r.exportPhases, 'freezing')),
     s(phase(r.exportPhases, 'planning')),
     s(phase(r.exportPhases, 'uploading')),
@@ -75,9 +84,10 @@ for (const r of runs) {
   ]);
 }
 console.log('\nRefresh after 1% changed (mirror):\n');
-row([
+header([
   'profiles',
-  'total',
+  'refresh wall',
+  'validate',
   'freeze',
   'plan',
   'remove',
@@ -85,18 +95,20 @@ row([
   'finalise',
   'rows sent',
   'CPU s worker / PG / sandbox',
+  'product CPU',
   'load',
 ]);
-row(Array<string>(10).fill('---'));
 for (const r of runs) {
   const f = r.refresh;
   if (!f.available) {
-    row([millions(r.profiles), 'not available', ...Array<string>(8).fill('—')]);
+    row([millions(r.profiles), 'not available', ...Array<string>(10).fill('—')]);
     continue;
   }
+  const p = product(f.cpu);
   row([
     millions(r.profiles),
     s(f.seconds),
+    s(phase(f.phases, 'validating')),
     s(phase(f.phases, 'freezing')),
     s(phase(f.phases, 'planning')),
     s(phase(f.phases, 'removing')),
@@ -104,12 +116,39 @@ for (const r of runs) {
     s(phase(f.phases, 'finalising')),
     f.rowsSent.toLocaleString('en-US'),
     cpu(f.cpu),
+    p === undefined ? '—' : `${p.toFixed(1)} s`,
     load(r.loadAverage.refreshStart, r.loadAverage.refreshEnd),
   ]);
 }
-if (runs.some((r) => r.preview)) {
-  console.log('\nPreview of the whole segment:\n');
-  row(['profiles', 'preview']);
-  row(['---', '---']);
-  for (const r of runs) row([millions(r.profiles), s(r.preview?.seconds)]);
+console.log('\nPreview of the whole segment (10,000 members examined, the segment counted):\n');
+header(['profiles', 'preview wall', 'load']);
+for (const r of runs)
+  row([millions(r.profiles), s(r.preview?.seconds), r.loadAverage.previewStart?.split(' ')[0] ?? '?']);
+
+// The targets of issue #24: wall times at 10M, CPU per million and peak RSS at every size.
+console.log('\nAgainst the targets (#24):\n');
+header([
+  'profiles',
+  'export ≤ 300 s (10M)',
+  'product CPU ≤ 25 /M',
+  'refresh ≤ 30 s (10M)',
+  'preview ≤ 5 s',
+  'RSS ≤ 768 MiB',
+]);
+const verdict = (value: number | undefined, limit: number, unit: string, applies = true) => {
+  if (!applies) return 'n/a';
+  if (value === undefined) return '—';
+  return value <= limit ? `met (${value.toFixed(1)})` : `missed by ${(value - limit).toFixed(1)} ${unit}`;
+};
+for (const r of runs) {
+  const tenM = r.profiles >= 10_000_000;
+  const p = product(r.exportCpu);
+  row([
+    millions(r.profiles),
+    verdict(r.exportSeconds, 300, 's', tenM),
+    verdict(p === undefined ? undefined : p / (r.profiles / 1e6), 25, 'core-s/M'),
+    verdict(r.refresh.available ? r.refresh.seconds : undefined, 30, 's', tenM),
+    verdict(r.preview?.seconds, 5, 's'),
+    verdict(r.workerPeakRssBytes / 2 ** 20, 768, 'MiB'),
+  ]);
 }

@@ -4,7 +4,7 @@ import type { ApiDeps } from '../deps.js';
 import { ProblemError, ProblemKind } from '../problem.js';
 import { checkMapping } from './export-config.js';
 
-type Deps = Pick<ApiDeps, 'store' | 'source' | 'config'>;
+type Deps = Pick<ApiDeps, 'store' | 'source'>;
 
 /** Profiles examined by a preview: the first ones of the segment in key order. One page of a real export. */
 export const PREVIEW_SAMPLE_LIMIT = 10_000;
