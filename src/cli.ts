@@ -36,6 +36,12 @@ const commands: Record<string, Command> = {
     usage: environmentOnly('worker', 'Runs a Temporal worker for exports on TEMPORAL_TASK_QUEUE until interrupted.'),
     run: async (_args, config) => (await import('./worker.js')).runWorker(config),
   },
+  cluster: {
+    summary:
+      'stand up the production topology here: Temporal Server on PostgreSQL, the API, two workers (up|down|status)',
+    usage: async () => (await import('./cluster/cluster-command.js')).CLUSTER_USAGE,
+    run: async (args, config) => (await import('./cluster/cluster-command.js')).runClusterCommand(args, config),
+  },
   sandbox: {
     summary: 'serve the local Graph API sandbox (--port N --config file --latency-ms 300-1500)',
     usage: async () => (await import('./sandbox/command.js')).SANDBOX_USAGE,
