@@ -327,12 +327,16 @@ export async function createProfileSource(db: Db, rawConfig: ProfileSourceConfig
       await checkSegments(wanted);
       const staged = await stagedAttributes(attributes);
       const filter = memberFilter(wanted);
-      // The key column's own order, so an index on it gives the first members without sorting the segment.
-      const result = await db.queryArrays(
-        `SELECT ${stagedColumnsSql(staged)} FROM ${profiles} AS p WHERE ${filter.sql} ORDER BY ${key} LIMIT ${limit}`,
-        filter.params,
-      );
-      return { rows: toFrozenRows(result, 0), segmentSize: await countMembers(db, wanted) };
+      // The key column's own order, so an index on it gives the first members without sorting the segment. The
+      // count (a semi-join of every member, the longer of the two at 10 million) runs beside it on another connection.
+      const [result, segmentSize] = await Promise.all([
+        db.queryArrays(
+          `SELECT ${stagedColumnsSql(staged)} FROM ${profiles} AS p WHERE ${filter.sql} ORDER BY ${key} LIMIT ${limit}`,
+          filter.params,
+        ),
+        countMembers(db, wanted),
+      ]);
+      return { rows: toFrozenRows(result, 0), segmentSize };
     },
 
     unknownSegments,
