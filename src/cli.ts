@@ -65,12 +65,14 @@ const commands: Record<string, Command> = {
   export: {
     summary: 'start an export through the API and follow it (--destination ID [--follow])',
     usage: async () => (await import('./cli-client/export-command.js')).EXPORT_USAGE,
-    run: async (args) => (await import('./cli-client/export-command.js')).runExportCommand(args),
+    run: async (args, config) =>
+      (await import('./cli-client/export-command.js')).runExportCommand(args, config.database.dataDir),
   },
   exports: {
     summary: 'list export runs or show one through the API (list [--destination ID] | get RUN_ID)',
     usage: async () => (await import('./cli-client/export-command.js')).EXPORTS_USAGE,
-    run: async (args) => (await import('./cli-client/export-command.js')).runExportsCommand(args),
+    run: async (args, config) =>
+      (await import('./cli-client/export-command.js')).runExportsCommand(args, config.database.dataDir),
   },
 };
 

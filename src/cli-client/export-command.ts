@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ApiRequestError, ApiUnreachableError, createApiClient, type ApiClient } from './api-client.js';
+import { connectionOf } from './connection.js';
 import { ExitCode } from './exit-codes.js';
 import { closedInTemporal, followViaApi, healthOfView, progressOfView, type ExportRunView } from './follow-export.js';
 import { ProgressBar } from './progress-bar.js';
@@ -10,8 +11,9 @@ const CONNECTION_OPTIONS = {
   'api-key': { type: 'string' },
 } as const;
 
-const CONNECTION_HELP = `  --api-url URL     the API (default AUDIENCE_EXPORT_API_URL, else http://127.0.0.1:8080)
-  --api-key KEY     an API key (default AUDIENCE_EXPORT_API_KEY)`;
+const CONNECTION_HELP = `  --api-url URL     the API (default AUDIENCE_EXPORT_API_URL, else the \`start\` running on DATA_DIR,
+                    else http://127.0.0.1:8080)
+  --api-key KEY     an API key (default AUDIENCE_EXPORT_API_KEY, else the key that \`start\` generated)`;
 
 export const EXPORT_USAGE = `Usage: audience-export export --destination ID [--follow] [--api-url URL] [--api-key KEY]
 
@@ -30,19 +32,6 @@ export const EXPORTS_USAGE = `Usage: audience-export exports list [--destination
   --limit N         list at most N runs
   --json            print the API's JSON instead of a table or report
 ${CONNECTION_HELP}`;
-
-export interface Connection {
-  baseUrl: string;
-  apiKey?: string;
-}
-
-/** The API to talk to: flags, then AUDIENCE_EXPORT_API_URL / _KEY, then the default local address. */
-export function connectionOf(values: { 'api-url'?: string; 'api-key'?: string }, env = process.env): Connection {
-  return {
-    baseUrl: values['api-url'] ?? env.AUDIENCE_EXPORT_API_URL ?? 'http://127.0.0.1:8080',
-    apiKey: values['api-key'] ?? env.AUDIENCE_EXPORT_API_KEY,
-  };
-}
 
 /** Maps an error to the documented exit code and prints what to do. */
 function fail(err: unknown): number {
@@ -73,7 +62,7 @@ interface StartedExport {
 }
 
 /** `audience-export export --destination ID [--follow]`. */
-export async function runExportCommand(args: string[]): Promise<number> {
+export async function runExportCommand(args: string[], dataDir: string): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -89,7 +78,7 @@ export async function runExportCommand(args: string[]): Promise<number> {
     console.error(EXPORT_USAGE);
     return ExitCode.Usage;
   }
-  const api = createApiClient(connectionOf(values));
+  const api = createApiClient(await connectionOf(values, dataDir));
   try {
     const started = await api.request<StartedExport>(
       'POST',
@@ -130,7 +119,7 @@ interface RunPage {
 }
 
 /** `audience-export exports list|get`. */
-export async function runExportsCommand(args: string[]): Promise<number> {
+export async function runExportsCommand(args: string[], dataDir: string): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -148,7 +137,7 @@ export async function runExportsCommand(args: string[]): Promise<number> {
   }
   const { values, positionals } = parsed;
   const [sub, runId] = positionals;
-  const api: ApiClient = createApiClient(connectionOf(values));
+  const api: ApiClient = createApiClient(await connectionOf(values, dataDir));
   try {
     if (sub === 'list' && positionals.length === 1) {
       const query = new URLSearchParams();

@@ -17,19 +17,27 @@ function isLocalSecrets(value: unknown): value is LocalSecrets {
   return typeof v?.encryptionKey === 'string' && typeof v.apiKey === 'string';
 }
 
+/** Reads `DATA_DIR/local-secrets.json`; undefined when there is none yet. */
+export async function readLocalSecrets(dataDir: string): Promise<LocalSecrets | undefined> {
+  const path = join(dataDir, LOCAL_SECRETS_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  const parsed: unknown = JSON.parse(text);
+  if (isLocalSecrets(parsed)) return parsed;
+  throw new Error(`${path} is not a local secrets file: delete it to make a new one (stored tokens become unreadable)`);
+}
+
 /** Reads `DATA_DIR/local-secrets.json`, creating it (mode 0600) on first use. */
 export async function loadOrCreateLocalSecrets(dataDir: string): Promise<LocalSecrets> {
   await ensurePrivateDir(dataDir);
+  const existing = await readLocalSecrets(dataDir);
+  if (existing) return existing;
   const path = join(dataDir, LOCAL_SECRETS_FILE);
-  try {
-    const parsed: unknown = JSON.parse(await readFile(path, 'utf8'));
-    if (isLocalSecrets(parsed)) return parsed;
-    throw new Error(
-      `${path} is not a local secrets file: delete it to make a new one (stored tokens become unreadable)`,
-    );
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
   const secrets: LocalSecrets = {
     encryptionKey: randomBytes(32).toString('base64'),
     apiKey: `local-${randomBytes(24).toString('base64url')}`,

@@ -129,6 +129,22 @@ export async function startLocalStack(baseConfig: Config, options: LocalStackOpt
       log(`[sandbox] Graph API sandbox at ${sandbox.url} (no FACEBOOK_APP_ID configured)`);
     }
 
+    if (options.freeApiPort && !env.API_PORT) config = { ...config, api: { ...config.api, port: 0 } };
+    if (config.api.port === 0) {
+      const port = await freePort(config.api.host);
+      const publicUrl = env.PUBLIC_URL ? config.api.publicUrl : `http://${config.api.host}:${port}`;
+      config = { ...config, api: { ...config.api, port, publicUrl } };
+    }
+
+    // One Db for API and worker: the embedded PostgreSQL lives in this process only.
+    const db = await openDb({ url: config.database.url, dataDir: config.database.dataDir });
+    closers.push({ name: 'database', close: () => db.close() });
+    await migrate(db);
+    await options.prepareDb?.(db);
+    const resources = await openResources(config, { db });
+    closers.push({ name: 'resources', close: () => resources.close() });
+
+    // After the database and the profile source: a DATA_DIR without profiles fails before Temporal starts.
     let devServer: DevServer | undefined;
     if (!env.TEMPORAL_ADDRESS) {
       const uiPort = await uiPortOf(env);
@@ -151,21 +167,6 @@ export async function startLocalStack(baseConfig: Config, options: LocalStackOpt
         },
       };
     }
-
-    if (options.freeApiPort && !env.API_PORT) config = { ...config, api: { ...config.api, port: 0 } };
-    if (config.api.port === 0) {
-      const port = await freePort(config.api.host);
-      const publicUrl = env.PUBLIC_URL ? config.api.publicUrl : `http://${config.api.host}:${port}`;
-      config = { ...config, api: { ...config.api, port, publicUrl } };
-    }
-
-    // One Db for API and worker: the embedded PostgreSQL lives in this process only.
-    const db = await openDb({ url: config.database.url, dataDir: config.database.dataDir });
-    closers.push({ name: 'database', close: () => db.close() });
-    await migrate(db);
-    await options.prepareDb?.(db);
-    const resources = await openResources(config, { db });
-    closers.push({ name: 'resources', close: () => resources.close() });
 
     const temporal = await connectClient(config.temporal);
     closers.push({ name: 'Temporal client', close: () => temporal.close() });

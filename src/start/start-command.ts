@@ -1,6 +1,10 @@
+import { join, resolve } from 'node:path';
 import type { Config } from '../config.js';
+import { SourceConfigError } from '../sources/errors.js';
 import { consoleLink } from './console-link.js';
-import { startLocalStack } from './local-stack.js';
+import { removeLocalApi, writeLocalApi } from './local-api-file.js';
+import { LOCAL_SECRETS_FILE } from './local-secrets.js';
+import { startLocalStack, type LocalStack } from './local-stack.js';
 
 /**
  * `audience-export start`: Temporal dev server (unless TEMPORAL_ADDRESS is set), the sandbox (unless a Facebook
@@ -8,9 +12,21 @@ import { startLocalStack } from './local-stack.js';
  */
 export async function runStartCommand(_args: string[], config: Config): Promise<number> {
   const log = (line: string) => console.error(line);
-  const stack = await startLocalStack(config, { log });
+  let stack: LocalStack;
+  try {
+    stack = await startLocalStack(config, { log });
+  } catch (err) {
+    if (!(err instanceof SourceConfigError)) throw err;
+    console.error(`${err.message}\n${whatToDoWithoutProfiles(config)}`);
+    return 2;
+  }
+  const dataDir = resolve(config.database.dataDir);
   const keyFromEnv = config.api.keys.length > 0;
+  await writeLocalApi(dataDir, { url: stack.apiUrl, pid: process.pid, localKey: !keyFromEnv });
   const f = stack.sandbox?.fixtures;
+  // The key is printed only inside the sign-in link's fragment: a key on a line of its own ends up in scrollback
+  // and pasted logs; the CLI on this machine reads it from DATA_DIR instead.
+  const keyHint = keyFromEnv ? 'one of API_KEYS' : `apiKey in ${join(dataDir, LOCAL_SECRETS_FILE)}`;
   console.log(
     [
       '',
@@ -18,7 +34,6 @@ export async function runStartCommand(_args: string[], config: Config): Promise<
       `  Console:      ${keyFromEnv ? `${consoleLink(stack.config.api.publicUrl)}   (sign in with one of API_KEYS)` : consoleLink(stack.config.api.publicUrl, stack.apiKey)}`,
       `  API:          ${stack.apiUrl}`,
       `  API docs:     ${stack.apiUrl}/docs`,
-      `  API key:      ${keyFromEnv ? 'one of API_KEYS' : `${stack.apiKey}   (kept in ${config.database.dataDir}/local-secrets.json)`}`,
       `  Temporal:     ${stack.temporalAddress} (namespace ${stack.config.temporal.namespace})`,
       `  Temporal UI:  ${stack.temporalUiUrl ?? 'not known: set TEMPORAL_UI_URL'}`,
       `  Database:     ${config.database.url ? 'DATABASE_URL' : `embedded PostgreSQL in ${config.database.dataDir}`}`,
@@ -29,7 +44,8 @@ export async function runStartCommand(_args: string[], config: Config): Promise<
           ]
         : [`  Graph API:    ${stack.config.facebook.graphUrl} (app ${stack.config.facebook.appId})`]),
       '',
-      `  curl -H 'Authorization: Bearer ${keyFromEnv ? '<key>' : stack.apiKey}' ${stack.apiUrl}/destinations`,
+      `  curl -H "Authorization: Bearer $KEY" ${stack.apiUrl}/destinations   (KEY: ${keyHint})`,
+      `  audience-export exports list   (on this machine the CLI finds this API and its key in ${config.database.dataDir})`,
       '',
     ].join('\n'),
   );
@@ -43,7 +59,19 @@ export async function runStartCommand(_args: string[], config: Config): Promise<
   });
   log(`[start] ${signal}: stopping the worker, API, sandbox and Temporal`);
   const failed = signal.startsWith('worker failed');
+  await removeLocalApi(dataDir);
   await stack.stop();
   log('[start] stopped');
   return failed ? 1 : 0;
+}
+
+/** A profile source that cannot be read: on a fresh DATA_DIR that is the demo tables not seeded yet. */
+function whatToDoWithoutProfiles(config: Config): string {
+  if (config.database.profileSource) {
+    return 'Fix PROFILE_SOURCE (see src/sources/profile-source-config.ts), then run start again.';
+  }
+  return (
+    'No profiles to export yet: run `audience-export seed` (demo profiles into this DATA_DIR; --profiles N), ' +
+    'then start again; or set PROFILE_SOURCE to your own tables (README, "PostgreSQL, a Temporal cluster…").'
+  );
 }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGraphClient } from '../../src/facebook/index.js';
 import { freePort } from '../../src/ports.js';
 import { launchBrowser } from './browser.js';
-import { runCli, type CliProcess } from './cli-process.js';
+import { runCli, type CliProcess } from '../support/cli-process.js';
 
 const PROFILES = 6000;
 const PAGE_SIZE = 300;
