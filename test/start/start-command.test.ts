@@ -1,22 +1,13 @@
-import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectionOf, DEFAULT_API_URL } from '../../src/cli-client/connection.js';
 import { freePort } from '../../src/ports.js';
 import { LOCAL_API_FILE } from '../../src/start/local-api-file.js';
 import { LOCAL_SECRETS_FILE } from '../../src/start/local-secrets.js';
 import { runCli, type CliProcess } from '../support/cli-process.js';
-
-/** The pid of a process that has exited (so a file naming it is stale). */
-async function deadPid(): Promise<number> {
-  const child = spawn(process.execPath, ['-e', '']);
-  await new Promise((resolve) => child.on('close', resolve));
-  return child.pid!;
-}
 
 /** A server that records the headers of every request and answers an empty run list. */
 async function recordingApi(): Promise<{ url: string; seen: IncomingHttpHeaders[]; close: () => void }> {
@@ -111,28 +102,5 @@ describe('audience-export start', () => {
         other.close();
       }
     });
-  });
-
-  it('the CLI ignores the address a start that is gone left behind', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'audience-export-start-stale-'));
-    try {
-      await writeFile(
-        join(dataDir, LOCAL_API_FILE),
-        JSON.stringify({ url: 'http://127.0.0.1:1', pid: await deadPid(), localKey: true }),
-      );
-      await writeFile(join(dataDir, LOCAL_SECRETS_FILE), JSON.stringify({ encryptionKey: 'x', apiKey: 'local-k' }));
-      expect(await connectionOf({}, dataDir, {})).toEqual({ baseUrl: DEFAULT_API_URL, apiKey: undefined });
-      await writeFile(
-        join(dataDir, LOCAL_API_FILE),
-        JSON.stringify({ url: 'http://127.0.0.1:1', pid: process.pid, localKey: true }),
-      );
-      expect(await connectionOf({}, dataDir, {})).toEqual({ baseUrl: 'http://127.0.0.1:1', apiKey: 'local-k' });
-      expect(await connectionOf({ 'api-key': 'mine' }, dataDir, {})).toEqual({
-        baseUrl: 'http://127.0.0.1:1',
-        apiKey: 'mine',
-      });
-    } finally {
-      await rm(dataDir, { recursive: true, force: true });
-    }
   });
 });
