@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { runCli } from '../console/cli-process.js';
+import { runCli } from '../support/cli-process.js';
 import { freePort } from '../../src/ports.js';
 import { createExportEnv, type ExportEnv } from '../support/export-env.js';
 
