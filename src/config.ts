@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseApiKeys, type ApiKey } from './api/api-keys.js';
 import { temporalConnectionFromEnv, type TemporalConnectionSettings } from './temporal/connection-settings.js';
+import { DEFAULT_EXPORT_TIMEOUT_MS } from './workflows/contracts.js';
 
 /** The Graph API version we build against: supported until at least 2027 (reference section 1). */
 export const DEFAULT_FACEBOOK_API_VERSION = 'v26.0';
@@ -113,6 +114,8 @@ const EnvSchema = z
     EXPORT_MAX_PROFILES: intFromEnv(10_000_000),
     EXPORT_PAGE_SIZE: intFromEnv(10_000).pipe(z.number().max(10_000, 'Meta accepts at most 10,000 rows per call')),
     EXPORT_PAGE_CONCURRENCY: intFromEnv(4),
+    /** How long an export may take, rate-limit waits included, before Temporal stops it (its execution timeout). */
+    EXPORT_TIMEOUT_MS: intFromEnv(DEFAULT_EXPORT_TIMEOUT_MS, 1_000),
     WORKER_ACTIVITY_CONCURRENCY: intFromEnv(16),
     /** Threads normalising and hashing large pages; 0 = off; unset = one less than the cores, at least 1. */
     WORKER_HASH_THREADS: z.coerce.number().int().min(0).max(64).optional(),
@@ -191,7 +194,14 @@ export interface Config {
   encryptionKey?: Buffer;
   encryptionKeyVersion: number;
   previousEncryptionKeys: Readonly<Record<number, Buffer>>;
-  export: { maxProfiles: number; pageSize: number; pageConcurrency: number; activityConcurrency: number };
+  export: {
+    maxProfiles: number;
+    pageSize: number;
+    pageConcurrency: number;
+    activityConcurrency: number;
+    /** The export workflow's execution timeout (EXPORT_TIMEOUT_MS). */
+    timeoutMs: number;
+  };
   webhook: { url?: string; secret?: string };
   /** Worker: Prometheus endpoint of the SDK's metrics; export timing overrides. */
   worker: {
@@ -273,6 +283,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pageSize: e.EXPORT_PAGE_SIZE,
       pageConcurrency: e.EXPORT_PAGE_CONCURRENCY,
       activityConcurrency: e.WORKER_ACTIVITY_CONCURRENCY,
+      timeoutMs: e.EXPORT_TIMEOUT_MS,
     },
     webhook: { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET },
     worker: {

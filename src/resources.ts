@@ -74,6 +74,7 @@ export function activityDeps(resources: Resources, config: Config): ActivityDeps
     facebookAppId: config.facebook.appId,
     webhook: config.webhook,
     pageConcurrency: config.export.pageConcurrency,
+    exportTimeoutMs: config.export.timeoutMs,
     ...(config.worker.healthCheckDelaysMs
       ? { exportTimings: { healthCheckDelaysMs: config.worker.healthCheckDelaysMs } }
       : {}),

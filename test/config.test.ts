@@ -119,6 +119,12 @@ describe('configuration of secrets (#25)', () => {
     }
   });
 
+  it('gives exports a 24-hour execution timeout unless EXPORT_TIMEOUT_MS says otherwise', () => {
+    expect(loadConfig({}).export.timeoutMs).toBe(24 * 3_600_000);
+    expect(loadConfig({ EXPORT_TIMEOUT_MS: '7200000' }).export.timeoutMs).toBe(7_200_000);
+    expect(() => loadConfig({ EXPORT_TIMEOUT_MS: '0' })).toThrow(/EXPORT_TIMEOUT_MS/);
+  });
+
   it('keeps /docs public unless API_DOCS_REQUIRE_KEY=true', () => {
     expect(loadConfig({}).api.docsRequireKey).toBe(false);
     expect(loadConfig({ API_DOCS_REQUIRE_KEY: 'true' }).api.docsRequireKey).toBe(true);

@@ -24,6 +24,8 @@ export interface ActivityDeps {
   /** Timings the scheduled exports pass on (tests shorten health checks). */
   exportTimings?: ExportTimings;
   pageConcurrency?: number;
+  /** The execution timeout of the exports it starts (EXPORT_TIMEOUT_MS); unset = the default. */
+  exportTimeoutMs?: number;
   /** Builds large pages' rows on worker threads; without it, rows are built inline. */
   rowBuilder?: RowBuilderPool;
   /** Where `notify` sends events; no URL = notifications off. */

@@ -84,3 +84,51 @@ export async function classifyFailure(
   }
   return err;
 }
+
+/**
+ * PostgreSQL's SQLSTATE classes no retry fixes: the same query fails the same way until someone changes the
+ * schema, the data, the profile source or a grant.
+ */
+const PERMANENT_SQLSTATE_CLASSES: Readonly<Record<string, string>> = {
+  '22': 'a data exception: a value the query cannot take, e.g. a cast in a segment condition',
+  '42': 'a syntax error or access rule violation: a table or column missing or renamed, a type mismatch, a grant',
+};
+
+/** The SQLSTATE of a PostgreSQL error (pg's or PGlite's), looked for through causes; undefined for other errors. */
+function sqlStateOf(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof ApplicationFailure) return undefined; // already classified
+    const { code, severity } = e as { code?: unknown; severity?: unknown };
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && severity !== undefined) return code;
+  }
+  return undefined;
+}
+
+/**
+ * A PostgreSQL error of class 22 or 42 as a non-retryable failure of `step`, else undefined. The message gives the
+ * SQLSTATE and what to check, never the database's own text: it can quote the failing value (a profile's e-mail
+ * in `invalid input syntax for type integer: "…"`) or the query, and it would reach the workflow's history.
+ */
+export function permanentSqlFailure(err: unknown, step: string): ApplicationFailure | undefined {
+  const code = sqlStateOf(err);
+  const kind = code && PERMANENT_SQLSTATE_CLASSES[code.slice(0, 2)];
+  if (!code || !kind) return undefined;
+  return ApplicationFailure.create({
+    type: ExportFailureType.QueryRejected,
+    message:
+      `PostgreSQL refused a query of the ${step} step with SQLSTATE ${code} (${kind}); retrying cannot help. ` +
+      'Check the profile source (PROFILE_SOURCE: tables, columns, segment conditions) against the source ' +
+      "database's schema and data, that our tables are migrated, and the database role's grants, then run the " +
+      "export again. The value and query are not shown here (they may hold personal data); PostgreSQL's log has them.",
+    nonRetryable: true,
+  });
+}
+
+/** Runs an activity's work, turning a PostgreSQL error no retry fixes into a failure that says what to check. */
+export async function failingBadSql<T>(step: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    throw permanentSqlFailure(err, step) ?? err;
+  }
+}

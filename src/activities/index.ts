@@ -5,6 +5,7 @@
 import type { PageInput } from '../workflows/contracts.js';
 import type { ActivityDeps } from './deps.js';
 import { checkAllTokens } from './check-tokens.js';
+import { failingBadSql } from './failures.js';
 import { finalizeExport, recordAudienceHealth } from './finalize-export.js';
 import { freezeSegment } from './freeze-segment.js';
 import { whileHeartbeating } from './keep-alive.js';
@@ -21,14 +22,18 @@ import type { TokenCheckSummary } from './check-tokens.js';
 
 export type { ActivityDeps } from './deps.js';
 
+/** An export step: heartbeating, and failing for good on a PostgreSQL error no retry fixes. */
+const step = <T>(name: string, work: () => Promise<T>): Promise<T> =>
+  whileHeartbeating(() => failingBadSql(name, work));
+
 export function createActivities(deps: ActivityDeps) {
   return {
-    validateExport: (input: ValidateExportInput) => whileHeartbeating(() => validateExport(deps, input)),
-    freezeSegment: (input: { runId: string }) => whileHeartbeating(() => freezeSegment(deps, input)),
+    validateExport: (input: ValidateExportInput) => step('validation', () => validateExport(deps, input)),
+    freezeSegment: (input: { runId: string }) => step('freeze', () => freezeSegment(deps, input)),
     planUploads: (input: { runId: string; audienceHasMembers: boolean }) =>
-      whileHeartbeating(() => planUploads(deps, input)),
-    uploadPage: (input: PageInput) => uploadPage(deps, input),
-    finalizeExport: (input: FinalizeInput) => whileHeartbeating(() => finalizeExport(deps, input)),
+      step('planning', () => planUploads(deps, input)),
+    uploadPage: (input: PageInput) => failingBadSql('upload', () => uploadPage(deps, input)),
+    finalizeExport: (input: FinalizeInput) => step('finalising', () => finalizeExport(deps, input)),
     recordAudienceHealth: (input: { runId: string; afterMs: number }) => recordAudienceHealth(deps, input),
     checkAllTokens: () => checkAllTokens({ store: deps.store, graph: deps.graph }),
     sweepStagingTables: () =>

@@ -38,6 +38,7 @@ export async function startOrJoinExport(deps: ActivityDeps, input: StartOrJoinIn
     taskQueue: deps.taskQueue,
     trigger: input.trigger,
     pageConcurrency: deps.pageConcurrency,
+    timeoutMs: deps.exportTimeoutMs,
     timings: deps.exportTimings,
   });
 }

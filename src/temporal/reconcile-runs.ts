@@ -106,7 +106,9 @@ function finishOf(run: ExportRun, closure: RunClosure | null, execution: RunExec
     case 'timed_out':
       return unfinished('failed', {
         type: ClosedRunFailureType.TimedOut,
-        message: `The run's workflow timed out in Temporal ${where} (its execution or run timeout passed).`,
+        message:
+          `The run's workflow timed out in Temporal ${where} (its execution timeout, EXPORT_TIMEOUT_MS, passed): ` +
+          'see what it waited on in the Temporal UI, then run the export again or raise EXPORT_TIMEOUT_MS.',
       });
     case 'failed':
       return unfinished('failed', { type: closure.type, message: closure.message });

@@ -2,7 +2,12 @@ import type { Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { audienceNameOf, type ExportConfig, type ReadyDestination } from '../store/index.js';
 import type { ExportMode, ExportTrigger } from '../domain/export-terms.js';
-import { exportWorkflowId, type ExportInput, type ExportTimings } from '../workflows/contracts.js';
+import {
+  DEFAULT_EXPORT_TIMEOUT_MS,
+  exportWorkflowId,
+  type ExportInput,
+  type ExportTimings,
+} from '../workflows/contracts.js';
 import type { exportSegment } from '../workflows/export-segment.js';
 import { searchAttributes } from '../workflows/search-attributes.js';
 
@@ -39,6 +44,8 @@ export interface StartExportOptions {
   trigger: ExportTrigger;
   pageConcurrency?: number;
   timings?: ExportTimings;
+  /** The workflow's execution timeout (EXPORT_TIMEOUT_MS). @default DEFAULT_EXPORT_TIMEOUT_MS (24 h) */
+  timeoutMs?: number;
 }
 
 export interface StartedExport {
@@ -94,6 +101,9 @@ export async function startExport(
     taskQueue: options.taskQueue,
     args: [input],
     workflowIdConflictPolicy: 'USE_EXISTING',
+    // Spans continue-as-new: an export stuck on pages that retry for ever (a Facebook outage, an endless block) stops,
+    // and the run reconciler records it as timed out, so the audience's next export can start.
+    workflowExecutionTimeout: options.timeoutMs ?? DEFAULT_EXPORT_TIMEOUT_MS,
     memo: { runId },
     staticSummary: describeExport(target),
     staticDetails: [

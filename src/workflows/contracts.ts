@@ -24,6 +24,11 @@ export const ExportFailureType = {
   SegmentTooLarge: 'SegmentTooLarge',
   RequestRejected: 'FacebookRequestRejected',
   AppCredentialsInvalid: 'FacebookAppCredentialsInvalid',
+  /**
+   * PostgreSQL refused a query for good (SQLSTATE class 22, a data exception, or 42, a syntax error or access rule
+   * violation: a column renamed under us, a segment condition's cast a value fails, a missing grant).
+   */
+  QueryRejected: 'DatabaseQueryRejected',
 } as const;
 export type ExportFailureType = (typeof ExportFailureType)[keyof typeof ExportFailureType];
 export const NON_RETRYABLE_ERROR_TYPES: string[] = Object.values(ExportFailureType);
@@ -49,6 +54,15 @@ export const FailureType = {
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
+/**
+ * Attempts at each of validate, freeze, plan and finalise: with the back-off below (2 s doubling to 1 minute) about
+ * 15 minutes of retrying, enough for a database restart or a short Facebook outage. Then the run fails and says why.
+ */
+export const STEP_MAX_ATTEMPTS = 20;
+
+/** How long an export (all its runs through continue-as-new) may take before Temporal stops it (`EXPORT_TIMEOUT_MS`). */
+export const DEFAULT_EXPORT_TIMEOUT_MS = 24 * 3_600_000;
+
 /** Durations tests shrink; production uses the defaults. */
 export interface ExportTimings {
   /** Heartbeat timeout of page activities: how soon a crashed worker's page is retried. @default '60s' */
@@ -58,6 +72,10 @@ export interface ExportTimings {
    * retried. Generous, as embedded PostgreSQL holds the event loop while a large freeze runs. @default '2 minutes'
    */
   stepHeartbeatTimeout?: string;
+  /** First wait before a step's next attempt; it doubles up to `stepRetryMaximumInterval`. @default '2s' */
+  stepRetryInitialInterval?: string;
+  /** Longest wait between a step's attempts. @default '1 minute' */
+  stepRetryMaximumInterval?: string;
   /** Rotate an upload session this long after its first batch (Meta closes it at 90 minutes). @default 75 min */
   sessionRotateAfterMs?: number;
   /** Delays after finalising at which the audience's health is recorded again. @default [1 h, 24 h] */

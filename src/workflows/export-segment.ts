@@ -20,12 +20,14 @@ import { audienceHealth } from './audience-health.js';
 import {
   FailureType,
   NON_RETRYABLE_ERROR_TYPES,
+  STEP_MAX_ATTEMPTS,
   type AudienceHealth,
   type ExportInput,
   type ExportPlan,
   type ExportResume,
   type ExportProgress,
   type ExportResult,
+  type ExportTimings,
   type FinalizeInput,
   type UploadPlan,
 } from './contracts.js';
@@ -45,13 +47,22 @@ const Patch = {
 } as const;
 const HOUR = 3_600_000;
 
-/** The run's steps besides pages; they heartbeat from a timer, so a crashed worker's step is retried soon. */
-const stepActivities = (heartbeatTimeout: string) =>
+/**
+ * The run's steps besides pages; they heartbeat from a timer, so a crashed worker's step is retried soon. Their
+ * attempts are capped: a step failing for a quarter of an hour fails the run, which says why, instead of holding
+ * the audience's export for ever. (Retry options are not part of the history: changing them needs no patch.)
+ */
+const stepActivities = (timings: ExportTimings) =>
   proxyActivities<Activities>({
     // Freezing and diffing 10 million rows are single SQL statements of a few minutes.
     startToCloseTimeout: '30 minutes',
-    heartbeatTimeout,
-    retry: { initialInterval: '2s', maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES },
+    heartbeatTimeout: timings.stepHeartbeatTimeout ?? '2 minutes',
+    retry: {
+      initialInterval: timings.stepRetryInitialInterval ?? '2s',
+      maximumInterval: timings.stepRetryMaximumInterval ?? '1 minute',
+      maximumAttempts: STEP_MAX_ATTEMPTS,
+      nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
+    },
   });
 
 /**
@@ -79,9 +90,7 @@ export async function exportSegment(input: ExportInput): Promise<ExportResult> {
   const runId = input.runId ?? uuid4();
   state.setRunId(runId);
   const timings = input.timings ?? {};
-  const { validateExport, freezeSegment, planUploads, finalizeExport } = stepActivities(
-    timings.stepHeartbeatTimeout ?? '2 minutes',
-  );
+  const { validateExport, freezeSegment, planUploads, finalizeExport } = stepActivities(timings);
   const report = (phase?: ExportProgress['phase']) => {
     if (phase) state.setPhase(phase);
     setCurrentDetails(state.describe());

@@ -83,6 +83,7 @@ describe('exports API over real HTTP, the dev server, PostgreSQL and the sandbox
   let baseUrl: string;
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   const taskQueue = uniqueTaskQueue('api-exports');
+  const EXPORT_TIMEOUT_S = 7_200;
 
   beforeAll(async () => {
     env = await createExportEnv('api_exports', 2_000);
@@ -98,6 +99,7 @@ describe('exports API over real HTTP, the dev server, PostgreSQL and the sandbox
       FACEBOOK_APP_SECRET: f.appSecret,
       ENCRYPTION_KEY: env.encryptionKey.toString('base64'),
       EXPORT_HEALTH_CHECK_DELAYS_MS: '',
+      EXPORT_TIMEOUT_MS: String(EXPORT_TIMEOUT_S * 1000),
     });
     worker = await createExportWorker({
       config,
@@ -156,6 +158,9 @@ describe('exports API over real HTTP, the dev server, PostgreSQL and the sandbox
       );
       const again = await post(`/destinations/${destination.id}/exports`);
       expect(again.body).toMatchObject({ runId, joined: true });
+      // Temporal stops the export once EXPORT_TIMEOUT_MS has passed, whatever it waits on.
+      const execution = await temporal.client.workflow.getHandle(workflowId, temporalRunId).describe();
+      expect(Number(execution.raw.executionConfig?.workflowExecutionTimeout?.seconds)).toBe(EXPORT_TIMEOUT_S);
 
       const live = await waitFor(async () => {
         const r = await get(`/exports/${runId}`);

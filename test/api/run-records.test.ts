@@ -12,7 +12,6 @@ import { RowBuilderPool } from '../../src/row-builder/pool.js';
 import type { Destination, ExportRun } from '../../src/store/index.js';
 import { ClosedRunFailureType, GONE_AFTER_MS } from '../../src/temporal/reconcile-runs.js';
 import { startExport } from '../../src/temporal/start-export.js';
-import { exportWorkflowId } from '../../src/workflows/contracts.js';
 import { createExportWorker } from '../../src/worker.js';
 import { API_KEY, auth, buildTestApp, testConfig, testDeps } from '../support/api-harness.js';
 import { connectTemporal, openSchemaDb, uniqueTaskQueue } from '../support/context.js';
@@ -225,14 +224,12 @@ describe('run records that never lie', () => {
     const destination = await createDestination(env, { config: { mode: 'mirror' } });
     env.sandbox.faults.set({ latencyMs: 1_500 });
     try {
-      const runId = randomUUID();
-      const workflowId = exportWorkflowId(destination.adAccountId!, `new-${destination.id}`);
-      await temporal.client.workflow.start('exportSegment', {
-        workflowId,
+      // The execution timeout every start gives (EXPORT_TIMEOUT_MS), shortened.
+      const { runId, workflowId } = await startExport(temporal.client, targetOf(destination, ['all'], 'mirror'), {
         taskQueue,
-        args: [{ destinationId: destination.id, trigger: 'manual', runId, timings: { healthCheckDelaysMs: [] } }],
-        memo: { runId },
-        workflowExecutionTimeout: '4s',
+        trigger: 'manual',
+        timings: { healthCheckDelaysMs: [] },
+        timeoutMs: 4_000,
       });
       await waitFor(async () => ((await env.store.exportRuns.get(runId)).status ? true : undefined));
       await temporal.client.workflow

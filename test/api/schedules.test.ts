@@ -49,6 +49,7 @@ describe('schedules and refresh over real HTTP, the dev server, PostgreSQL and t
   let app: FastifyInstance;
   let baseUrl: string;
   const taskQueue = uniqueTaskQueue('api-schedules');
+  const EXPORT_TIMEOUT_S = 5_400;
 
   beforeAll(async () => {
     env = await createExportEnv('api_schedules', 2_000);
@@ -74,6 +75,7 @@ describe('schedules and refresh over real HTTP, the dev server, PostgreSQL and t
         temporalClient: temporal.client,
         taskQueue,
         exportTimings: { healthCheckDelaysMs: [] },
+        exportTimeoutMs: EXPORT_TIMEOUT_S * 1000,
       },
     });
     running = worker.run();
@@ -150,6 +152,9 @@ describe('schedules and refresh over real HTTP, the dev server, PostgreSQL and t
     }, 120_000);
     expect(run.trigger).toBe('schedule');
     expect(run.sent).toBeGreaterThan(0);
+    // A scheduled start gives the export the worker's EXPORT_TIMEOUT_MS as its execution timeout.
+    const execution = await temporal.client.workflow.getHandle(run.workflowId, run.temporalRunId!).describe();
+    expect(Number(execution.raw.executionConfig?.workflowExecutionTimeout?.seconds)).toBe(EXPORT_TIMEOUT_S);
     const described = await get(`/destinations/${destination.id}/schedule`);
     expect(described.body.recentActions[0]?.workflowId).toMatch(/^scheduled-export:/);
 

@@ -34,6 +34,7 @@ export async function startDestinationExport(deps: Deps, destinationId: string, 
     taskQueue: deps.config.temporal.taskQueue,
     trigger,
     pageConcurrency: deps.config.export.pageConcurrency,
+    timeoutMs: deps.config.export.timeoutMs,
     ...(healthCheckDelaysMs ? { timings: { healthCheckDelaysMs } } : {}),
   });
   return {
