@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import { readFile } from 'node:fs/promises';
 import type { ActivityDeps } from './activities/deps.js';
 import type { Config } from './config.js';
@@ -64,12 +65,27 @@ export async function openResources(config: Config, overrides: ResourceOverrides
   };
 }
 
-export function activityDeps(resources: Resources, config: Config): ActivityDeps {
+/** What activities run on: the parts `openResources` opens (a test passes its own world's). */
+export type ActivityResources = Pick<Resources, 'store' | 'source' | 'graph'> & Partial<Pick<Resources, 'rowBuilder'>>;
+
+/** How activities reach Temporal: a client on the worker's namespace and the task queue the worker polls. */
+export interface ActivityTemporal {
+  client: Client;
+  taskQueue: string;
+}
+
+/**
+ * The one place activity dependencies are assembled, for every way a worker runs (`worker`, `start`, `demo`, the
+ * tests, through `createExportWorker`): what one way forgot, every way would lack.
+ */
+export function activityDeps(resources: ActivityResources, config: Config, temporal: ActivityTemporal): ActivityDeps {
   return {
     store: resources.store,
     source: resources.source,
     graph: resources.graph,
-    rowBuilder: resources.rowBuilder,
+    temporalClient: temporal.client,
+    taskQueue: temporal.taskQueue,
+    ...(resources.rowBuilder ? { rowBuilder: resources.rowBuilder } : {}),
     limits: { maxProfiles: config.export.maxProfiles, pageSize: config.export.pageSize },
     facebookAppId: config.facebook.appId,
     webhook: config.webhook,

@@ -1,8 +1,9 @@
 import { Runtime, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
+import type { Client } from '@temporalio/client';
 import { createActivities, type ActivityDeps } from './activities/index.js';
 import type { Config } from './config.js';
-import { activityDeps, openResources } from './resources.js';
+import { activityDeps, openResources, type ActivityResources } from './resources.js';
 import { connectClient, connectWorker } from './temporal/connection.js';
 import { reconcileRunningRuns } from './temporal/reconcile-runs.js';
 
@@ -11,15 +12,28 @@ export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', impo
 export interface ExportWorkerOptions {
   config: Config;
   connection: NativeConnection;
-  deps: ActivityDeps;
+  /** Scheduled exports start the audience's export from an activity; the sweep asks whether runs live. */
+  client: Client;
+  resources: ActivityResources;
   /** A prebuilt workflow bundle (tests build one per run). @default WORKFLOW_BUNDLE_PATH, else the sources are bundled at start */
   workflowBundlePath?: string;
+  /** The queue to poll, and the one scheduled exports start on. @default config.temporal.taskQueue */
   taskQueue?: string;
+  /** Parts a test swaps after assembly (a Graph client that ignores retry hints, shorter heartbeats, page size). */
+  overrides?: Partial<Omit<ActivityDeps, 'temporalClient' | 'taskQueue'>>;
 }
 
-/** Creates the worker that runs export workflows and their activities on the configured task queue. */
+/**
+ * Creates the worker that runs export workflows and their activities on the configured task queue; its activity
+ * dependencies come from `activityDeps`, so every way of running a worker has the same ones.
+ */
 export async function createExportWorker(options: ExportWorkerOptions): Promise<Worker> {
   const { config } = options;
+  const taskQueue = options.taskQueue ?? config.temporal.taskQueue;
+  const deps: ActivityDeps = {
+    ...activityDeps(options.resources, config, { client: options.client, taskQueue }),
+    ...options.overrides,
+  };
   const bundlePath = options.workflowBundlePath ?? config.worker.workflowBundlePath;
   const workflowSource: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = bundlePath
     ? { workflowBundle: { codePath: bundlePath } }
@@ -27,9 +41,9 @@ export async function createExportWorker(options: ExportWorkerOptions): Promise<
   return Worker.create({
     connection: options.connection,
     namespace: config.temporal.namespace,
-    taskQueue: options.taskQueue ?? config.temporal.taskQueue,
+    taskQueue,
     ...workflowSource,
-    activities: createActivities(options.deps),
+    activities: createActivities(deps),
     maxConcurrentActivityTaskExecutions: config.export.activityConcurrency,
     // Let in-flight pages settle on shutdown rather than abandoning them mid-request.
     shutdownGraceTime: '30s',
@@ -45,18 +59,16 @@ export async function runWorker(config: Config): Promise<number> {
   installWorkerRuntime(config);
   const resources = await openResources(config);
   const connection = await connectWorker(config.temporal);
-  // Scheduled exports start the audience's export workflow from an activity: that needs a client connection too.
   const temporal = await connectClient(config.temporal);
   try {
-    const deps = {
-      ...activityDeps(resources, config),
-      temporalClient: temporal.client,
-      taskQueue: config.temporal.taskQueue,
-    };
-    const worker = await createExportWorker({ config, connection, deps });
+    const worker = await createExportWorker({ config, connection, client: temporal.client, resources });
     console.error(`[worker] polling task queue '${config.temporal.taskQueue}' at ${config.temporal.address}`);
     // Records of runs Temporal closed while no worker was up (terminated, timed out) are finished now, not tomorrow.
-    void reconcileRunningRuns(deps).then(
+    void reconcileRunningRuns({
+      ...resources,
+      temporalClient: temporal.client,
+      taskQueue: config.temporal.taskQueue,
+    }).then(
       (s) =>
         s.finished.length > 0 &&
         console.error(`[worker] finished ${s.finished.length} run record(s) Temporal had closed`),

@@ -18,9 +18,13 @@ export interface ActivityDeps {
   };
   /** Our Facebook app id, recorded on destinations; tokens of other apps are refused. */
   facebookAppId?: string;
-  /** For `startOrJoinExport` (scheduled exports): a client on the worker's namespace and the export task queue. */
-  temporalClient?: Client;
-  taskQueue?: string;
+  /**
+   * A client on the worker's namespace and the task queue it polls: scheduled exports start the audience's export
+   * (`startOrJoinExport`), the sweep and the reconciler ask Temporal whether a run still lives. Required, so a
+   * worker cannot be built without them (src/resources.ts `activityDeps` assembles these for every worker).
+   */
+  temporalClient: Client;
+  taskQueue: string;
   /** Timings the scheduled exports pass on (tests shorten health checks). */
   exportTimings?: ExportTimings;
   pageConcurrency?: number;

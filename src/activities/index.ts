@@ -39,15 +39,7 @@ export function createActivities(deps: ActivityDeps) {
     sweepStagingTables: () =>
       sweepStagingTables({ store: deps.store, source: deps.source, temporalClient: deps.temporalClient }),
     /** Finishes records of runs Temporal closed while no worker finalised them (terminated, timed out, ...). */
-    reconcileExportRuns: async (): Promise<ReconcileSummary> =>
-      deps.temporalClient
-        ? reconcileRunningRuns({
-            store: deps.store,
-            temporalClient: deps.temporalClient,
-            source: deps.source,
-            taskQueue: deps.taskQueue,
-          })
-        : { checked: 0, finished: [] },
+    reconcileExportRuns: (): Promise<ReconcileSummary> => reconcileRunningRuns(deps),
     startOrJoinExport: (input: StartOrJoinInput) => startOrJoinExport(deps, input),
     notify: (event: NotificationEvent) => notify(deps, event),
     notifyRunFinished: (input: { runId: string }) => notifyRunFinished(deps, input),

@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { isReady, type Store } from '../store/index.js';
 import { destinationProblem } from '../domain/export-readiness.js';
 import { exportTargetOf, startExport, type ExportTarget, type StartedExport } from '../temporal/start-export.js';
-import { ExportFailureType, FailureType } from '../workflows/contracts.js';
+import { ExportFailureType } from '../workflows/contracts.js';
 import type { ExportTrigger } from '../domain/export-terms.js';
 import type { ActivityDeps } from './deps.js';
 
@@ -26,13 +26,6 @@ export interface StartOrJoinInput {
  * USE_EXISTING). Scheduled exports call this from a small workflow, so a schedule never owns the export's id.
  */
 export async function startOrJoinExport(deps: ActivityDeps, input: StartOrJoinInput): Promise<StartedExport> {
-  if (!deps.temporalClient || !deps.taskQueue) {
-    // A wiring fault of this worker, not of the schedule: no retry will fix it.
-    throw ApplicationFailure.nonRetryable(
-      'This worker has no Temporal client for starting exports: build its ActivityDeps with temporalClient and taskQueue.',
-      FailureType.WorkerMisconfigured,
-    );
-  }
   const target = await loadExportTarget(deps.store, input.destinationId);
   return startExport(deps.temporalClient, target, {
     taskQueue: deps.taskQueue,

@@ -12,6 +12,7 @@ import { audienceKey } from '../temporal/start-export.js';
 import { exportWorkflowId } from '../workflows/contracts.js';
 import { ensureDemoProfiles } from './demo-data.js';
 import { DEMO_SEGMENTS, prepareDemoDestination, type DestinationView } from './demo-destination.js';
+import { runScheduledRefresh, scheduledRefreshLines } from './demo-schedule.js';
 
 export const DEFAULT_DEMO_PROFILES = 100_000;
 /** The demo is sized for a laptop and the embedded database; bigger runs belong in `start` + `seed`. */
@@ -23,7 +24,8 @@ export const DEMO_USAGE = `Usage: audience-export demo [--profiles N]
                  (through npm: npm run demo -- --profiles N)
 
 Starts everything in one process (as \`start\` does), seeds the demo profiles, exports a segment to the sandbox
-with a live progress bar, prints the run report and stops.`;
+with a live progress bar, sets a daily schedule for the audience and triggers it once (a scheduled refresh),
+prints the reports and stops.`;
 
 export function parseDemoArgs(args: string[]): { profiles: number } | { error: string } {
   try {
@@ -73,8 +75,9 @@ async function terminateLeftover(stack: LocalStack, destination: DestinationView
 
 /**
  * `audience-export demo`: the whole product on this machine against the sandbox. Starts everything, seeds demo
- * profiles, sets up a destination over the HTTP API, runs a mirror export with a live progress bar, prints the
- * run report and stops everything. A second run refreshes the same audience and sends only changes.
+ * profiles, sets up a destination over the HTTP API, runs a mirror export with a live progress bar, sets a daily
+ * schedule and triggers it once (a scheduled mirror refresh), prints the reports and stops everything. A second
+ * run refreshes the same audience and sends only changes.
  */
 export async function runDemoCommand(args: string[], baseConfig: Config): Promise<number> {
   const parsed = parseDemoArgs(args);
@@ -132,17 +135,22 @@ export async function runDemoCommand(args: string[], baseConfig: Config): Promis
       error: outcome.error,
     });
     const after = await api.request<DestinationView>('GET', `/destinations/${destination.id}`);
+    const scheduled =
+      outcome.status === 'completed' ? await runScheduledRefresh(api, stack.client, destination.id) : undefined;
     console.log(
       [
         '',
         ...report,
         `  ${'audience'.padEnd(15)} ${after.audienceId ?? '(not created)'} in ${after.adAccountId} (sandbox)`,
         '',
+        ...(scheduled ? [...scheduledRefreshLines(scheduled, stack.scheduleUrl(scheduled.scheduleId)), ''] : []),
         `Run it again to refresh the audience (mirror mode sends only changes). Total ${((Date.now() - started) / 1000).toFixed(1)} s.`,
         `To see it in the web console, run \`npm start\` and open ${consoleLink(baseConfig.api.publicUrl, stack.apiKey)}`,
       ].join('\n'),
     );
-    return outcome.status === 'completed' ? ExitCode.Done : ExitCode.RunFailed;
+    return outcome.status === 'completed' && scheduled?.outcome.status === 'completed'
+      ? ExitCode.Done
+      : ExitCode.RunFailed;
   } catch (err) {
     if (err instanceof ApiUnreachableError) {
       console.error(`Demo failed: ${err.message}`);

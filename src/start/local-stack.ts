@@ -6,7 +6,7 @@ import type { Config } from '../config.js';
 import { createLogger } from '../logger.js';
 import { freePort, portIsFree } from '../ports.js';
 import { startSandbox, type Sandbox } from '../sandbox/server.js';
-import { activityDeps, openResources, type Resources } from '../resources.js';
+import { openResources, type Resources } from '../resources.js';
 import { migrate, openDb, type Db } from '../store/index.js';
 import { ensureTemporalCli } from '../temporal/cli-binary.js';
 import { connectClient, connectWorker } from '../temporal/connection.js';
@@ -44,6 +44,8 @@ export interface LocalStack {
   workerDone: Promise<void>;
   /** The Temporal UI page of one workflow run. */
   runUrl(workflowId: string, temporalRunId?: string): string | undefined;
+  /** The Temporal UI page of a schedule. */
+  scheduleUrl(scheduleId: string): string | undefined;
   /** Stops everything that was started, in reverse order; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -187,7 +189,8 @@ export async function startLocalStack(baseConfig: Config, options: LocalStackOpt
     const worker: Worker = await createExportWorker({
       config,
       connection: nativeConnection,
-      deps: activityDeps(resources, config),
+      client,
+      resources,
     });
     const workerDone = worker.run();
     closers.push({
@@ -216,6 +219,10 @@ export async function startLocalStack(baseConfig: Config, options: LocalStackOpt
         uiUrl
           ? `${uiUrl}/namespaces/${encodeURIComponent(config.temporal.namespace)}/workflows/` +
             `${encodeURIComponent(workflowId)}${temporalRunId ? `/${temporalRunId}` : ''}/history`
+          : undefined,
+      scheduleUrl: (scheduleId) =>
+        uiUrl
+          ? `${uiUrl}/namespaces/${encodeURIComponent(config.temporal.namespace)}/schedules/${encodeURIComponent(scheduleId)}`
           : undefined,
       stop,
     };

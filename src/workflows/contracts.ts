@@ -39,8 +39,6 @@ export const FailureType = {
   Aborted: 'Aborted',
   /** Facebook refused to start a replace session. */
   ReplaceRefused: 'ReplaceRefused',
-  /** A worker built without what an activity needs: no retry fixes it. */
-  WorkerMisconfigured: 'WorkerMisconfigured',
   /** A benign wait for the ad account's rate-limit block to end: retried when it ends. */
   AdAccountBlocked: 'AdAccountBlocked',
   /** The webhook receiver refused an event for good. */

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { ApplicationFailure } from '@temporalio/common';
 import { validateExport } from '../../src/activities/validate-export.js';
+import { activityDeps } from '../../src/resources.js';
 import { createGraphClient, WAITING_CALLER_RETRY_DELAYS_MS } from '../../src/facebook/index.js';
 import { startExport } from '../../src/temporal/start-export.js';
 import { ExportFailureType } from '../../src/workflows/contracts.js';
@@ -106,10 +107,10 @@ describe('exports API over real HTTP, the dev server, PostgreSQL and the sandbox
       connection: temporal.nativeConnection,
       taskQueue,
       workflowBundlePath: inject('workflowBundlePath'),
-      deps: {
-        ...env.deps(200),
-        temporalClient: temporal.client,
-        taskQueue,
+      client: temporal.client,
+      resources: env.resources,
+      overrides: {
+        ...env.overrides(200),
         exportTimings: { healthCheckDelaysMs: [] },
         webhook: { url: receiver.url, secret: WEBHOOK_SECRET },
       },
@@ -354,7 +355,10 @@ describe('exports API over real HTTP, the dev server, PostgreSQL and the sandbox
 
       // The run's own validation (the activity, called as the worker calls it) says the same, non-retryable.
       const failure = await validateExport(
-        { ...env.deps(200), graph },
+        {
+          ...activityDeps({ ...env.resources, graph }, config, { client: temporal.client, taskQueue }),
+          ...env.overrides(200),
+        },
         { runId: randomUUID(), destinationId: destination.id, trigger: 'manual', workflowId: 'w', temporalRunId: 'r' },
       ).catch((err: unknown) => err);
       expect(failure).toBeInstanceOf(ApplicationFailure);

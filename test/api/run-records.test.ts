@@ -93,10 +93,10 @@ describe('run records that never lie', () => {
       connection: temporal.nativeConnection,
       taskQueue: queue,
       workflowBundlePath: inject('workflowBundlePath'),
-      deps: {
-        ...env.deps(PAGE_SIZE),
-        temporalClient: temporal.client,
-        taskQueue: queue,
+      client: temporal.client,
+      resources: env.resources,
+      overrides: {
+        ...env.overrides(PAGE_SIZE),
         exportTimings: { healthCheckDelaysMs: [] },
       },
     });

@@ -70,10 +70,10 @@ describe('schedules and refresh over real HTTP, the dev server, PostgreSQL and t
       connection: temporal.nativeConnection,
       taskQueue,
       workflowBundlePath: inject('workflowBundlePath'),
-      deps: {
-        ...env.deps(200),
-        temporalClient: temporal.client,
-        taskQueue,
+      client: temporal.client,
+      resources: env.resources,
+      overrides: {
+        ...env.overrides(200),
         exportTimings: { healthCheckDelaysMs: [] },
         exportTimeoutMs: EXPORT_TIMEOUT_S * 1000,
       },

@@ -58,10 +58,10 @@ describe('exports and schedules as Temporal shows them', () => {
       connection: temporal.nativeConnection,
       taskQueue,
       workflowBundlePath: inject('workflowBundlePath'),
-      deps: {
-        ...env.deps(200),
-        temporalClient: temporal.client,
-        taskQueue,
+      client: temporal.client,
+      resources: env.resources,
+      overrides: {
+        ...env.overrides(200),
         exportTimings: { healthCheckDelaysMs: [] },
       },
     });

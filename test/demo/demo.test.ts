@@ -96,6 +96,20 @@ describe('audience-export demo', () => {
     expect(first.stderr).toMatch(/done\s+\[#+\] 100%/);
   });
 
+  it('sets a daily schedule and triggers it once: the scheduled mirror refresh completes, named in the Temporal UI', () => {
+    for (const run of [first, second]) {
+      const report = run.stdout.slice(run.stdout.indexOf('Scheduled refresh'));
+      expect(report).toMatch(/^Scheduled refresh completed \(daily at 06:00 UTC, triggered once now\)/);
+      // Right after the export, a mirror refresh of unchanged profiles has nothing to send.
+      expect(figure(report, 'sent')).toBe(0);
+      expect(figure(report, 'removed')).toBe(0);
+      expect(report).toMatch(/schedule\s+export-schedule:[0-9a-f-]{36}/);
+      expect(report).toMatch(
+        /Temporal UI\s+http:\/\/127\.0\.0\.1:\d+\/namespaces\/default\/schedules\/export-schedule%3A/,
+      );
+    }
+  });
+
   it('runs again as a mirror refresh of the same audience that sends nothing new', () => {
     expect(second.code, second.stderr).toBe(0);
     expect(second.stderr).toMatch(/demo profiles already seeded/);

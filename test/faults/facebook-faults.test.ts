@@ -41,11 +41,10 @@ async function startWorker(
   const worker: Worker = await createExportWorker({
     config: loadConfig({ TEMPORAL_NAMESPACE: inject('temporalNamespace'), TEMPORAL_TASK_QUEUE: taskQueue }),
     connection: temporal.nativeConnection,
-    deps: {
-      ...env.deps(PAGE_SIZE),
-      graph,
-      temporalClient: temporal.client,
-      taskQueue,
+    client: temporal.client,
+    resources: { ...env.resources, graph },
+    overrides: {
+      ...env.overrides(PAGE_SIZE),
       pageConcurrency: 2,
       exportTimings: { healthCheckDelaysMs: [], pageHeartbeatTimeout: '4s', stepHeartbeatTimeout: '4s' },
     },

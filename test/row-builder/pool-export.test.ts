@@ -36,7 +36,9 @@ describe('an export whose pages are built by the row-builder pool, on the real d
     worker = await createExportWorker({
       config: loadConfig({ TEMPORAL_NAMESPACE: inject('temporalNamespace'), TEMPORAL_TASK_QUEUE: taskQueue }),
       connection: temporal.nativeConnection,
-      deps: { ...env.deps(PAGE_SIZE), rowBuilder: pool },
+      client: temporal.client,
+      resources: { ...env.resources, rowBuilder: pool },
+      overrides: env.overrides(PAGE_SIZE),
       taskQueue,
       workflowBundlePath: inject('workflowBundlePath'),
     });

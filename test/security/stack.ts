@@ -62,7 +62,9 @@ export async function startSecurityStack(
   const worker: Worker = await createExportWorker({
     config: loadConfig({ TEMPORAL_NAMESPACE: inject('temporalNamespace'), TEMPORAL_TASK_QUEUE: taskQueue }),
     connection: temporal.nativeConnection,
-    deps: { ...env.deps(100), temporalClient: temporal.client, taskQueue },
+    client: temporal.client,
+    resources: env.resources,
+    overrides: env.overrides(100),
     taskQueue,
     workflowBundlePath: inject('workflowBundlePath'),
   });

@@ -1,7 +1,6 @@
-import type { NativeConnection, Worker } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
-import type { ActivityDeps } from '../../src/activities/deps.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createGraphClient, type GraphClient } from '../../src/facebook/index.js';
 import { defaultSandboxConfig } from '../../src/sandbox/config.js';
@@ -13,7 +12,8 @@ import type { ProfileSourceConfig } from '../../src/sources/profile-source-confi
 import type { Db } from '../../src/store/db.js';
 import { createStore, migrate, type Destination, type ExportConfigInput, type Store } from '../../src/store/index.js';
 import type { ExportTarget } from '../../src/temporal/start-export.js';
-import { createExportWorker } from '../../src/worker.js';
+import type { ActivityResources } from '../../src/resources.js';
+import { createExportWorker, type ExportWorkerOptions } from '../../src/worker.js';
 import { connectTemporal, openTestDb, testDatabaseUrl, uniqueTaskQueue } from './context.js';
 
 export const API_VERSION = 'v26.0';
@@ -29,7 +29,10 @@ export interface ExportEnv {
   sourceConfig: ProfileSourceConfig;
   encryptionKey: Buffer;
   tables: { profilesTable: string; membersTable: string };
-  deps(pageSize?: number): ActivityDeps;
+  /** What a worker's activities run on in this world: its store, profile source and sandbox Graph client. */
+  resources: ActivityResources;
+  /** This world's activity settings for `createExportWorker`: a page size, no profile limit in reach, the app id. */
+  overrides(pageSize?: number): WorkerOverrides;
   /** Environment for a worker child process pointed at this world. */
   childEnv(extra?: Record<string, string>): NodeJS.ProcessEnv;
   close(): Promise<void>;
@@ -74,10 +77,8 @@ export async function createExportEnv(
     sourceConfig,
     encryptionKey,
     tables,
-    deps: (pageSize = 2_000) => ({
-      store,
-      source,
-      graph,
+    resources: { store, source, graph },
+    overrides: (pageSize = 2_000) => ({
       limits: { maxProfiles: 10_000_000, pageSize },
       facebookAppId: sandbox.fixtures.appId,
     }),
@@ -166,12 +167,14 @@ export function targetOf(destination: Destination, segments: string[], mode: Exp
   };
 }
 
+type WorkerOverrides = NonNullable<ExportWorkerOptions['overrides']>;
+
 export async function inProcessWorker(
   env: ExportEnv,
-  connection: NativeConnection,
+  temporal: Pick<Temporal, 'client' | 'nativeConnection'>,
   taskQueue: string,
   pageSize = 2_000,
-  overrides: Partial<ActivityDeps> = {},
+  overrides: WorkerOverrides = {},
 ): Promise<Worker> {
   const config: Config = loadConfig({
     TEMPORAL_NAMESPACE: inject('temporalNamespace'),
@@ -179,8 +182,10 @@ export async function inProcessWorker(
   });
   return createExportWorker({
     config,
-    connection,
-    deps: { ...env.deps(pageSize), ...overrides },
+    connection: temporal.nativeConnection,
+    client: temporal.client,
+    resources: env.resources,
+    overrides: { ...env.overrides(pageSize), ...overrides },
     taskQueue,
     workflowBundlePath: inject('workflowBundlePath'),
   });
@@ -195,7 +200,7 @@ export async function startExportWorld(
   const env = await createExportEnv(name, profiles);
   const temporal = await connectTemporal();
   const taskQueue = uniqueTaskQueue(name);
-  const worker = await inProcessWorker(env, temporal.nativeConnection, taskQueue, pageSize);
+  const worker = await inProcessWorker(env, temporal, taskQueue, pageSize);
   const running = worker.run();
   return {
     env,

@@ -41,7 +41,7 @@ describe('exportSegment continues as new between phases when the history grows',
 
   it('a mirror refresh with many removals continues as new and the audience equals the segment', async () => {
     const taskQueue = uniqueTaskQueue('export-can');
-    const worker = await inProcessWorker(env, nativeConnection, taskQueue, 200);
+    const worker = await inProcessWorker(env, { client, nativeConnection }, taskQueue, 200);
     await worker.runUntil(async () => {
       const destination = await createDestination(env, { config: { mode: 'mirror' } });
       await runExport(client, taskQueue, destination, ['all'], 'mirror');

@@ -70,7 +70,7 @@ describe('export modes: mirror, replace, per-profile consent', () => {
   it('mirror without a change column: a refresh compares every member’s fingerprint and sends the same difference', async () => {
     const plain = await createProfileSource(env.db, demoSourceConfig(env.tables, { changeColumn: false }));
     const queue = uniqueTaskQueue('wf_modes_plain');
-    const worker = await inProcessWorker(env, temporal.nativeConnection, queue, 1_000, { source: plain });
+    const worker = await inProcessWorker(env, temporal, queue, 1_000, { source: plain });
     const running = worker.run();
     try {
       const destination = await createDestination(env, { config: { mode: 'mirror', segments: ['vip'] } });
@@ -373,7 +373,7 @@ describe('replace past Meta’s session window', () => {
   it('sends the rest as adds when the replace session times out, and the audience still equals the segment', async () => {
     const taskQueue = uniqueTaskQueue('replace-timeout');
     const destination = await createDestination(env, { existingAudience: true, config: { mode: 'replace' } });
-    const worker = await inProcessWorker(env, temporal.nativeConnection, taskQueue, 500);
+    const worker = await inProcessWorker(env, temporal, taskQueue, 500);
     // 12 pages at 700 ms each, 4 at a time after batch 1: well past the 1.5-second window, however fast the machine.
     env.sandbox.faults.set({ latencyMs: 700 });
     const mark = await lastCallSeq(env.sandbox.url);

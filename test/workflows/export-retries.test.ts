@@ -48,7 +48,7 @@ describe('export step retries: capped, and not at all for SQL data and syntax er
         },
       },
     });
-    worker = await inProcessWorker(env, temporal.nativeConnection, taskQueue, 100, { source });
+    worker = await inProcessWorker(env, temporal, taskQueue, 100, { source });
     running = worker.run();
   });
   afterAll(async () => {

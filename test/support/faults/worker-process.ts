@@ -2,11 +2,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
 
-const workerMain = fileURLToPath(new URL('./worker-main.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../../bin/audience-export.mjs', import.meta.url));
 
 /**
- * A worker child process (what `audience-export worker` runs, on this test run's workflow bundle: see
- * worker-main.ts) that a test can kill with SIGKILL and start again.
+ * A worker child process, the real `audience-export worker` on this test run's workflow bundle
+ * (WORKFLOW_BUNDLE_PATH: bundling the sources at every restart would cost seconds per kill), that a test can kill
+ * with SIGKILL and start again.
  */
 export interface WorkerProcess {
   readonly child: ChildProcess;
@@ -22,7 +23,7 @@ export interface WorkerProcess {
 const started = new Set<ChildProcess>();
 
 export function startWorkerProcess(env: NodeJS.ProcessEnv): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', workerMain], {
+  const child = spawn(process.execPath, [CLI, 'worker'], {
     env: { WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'), ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
