@@ -139,29 +139,7 @@ describe('limits: failed authentication, costly routes, queries and Temporal fan
         temporalRunId: randomUUID(),
       });
     }
-    // The real client, with the describes it makes counted on their way to the real server.
-    let inFlight = 0;
-    let most = 0;
-    const workflow = temporal.client.workflow;
-    const counting = new Proxy(workflow, {
-      get(target, name, receiver) {
-        if (name !== 'getHandle') return Reflect.get(target, name, receiver) as unknown;
-        return (...args: Parameters<typeof workflow.getHandle>) => {
-          const handle = target.getHandle(...args);
-          return Object.assign(Object.create(handle) as typeof handle, {
-            describe: async () => {
-              most = Math.max(most, ++inFlight);
-              try {
-                return await handle.describe();
-              } finally {
-                inFlight--;
-              }
-            },
-          });
-        };
-      },
-    });
-    const client = Object.assign(Object.create(temporal.client) as Client, { workflow: counting });
+    const { client, most } = countingDescribes(temporal.client, 'workflow');
     const app = await appWith({}, { temporalClient: client });
     const res = await app.inject({
       method: 'GET',
@@ -172,14 +150,48 @@ describe('limits: failed authentication, costly routes, queries and Temporal fan
     const items = res.json<{ items: { live: unknown }[] }>().items;
     expect(items).toHaveLength(120);
     expect(items.every((i) => i.live === null)).toBe(true); // no such workflows, and the records are young: they stand
-    expect(most).toBeGreaterThan(1);
-    expect(most).toBeLessThanOrEqual(CALLS_PER_ANSWER);
+    expect(most()).toBeGreaterThan(1);
+    expect(most()).toBeLessThanOrEqual(CALLS_PER_ANSWER);
   });
 
-  it("bounds the API's queries with API_STATEMENT_TIMEOUT_MS", async () => {
+  it("GET /destinations asks Temporal for at most a few schedules' next runs at once, whatever the page's size", async () => {
+    const ids = new Set<string>();
+    for (let i = 0; i < 60; i++) {
+      const d = await store.destinations.create({
+        displayName: `scheduled ${i}`,
+        facebookAppId: '1',
+        adAccountId: null,
+      });
+      await store.exportConfigs.put(d.id, {
+        keyIdentifier: 'EMAIL',
+        mapping: { EMAIL: { attribute: 'email' } },
+        segments: ['all'],
+        schedule: { intervalSeconds: 3600, paused: false },
+      });
+      ids.add(d.id);
+    }
+    const { client, most } = countingDescribes(temporal.client, 'schedule');
+    const app = await appWith({}, { temporalClient: client });
+    // The file's own database holds fewer than 500 destinations: one page.
+    const res = await app.inject({ method: 'GET', url: '/destinations?limit=500', headers: auth });
+    expect(res.statusCode).toBe(200);
+    const seen = res.json<{ items: { id: string; schedule: { nextRunAt: unknown } | null }[] }>().items;
+    const scheduled = seen.filter((d) => ids.has(d.id));
+    expect(scheduled).toHaveLength(60);
+    // No schedule in Temporal: each asked, none known, and the destinations still answer.
+    expect(scheduled.every((d) => d.schedule !== null && d.schedule.nextRunAt === null)).toBe(true);
+    expect(most()).toBeGreaterThan(1);
+    expect(most()).toBeLessThanOrEqual(CALLS_PER_ANSWER);
+  });
+
+  it("bounds the API's queries with API_STATEMENT_TIMEOUT_MS, on our database and the profile source's", async () => {
+    const sourceUrl = new URL(priv.url);
+    sourceUrl.searchParams.set('application_name', 'audience-export-source');
     const server = await startApiServer(
       testConfig({
         DATABASE_URL: priv.url,
+        // The same database by another URL: the profile source's pool of its own, where previews read.
+        SOURCE_DATABASE_URL: sourceUrl.toString(),
         API_PORT: '0',
         API_STATEMENT_TIMEOUT_MS: '300',
         PROFILE_SOURCE: JSON.stringify(
@@ -191,11 +203,43 @@ describe('limits: failed authentication, costly routes, queries and Temporal fan
       { logger: createLogger('silent') },
     );
     try {
-      const err = await server.resources.db.query('SELECT pg_sleep(2)').catch((e: unknown) => e);
-      expect((err as { code?: string }).code).toBe('57014'); // query_canceled: statement timeout
-      expect((await server.resources.db.query<{ ok: number }>('SELECT 1 AS ok'))[0]!.ok).toBe(1);
+      expect(server.resources.sourceDb).not.toBe(server.resources.db);
+      for (const db of [server.resources.db, server.resources.sourceDb]) {
+        const err = await db.query('SELECT pg_sleep(2)').catch((e: unknown) => e);
+        expect((err as { code?: string }).code).toBe('57014'); // query_canceled: statement timeout
+        expect((await db.query<{ ok: number }>('SELECT 1 AS ok'))[0]!.ok).toBe(1);
+      }
     } finally {
       await server.close();
     }
   });
 });
+
+/**
+ * The real client, with the describes its workflow or schedule handles make counted on their way to the real
+ * server: `most()` is the most in flight at once.
+ */
+function countingDescribes(real: Client, kind: 'workflow' | 'schedule'): { client: Client; most: () => number } {
+  let inFlight = 0;
+  let most = 0;
+  const inner = real[kind];
+  const counting = new Proxy(inner, {
+    get(target, name, receiver) {
+      if (name !== 'getHandle') return Reflect.get(target, name, receiver) as unknown;
+      return (...args: unknown[]) => {
+        const handle = (target.getHandle as (...a: unknown[]) => { describe(): Promise<unknown> })(...args);
+        return Object.assign(Object.create(handle) as typeof handle, {
+          describe: async () => {
+            most = Math.max(most, ++inFlight);
+            try {
+              return await handle.describe();
+            } finally {
+              inFlight--;
+            }
+          },
+        });
+      };
+    },
+  });
+  return { client: Object.assign(Object.create(real) as Client, { [kind]: counting }), most: () => most };
+}
