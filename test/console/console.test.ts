@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KEY_IDENTIFIER_LABELS } from '../../src/domain/key-labels.js';
+import { KEY_IDENTIFIERS, MAPPABLE_KEYS } from '../../src/domain/mapping-keys.js';
 import { createGraphClient } from '../../src/facebook/index.js';
 import { freePort } from '../../src/ports.js';
 import { launchBrowser } from './browser.js';
@@ -32,6 +34,7 @@ describe('operator console', () => {
   let signInLink: string;
   let apiUrl: string;
   let apiKey: string;
+  let temporalUiUrl: string;
   const fixtures: Record<string, string> = {};
 
   beforeAll(async () => {
@@ -46,13 +49,15 @@ describe('operator console', () => {
     fixtures.appId = /FACEBOOK_APP_ID=(\S+)/.exec(out)![1]!;
     fixtures.appSecret = /FACEBOOK_APP_SECRET=(\S+)/.exec(out)![1]!;
     fixtures.adAccountId = /ad account \(terms accepted\): (\S+)/.exec(out)![1]!;
+    fixtures.noTermsAdAccountId = /ad account \(no terms\):\s+(\S+)/.exec(out)![1]!;
     fixtures.token = /system user token:\s+(\S+)/.exec(out)![1]!;
     fixtures.sandboxUrl = sandboxUrl;
 
+    temporalUiUrl = `http://127.0.0.1:${await freePort()}`;
     start = runCli(['start'], {
       ...env,
       API_PORT: String(await freePort()),
-      TEMPORAL_UI_URL: `http://127.0.0.1:${await freePort()}`,
+      TEMPORAL_UI_URL: temporalUiUrl,
       FACEBOOK_APP_ID: fixtures.appId,
       FACEBOOK_APP_SECRET: fixtures.appSecret,
       FACEBOOK_GRAPH_URL: sandboxUrl,
@@ -78,6 +83,8 @@ describe('operator console', () => {
       { name: 'Taken audience' },
       { token: fixtures.token },
     );
+    // And one nobody exports into, which the wizard offers.
+    await graph.createAudience(fixtures.adAccountId, { name: 'Spare audience' }, { token: fixtures.token });
     await graph.close();
     const owner = await fetch(`${apiUrl}/destinations`, {
       method: 'POST',
@@ -145,13 +152,34 @@ describe('operator console', () => {
     await page.getByLabel('Ad account').waitFor();
     destinationId = /\/console\/destinations\/([0-9a-f-]{36})\/setup$/.exec(page.url())![1]!;
     expect(await page.getByRole('checkbox', { name: 'ads_management' }).isChecked()).toBe(true);
+    // Every account in the dropdown says whether it accepted the custom audience terms; one that did not links to
+    // Meta's page for it.
+    const accountOptions = page.getByLabel('Ad account').locator('option');
+    await expect
+      .poll(() => accountOptions.allTextContents())
+      .toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(new RegExp(`\\(${fixtures.adAccountId}\\) — terms accepted$`)),
+          expect.stringMatching(new RegExp(`\\(${fixtures.noTermsAdAccountId}\\) — terms not accepted$`)),
+        ]),
+      );
+    await page.getByLabel('Ad account').selectOption(fixtures.noTermsAdAccountId!);
+    const termsLink = page.getByRole('link', { name: 'Accept the custom audience terms' });
+    await termsLink.waitFor();
+    expect(await termsLink.getAttribute('href')).toBe(
+      `https://business.facebook.com/ads/manage/customaudiences/tos/?act=${fixtures.noTermsAdAccountId!.replace(/^act_/, '')}`,
+    );
     await page.getByLabel('Ad account').selectOption(fixtures.adAccountId!);
     await page.getByText('Custom audience terms accepted.').waitFor();
+    expect(await termsLink.count()).toBe(0);
     await page.getByRole('radio', { name: 'Existing custom audience' }).check();
     const audiences = page.getByLabel('Audience', { exact: true });
     const takenOption = audiences.locator('option', { hasText: /^Taken audience.*\(used by Audience owner\)$/ });
     await expect.poll(() => takenOption.count()).toBe(1);
     expect(await takenOption.isDisabled()).toBe(true);
+    const spareOption = audiences.locator('option', { hasText: /^Spare audience/ });
+    expect(await spareOption.isDisabled()).toBe(false);
+    await audiences.selectOption({ label: (await spareOption.textContent())! });
     await page.getByRole('radio', { name: 'New custom audience' }).check();
     await page.getByLabel('Audience name').fill('VIP buyers (console)');
     await page.getByRole('heading', { name: 'Data privacy and compliance' }).waitFor();
@@ -171,9 +199,20 @@ describe('operator console', () => {
 
     await page.getByLabel('Key identifier').waitFor();
     expect(await page.getByLabel('Key identifier').inputValue()).toBe('EMAIL');
+    expect(await page.getByLabel('Key identifier').locator('option').allTextContents()).toEqual(
+      KEY_IDENTIFIERS.map((k) => KEY_IDENTIFIER_LABELS[k]),
+    );
+    expect(Object.values(KEY_IDENTIFIER_LABELS).sort()).toEqual(['Email', 'Name and address', 'Phone']);
+    // The mapping's dropdowns offer the profile source's attributes (with their types).
+    const attributes = await api<{ items: Array<{ name: string; type: string }> }>('/profile-source/attributes');
+    expect(attributes.body.items.length).toBeGreaterThan(3);
     // The matching profile attribute is preselected; unmapping it makes the API name the field, shown beside it.
     const email = page.getByLabel('Profile attribute for EMAIL');
     expect(await email.inputValue()).toBe('email');
+    expect(await email.locator('option').allTextContents()).toEqual([
+      'Not mapped',
+      ...attributes.body.items.map((a) => `${a.name} (${a.type})`),
+    ]);
     await email.selectOption('');
     await page.getByRole('checkbox', { name: /^all/ }).check();
     await page.getByRole('button', { name: 'Save' }).click();
@@ -181,6 +220,19 @@ describe('operator console', () => {
     expect(await email.getAttribute('aria-invalid')).toBe('true');
     await email.selectOption('email');
 
+    // Add attribute offers every key we support that is not mapped yet.
+    await page.getByRole('button', { name: 'Add attribute' }).click();
+    const added = page.locator('table.mapping tbody tr').last().getByRole('combobox').first();
+    // Each option reads `KEY: what it holds`.
+    const offered = (await added.locator('option').allTextContents()).map((text) => text.split(':')[0]!);
+    expect(offered.sort()).toEqual(MAPPABLE_KEYS.filter((k) => k !== 'EMAIL').sort());
+    expect(offered).toEqual(
+      expect.arrayContaining(['FN', 'LN', 'FI', 'PHONE', 'GEN', 'DOB', 'ST', 'CT', 'ZIP', 'COUNTRY']),
+    );
+    await page
+      .getByRole('button', { name: /^Remove / })
+      .last()
+      .click();
     for (const [key, attribute] of [
       ['PHONE', 'phone'],
       ['FN', 'first_name'],
@@ -191,7 +243,15 @@ describe('operator console', () => {
       await row.getByRole('combobox').first().selectOption(key!);
       await page.getByLabel(`Profile attribute for ${key}`).selectOption(attribute!);
     }
-    await expect.poll(() => page.getByRole('checkbox', { name: /^vip \(\d+ profiles\)/ }).count()).toBe(1);
+    // Segments: a multi-select, each with its size.
+    const segments = await api<{ items: Array<{ name: string; size: number }> }>('/profile-source/segments');
+    expect(segments.body.items.map((x) => x.name)).toEqual(expect.arrayContaining(['all', 'vip']));
+    for (const segment of segments.body.items) {
+      const box = page.getByRole('checkbox', {
+        name: `${segment.name} (${segment.size.toLocaleString('en')} profiles)`,
+      });
+      expect(await box.count(), segment.name).toBe(1);
+    }
     await page.getByRole('button', { name: 'Preview' }).click();
     const preview = page.locator('table.preview');
     await preview.waitFor();
@@ -246,7 +306,9 @@ describe('operator console', () => {
     expect(text).toMatch(/Meta received [\d,]+, invalid 0/);
     expect(text).toMatch(/key_identifier_missing [\d,]+/);
     const temporalLink = report.getByRole('link', { name: 'Open this run in the Temporal UI' });
-    expect(await temporalLink.getAttribute('href')).toMatch(/\/namespaces\/default\/workflows\/export%3Aact_/);
+    expect(await temporalLink.getAttribute('href')).toMatch(
+      new RegExp(`^${temporalUiUrl}/namespaces/default/workflows/export%3Aact_`),
+    );
 
     await shot('destination');
 
@@ -263,12 +325,29 @@ describe('operator console', () => {
     await expect.poll(() => row.textContent()).toMatch(/Active.*Connected.*Given.*completed/);
     await shot('destinations');
     await page.getByRole('link', { name: 'VIP buyers' }).click();
-    await page.locator('.runs summary').first().click();
-    await expect.poll(() => page.locator('.runs .report').first().textContent()).toMatch(/Audience size/);
+    // The history's run opens to the same report: sent, removed, dropped by reason, received/invalid, audience
+    // size, and the run in the Temporal UI.
+    const summary = page.locator('.runs summary').first();
+    await expect.poll(() => summary.textContent()).toMatch(/manual · completed · sent [\d,]+, removed 0$/);
+    await summary.focus();
+    await page.keyboard.press('Enter');
+    const history = page.locator('.runs .report').first();
+    await expect.poll(() => history.textContent()).toMatch(/Audience size/);
+    const historyText = (await history.textContent()) ?? '';
+    expect(historyText).toContain(`Sent${run.sent.toLocaleString('en')} rows (Meta received`);
+    expect(historyText).toMatch(/invalid 0\)Removed0 rows/);
+    expect(historyText).toMatch(
+      new RegExp(
+        `Dropped[\\d,]+ \\(key_identifier_missing ${run.dropped.key_identifier_missing!.toLocaleString('en')}`,
+      ),
+    );
+    expect(await history.getByRole('link', { name: 'Open this run in the Temporal UI' }).getAttribute('href')).toMatch(
+      new RegExp(`^${temporalUiUrl}/namespaces/default/workflows/`),
+    );
     await expectAllLabelled();
   });
 
-  it('sets a schedule, shows its next runs, pauses and resumes it', async () => {
+  it('sets a schedule, shows its next runs, triggers it (Run now) and follows the run it started', async () => {
     await page.getByRole('radio', { name: 'Cron' }).check();
     await page.getByLabel('Cron expression').fill('61 6 * * *');
     await page.getByRole('button', { name: 'Save schedule' }).click();
@@ -283,6 +362,48 @@ describe('operator console', () => {
     );
     expect(body).toMatchObject({ cron: '0 6 * * *', timezone: 'Europe/Berlin' });
     expect(new Date(body.nextRuns[0]!).getTime()).toBeGreaterThan(Date.now());
+
+    // Run now, by keyboard: the schedule's action starts an export, followed like Export now.
+    await page.getByRole('button', { name: 'Run now' }).focus();
+    await page.keyboard.press('Enter');
+    const scheduleRegion = page.getByRole('region', { name: 'Schedule' });
+    await expect.poll(() => scheduleRegion.textContent(), { timeout: 30_000 }).toMatch(/Triggered: export started\./);
+    await page.locator('progress#export-progress').waitFor();
+    await page.getByText('Export completed').waitFor({ timeout: 60_000 });
+    const runs = await api<{ items: Array<{ runId: string; trigger: string; status: string }> }>(
+      `/exports?destinationId=${destinationId}`,
+    );
+    expect(runs.body.items).toHaveLength(2);
+    const triggered = runs.body.items.find((r) => r.trigger === 'schedule')!;
+    expect(triggered.status).toBe('completed');
+    await expect.poll(() => page.locator('.runs summary').count()).toBe(2);
+    expect(await page.locator('.runs summary').first().textContent()).toMatch(/ · schedule · completed · sent /);
+    // The schedule lists the action with how it went.
+    await expect.poll(() => page.locator('.schedule-actions li').first().textContent()).toMatch(/ · completed$/);
+    const after = await api<{ recentActions: Array<{ runId: string; outcome: string }> }>(
+      `/destinations/${destinationId}/schedule`,
+    );
+    expect(after.body.recentActions.at(-1)).toMatchObject({ runId: triggered.runId, outcome: 'completed' });
+    await shot('schedule');
+  });
+
+  it('changes the schedule to an interval, lists its next run, pauses and resumes it', async () => {
+    await page.getByRole('radio', { name: 'Interval' }).check();
+    await page.getByLabel('Interval in minutes').fill('0');
+    await page.getByRole('button', { name: 'Save schedule' }).click();
+    await expect.poll(() => page.locator('#schedule-interval-error').textContent()).toBe('must be at least 60 seconds');
+    await page.getByLabel('Interval in minutes').fill('90');
+    await page.getByRole('button', { name: 'Save schedule' }).click();
+    await page.getByText('Every 90 minutes').waitFor();
+    const { body } = await api<{ intervalSeconds: number; cron: string | null; nextRuns: string[] }>(
+      `/destinations/${destinationId}/schedule`,
+    );
+    expect(body).toMatchObject({ intervalSeconds: 5400, cron: null });
+    // The list shows the next run.
+    await page.getByRole('link', { name: '← Destinations' }).click();
+    const row = page.getByRole('row', { name: /VIP buyers/ });
+    await expect.poll(() => row.locator('td').last().textContent()).toMatch(/^\d{1,2} \w{3} \d{4}, \d{2}:\d{2}$/);
+    await page.getByRole('link', { name: 'VIP buyers' }).click();
 
     await page.getByRole('button', { name: 'Pause' }).click();
     await page.getByText('Schedule paused.').waitFor();
@@ -304,6 +425,12 @@ describe('operator console', () => {
     expect(body).toMatchObject({ status: 'needs_consent', consent: null });
     expect((await api<{ paused: boolean }>(`/destinations/${destinationId}/schedule`)).body.paused).toBe(true);
     expect(await page.getByRole('button', { name: 'Export now' }).isDisabled()).toBe(true);
+    // The paused schedule cannot be run or resumed without consent; the refusal says what to do.
+    const schedule = page.getByRole('region', { name: 'Schedule' });
+    await schedule.getByRole('button', { name: 'Run now' }).click();
+    await expect
+      .poll(() => schedule.getByRole('alert').textContent())
+      .toMatch(/paused and its destination has no current consent: record it/);
   });
 
   it('deletes the destination after a confirmation that says what it stops', async () => {

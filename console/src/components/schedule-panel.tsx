@@ -3,8 +3,23 @@ import { api, ApiProblem, call, type Schedule } from '../api/client';
 import { when } from '../format';
 import { Field, ProblemAlert, useProblem } from './field';
 
-/** The destination's refresh schedule: cron or interval, next runs, pause and resume, run now. */
-export function SchedulePanel({ id, onTriggered }: { id: string; onTriggered: () => void }) {
+const OUTCOME_LABELS: Record<Schedule['recentActions'][number]['outcome'], string> = {
+  starting: 'starting',
+  start_failed: 'could not start',
+  unknown: 'unknown (Temporal no longer has it)',
+  running: 'running',
+  completed: 'completed',
+  failed: 'failed',
+  cancelled: 'cancelled',
+  partial: 'partly sent',
+};
+
+/**
+ * The destination's refresh schedule: cron or interval, next runs, pause and resume, run now, and how its recent
+ * actions went. `refresh` changes when a run of the destination ended, so the outcomes are read again.
+ */
+export function SchedulePanel(props: { id: string; refresh: number; onTriggered: (runId: string | null) => void }) {
+  const { id, refresh, onTriggered } = props;
   const [schedule, setSchedule] = useState<Schedule | null | undefined>(undefined);
   const [kind, setKind] = useState<'cron' | 'interval'>('cron');
   const [cron, setCron] = useState('0 6 * * *');
@@ -29,7 +44,7 @@ export function SchedulePanel({ id, onTriggered }: { id: string; onTriggered: ()
       setMinutes(String(Math.round(s.intervalSeconds / 60)));
     }
   }, [id]);
-  useEffect(() => void run(load), [run, load]);
+  useEffect(() => void run(load), [run, load, refresh]);
 
   const save = (e: FormEvent) => {
     e.preventDefault();
@@ -48,9 +63,15 @@ export function SchedulePanel({ id, onTriggered }: { id: string; onTriggered: ()
     });
   const runNow = () =>
     run(async () => {
-      await call(api.POST('/destinations/{id}/schedule/trigger', { params: { path: { id } } }));
-      setNote('Triggered: the export starts in a moment.');
-      onTriggered();
+      const triggered = await call(api.POST('/destinations/{id}/schedule/trigger', { params: { path: { id } } }));
+      setNote(
+        triggered.runId === null
+          ? 'Triggered: the export starts in a moment.'
+          : triggered.joined
+            ? 'Triggered: joined the export of this audience already running.'
+            : 'Triggered: export started.',
+      );
+      onTriggered(triggered.runId);
       await load();
     });
   const remove = () =>
@@ -87,7 +108,21 @@ export function SchedulePanel({ id, onTriggered }: { id: string; onTriggered: ()
             </>
           ) : null}
           {schedule.recentActions.length > 0 ? (
-            <p>Last triggered {when(schedule.recentActions[schedule.recentActions.length - 1]?.takenAt)}.</p>
+            <>
+              <h3>Recent runs of the schedule</h3>
+              <ul className="schedule-actions">
+                {schedule.recentActions
+                  .slice(-5)
+                  .reverse()
+                  .map((a) => (
+                    <li key={a.workflowId}>
+                      {when(a.takenAt)} · {OUTCOME_LABELS[a.outcome]}
+                      {a.joined ? ' (joined a running export)' : ''}
+                      {a.error ? `: ${a.error}` : ''}
+                    </li>
+                  ))}
+              </ul>
+            </>
           ) : null}
           <div className="actions">
             {schedule.paused ? (

@@ -17,6 +17,7 @@ export function DestinationPage({ id }: { id: string }) {
   const [runs, setRuns] = useState<ExportRun[]>([]);
   const [activeRunId, setActiveRunId] = useState<string | null>(null);
   const [awaitingRun, setAwaitingRun] = useState(false);
+  const [finishedRuns, setFinishedRuns] = useState(0);
   const p = useProblem();
   const { run } = p;
 
@@ -38,7 +39,7 @@ export function DestinationPage({ id }: { id: string }) {
     });
   }, [run, loadDestination, loadRuns]);
 
-  // After "Run now" the schedule starts the run: watch the history until it shows up, then follow it.
+  // After a "Run now" whose run was not known yet: watch the history until it shows up, then follow it.
   const runsRef = useRef(runs);
   runsRef.current = runs;
   useEffect(() => {
@@ -65,7 +66,18 @@ export function DestinationPage({ id }: { id: string }) {
   const onFinished = useCallback(() => {
     void loadRuns();
     void loadDestination();
+    setFinishedRuns((count) => count + 1);
   }, [loadRuns, loadDestination]);
+
+  // "Run now" answers the run the schedule started; without one (no worker took it in time) watch the history.
+  const onTriggered = useCallback(
+    (runId: string | null) => {
+      if (runId === null) return setAwaitingRun(true);
+      setActiveRunId(runId);
+      void loadRuns();
+    },
+    [loadRuns],
+  );
 
   if (!destination) {
     return (
@@ -145,7 +157,7 @@ export function DestinationPage({ id }: { id: string }) {
         )}
       </section>
 
-      <SchedulePanel id={id} onTriggered={() => setAwaitingRun(true)} />
+      <SchedulePanel id={id} refresh={finishedRuns} onTriggered={onTriggered} />
       <ConsentPanel destination={destination} onChanged={() => void run(loadDestination)} />
       <DeletePanel destination={destination} />
     </main>

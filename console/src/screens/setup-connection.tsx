@@ -236,6 +236,7 @@ export function SetupConnection({ id }: { id: string | undefined }) {
                   {accounts?.map((a) => (
                     <option key={a.id} value={a.id}>
                       {a.name ? `${a.name} (${a.id})` : a.id}
+                      {a.customAudienceTermsAccepted ? ' — terms accepted' : ' — terms not accepted'}
                     </option>
                   ))}
                 </select>
@@ -247,11 +248,13 @@ export function SetupConnection({ id }: { id: string | undefined }) {
                   'Custom audience terms accepted.'
                 ) : (
                   <>
-                    Custom audience terms not accepted: exports are refused until a person with a role on the account{' '}
-                    <a href={account.termsUrl ?? '#'} target="_blank" rel="noopener noreferrer">
-                      accepts the custom audience terms
-                    </a>
-                    .
+                    Custom audience terms not accepted: exports are refused until a person with a role on the account
+                    accepts them.{' '}
+                    {account.termsUrl ? (
+                      <a href={account.termsUrl} target="_blank" rel="noopener noreferrer">
+                        Accept the custom audience terms
+                      </a>
+                    ) : null}
                   </>
                 )}
               </p>
