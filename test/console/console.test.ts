@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KEY_IDENTIFIER_LABELS } from '../../src/domain/key-labels.js';
-import { KEY_IDENTIFIERS, MAPPABLE_KEYS } from '../../src/domain/mapping-keys.js';
+import { MAPPABLE_KEYS } from '../../src/domain/mapping-keys.js';
 import { createGraphClient } from '../../src/facebook/index.js';
 import { freePort } from '../../src/ports.js';
 import { launchBrowser } from './browser.js';
@@ -199,10 +198,12 @@ describe('operator console', () => {
 
     await page.getByLabel('Key identifier').waitFor();
     expect(await page.getByLabel('Key identifier').inputValue()).toBe('EMAIL');
-    expect(await page.getByLabel('Key identifier').locator('option').allTextContents()).toEqual(
-      KEY_IDENTIFIERS.map((k) => KEY_IDENTIFIER_LABELS[k]),
-    );
-    expect(Object.values(KEY_IDENTIFIER_LABELS).sort()).toEqual(['Email', 'Name and address', 'Phone']);
+    // In the connector's order and words.
+    expect(await page.getByLabel('Key identifier').locator('option').allTextContents()).toEqual([
+      'Email',
+      'Name and address',
+      'Phone',
+    ]);
     // The mapping's dropdowns offer the profile source's attributes (with their types).
     const attributes = await api<{ items: Array<{ name: string; type: string }> }>('/profile-source/attributes');
     expect(attributes.body.items.length).toBeGreaterThan(3);
@@ -384,7 +385,6 @@ describe('operator console', () => {
       `/destinations/${destinationId}/schedule`,
     );
     expect(after.body.recentActions.at(-1)).toMatchObject({ runId: triggered.runId, outcome: 'completed' });
-    await shot('schedule');
   });
 
   it('changes the schedule to an interval, lists its next run, pauses and resumes it', async () => {

@@ -1,6 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { KEY_IDENTIFIER_LABELS, KEY_LABELS } from '../../../src/domain/key-labels.js';
-import { KEY_IDENTIFIERS, MAPPABLE_KEYS, REQUIRED_KEYS } from '../../../src/domain/mapping-keys.js';
+import { MAPPABLE_KEYS, REQUIRED_KEYS } from '../../../src/domain/mapping-keys.js';
 import type { KeyIdentifier, MappableKey } from '../../../src/domain/mapping-keys.js';
 import { api, ApiProblem, call, type Destination, type Preview, type Schemas } from '../api/client';
 import { Field, FieldError, ProblemAlert, useProblem } from '../components/field';
@@ -14,6 +14,9 @@ interface Row {
   attribute: string;
 }
 type Mode = 'mirror' | 'replace' | 'add';
+
+/** The key identifiers in the connector's order, so operators find them where they expect. */
+const KEY_IDENTIFIER_ORDER: readonly KeyIdentifier[] = ['EMAIL', 'NAME_ADDRESS', 'PHONE'];
 
 /** The keys a key identifier's rows start with: NAME_ADDRESS also asks for ZIP (or city and state). */
 const startingKeys = (k: KeyIdentifier): MappableKey[] =>
@@ -148,7 +151,7 @@ export function SetupExport({ id }: { id: string }) {
         <Field id="key-identifier" label="Key identifier" error={p.errorOf('keyIdentifier')}>
           {(c) => (
             <select {...c} value={keyIdentifier} onChange={(e) => changeKeyIdentifier(e.target.value as KeyIdentifier)}>
-              {KEY_IDENTIFIERS.map((k) => (
+              {KEY_IDENTIFIER_ORDER.map((k) => (
                 <option key={k} value={k}>
                   {KEY_IDENTIFIER_LABELS[k]}
                 </option>
