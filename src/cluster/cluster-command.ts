@@ -21,7 +21,10 @@ import {
   serverEnv,
   setupEnv,
   temporalAddress,
+  databaseUrl,
+  profilesDatabase,
   type ClusterPlan,
+  type ProfilesDatabase,
 } from './cluster-plan.js';
 import { isRunning, logOffset, logSince, logTail, startDetached, stopProcess } from './detached-process.js';
 
@@ -47,8 +50,11 @@ Options:
   --temporal-port N    Temporal frontend port on 127.0.0.1 (default 7233; 0 = any free port)
   --api-port N         API port on 127.0.0.1 (default API_PORT; 0 = any free port)
   --workers N          worker processes (default 2)
-  --demo-profiles N    load N demo profiles into the profiles database (as the admin role, the data's owner)
-                       when its demo tables are missing, for a first try with the sandbox
+  --profiles-database separate|ours
+                       where the profiles are: 'separate' (default), the profiles database, read by the
+                       read-only role through SOURCE_DATABASE_URL; 'ours', our database, read by its owner
+  --demo-profiles N    load N demo profiles where the profiles are (as the admin role into the profiles
+                       database, as the owner into ours) when the demo tables are missing
   --drop               with 'down': drop the databases and roles as well
 
 Settings are kept in DIR/cluster.json from the first 'up' on; the options then only apply after 'down --drop'.`;
@@ -69,6 +75,7 @@ interface Options {
   temporalPort: number;
   apiPort: number;
   workers: number;
+  profiles: ProfilesDatabase;
   demoProfiles?: number;
   drop: boolean;
 }
@@ -87,6 +94,7 @@ export async function runClusterCommand(args: string[], config: Config): Promise
       'api-port': { type: 'string' },
       workers: { type: 'string' },
       'demo-profiles': { type: 'string' },
+      'profiles-database': { type: 'string' },
       drop: { type: 'boolean' },
     },
   });
@@ -100,6 +108,10 @@ export async function runClusterCommand(args: string[], config: Config): Promise
   let options: Options;
   try {
     if (action !== 'up' && action !== 'down' && action !== 'status') throw new UsageError('say up, down or status');
+    const profiles = values['profiles-database'] ?? 'separate';
+    if (profiles !== 'separate' && profiles !== 'ours') {
+      throw new UsageError(`--profiles-database ${profiles}: say separate or ours`);
+    }
     options = {
       dir: resolve(values.dir ?? join(config.database.dataDir, 'cluster')),
       adminUrl: values['admin-url'] ?? DEFAULT_ADMIN_URL,
@@ -107,6 +119,7 @@ export async function runClusterCommand(args: string[], config: Config): Promise
       temporalPort: number('temporal-port', values['temporal-port'], 7233, 0),
       apiPort: number('api-port', values['api-port'], config.api.port, 0),
       workers: number('workers', values.workers, 2, 1),
+      profiles,
       demoProfiles:
         values['demo-profiles'] === undefined ? undefined : number('demo-profiles', values['demo-profiles'], 0, 1),
       drop: values.drop ?? false,
@@ -163,6 +176,7 @@ async function planFor(o: Options): Promise<ClusterPlan> {
     namespace: 'default',
     postgres: { host: admin.hostname || '127.0.0.1', port: Number(admin.port || 5432) },
     workers: o.workers,
+    profiles: o.profiles,
     ports: {
       frontend: o.temporalPort || (await free()),
       frontendHttp: await free(),
@@ -280,17 +294,21 @@ async function up(o: Options, config: Config): Promise<number> {
   return 0;
 }
 
-/** Demo profiles in the source database, loaded by the admin role (the reader role can only read them). */
+/** Demo profiles where the profiles are read, loaded by the role that owns them there (never the reader). */
 async function seedDemo(plan: ClusterPlan, adminUrl: string, profiles: number): Promise<void> {
+  const { database, loader } = profilesDatabase(plan);
   const url = new URL(adminUrl);
-  url.pathname = `/${plan.databases.source}`;
-  const db = await openDb({ url: url.toString(), maxConnections: 2 });
+  url.pathname = `/${database}`;
+  const db = await openDb({
+    url: loader === 'admin' ? url.toString() : databaseUrl(plan, 'app', database),
+    maxConnections: 2,
+  });
   try {
     const [{ present } = { present: false }] = await db.query<{ present: boolean }>(
       "SELECT to_regclass('demo_profiles') IS NOT NULL AS present",
     );
     if (present) return;
-    log(`loading ${profiles.toLocaleString('en-US')} demo profiles into ${plan.databases.source}`);
+    log(`loading ${profiles.toLocaleString('en-US')} demo profiles into ${database}`);
     await seedDemoProfiles(db, { profiles });
   } finally {
     await db.close();

@@ -15,6 +15,11 @@ export interface ClusterPlan {
   roles: Record<'temporal' | 'app' | 'source', { name: string; password: string }>;
   ports: ClusterPorts;
   workers: number;
+  /**
+   * Where the profiles are read: `separate`, their own database read by the read-only role (SOURCE_DATABASE_URL);
+   * `ours`, our database, read by its owner role (SOURCE_DATABASE_URL unset).
+   */
+  profiles: ProfilesDatabase;
   /** Process ids of what runs now (absent or dead: `up` starts it). */
   pids: { server?: number; api?: number; workers: (number | undefined)[] };
 }
@@ -32,11 +37,14 @@ export interface ClusterPorts {
   api: number;
 }
 
+export type ProfilesDatabase = 'separate' | 'ours';
+
 export interface PlanOptions {
   prefix: string;
   namespace: string;
   postgres: { host: string; port: number };
   workers: number;
+  profiles: ProfilesDatabase;
   ports: ClusterPorts;
 }
 
@@ -62,12 +70,20 @@ export function newPlan(o: PlanOptions): ClusterPlan {
     roles: { temporal: role('temporal'), app: role('audience_export'), source: role('audience_export_reader') },
     ports: o.ports,
     workers: o.workers,
+    profiles: o.profiles,
     pids: { workers: [] },
   };
 }
 
 export const temporalAddress = (plan: ClusterPlan): string => `127.0.0.1:${plan.ports.frontend}`;
 export const apiUrl = (plan: ClusterPlan): string => `http://127.0.0.1:${plan.ports.api}`;
+
+/** The database the profiles are in, and the role that loads them there (the reader only reads). */
+export function profilesDatabase(plan: ClusterPlan): { database: string; loader: 'admin' | 'app' } {
+  return plan.profiles === 'separate'
+    ? { database: plan.databases.source, loader: 'admin' }
+    : { database: plan.databases.app, loader: 'app' };
+}
 
 /** A PostgreSQL URL of a role on a database of the plan. */
 export function databaseUrl(plan: ClusterPlan, role: keyof ClusterPlan['roles'], database: string): string {
@@ -137,12 +153,15 @@ export function setupEnv(plan: ClusterPlan, cli: string): Record<string, string>
 
 /**
  * What `audience-export api` and `worker` get on top of the caller's environment (keys, Facebook, PROFILE_SOURCE
- * and the TEMPORAL_TLS_* files pass through): our tables as their owner, the profiles as the read-only role.
+ * and the TEMPORAL_TLS_* files pass through): our tables as their owner, the profiles as the read-only role (or
+ * in our database).
  */
 export function appEnv(plan: ClusterPlan): Record<string, string> {
   return {
     DATABASE_URL: databaseUrl(plan, 'app', plan.databases.app),
-    SOURCE_DATABASE_URL: databaseUrl(plan, 'source', plan.databases.source),
+    ...(plan.profiles === 'separate'
+      ? { SOURCE_DATABASE_URL: databaseUrl(plan, 'source', plan.databases.source) }
+      : {}),
     TEMPORAL_ADDRESS: temporalAddress(plan),
     TEMPORAL_NAMESPACE: plan.namespace,
     API_HOST: '127.0.0.1',
