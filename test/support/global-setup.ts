@@ -47,15 +47,23 @@ async function createRunDatabase(): Promise<{ url: string; drop: () => Promise<v
   };
 }
 
-/** Drops databases of earlier test runs whose process is gone (killed runs never reach their teardown). */
+/** Drops databases (and test/cluster's roles) of earlier test runs whose process is gone (killed runs never reach their teardown). */
 async function dropAbandonedDatabases(admin: pg.Client): Promise<void> {
   const { rows } = await admin.query<{ datname: string }>(
-    "SELECT datname FROM pg_database WHERE datname ~ '^ae_test_[0-9]+_[0-9a-z]+$'",
+    "SELECT datname FROM pg_database WHERE datname ~ '^ae_test_[0-9]+_[0-9a-z]+$' OR datname ~ '^ae_cluster_[0-9]+_'",
   );
   for (const { datname } of rows) {
     const pid = Number(datname.split('_')[2]);
     if (isAlive(pid)) continue;
     await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`).catch(() => undefined);
+  }
+  // test/cluster's roles (ae_cluster_<pid>_...), once the databases they own are gone.
+  const roles = await admin.query<{ rolname: string }>(
+    "SELECT rolname FROM pg_roles WHERE rolname ~ '^ae_cluster_[0-9]+_'",
+  );
+  for (const { rolname } of roles.rows) {
+    if (isAlive(Number(rolname.split('_')[2]))) continue;
+    await admin.query(`DROP ROLE IF EXISTS ${rolname}`).catch(() => undefined);
   }
 }
 
