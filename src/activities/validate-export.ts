@@ -17,6 +17,7 @@ import {
   type Destination,
   type ReadyDestination,
 } from '../store/index.js';
+import { plaintextMappingProblems } from '../domain/mapping.js';
 import { ExportFailureType, type ExportPlan } from '../workflows/contracts.js';
 import type { ExportTrigger } from '../domain/export-terms.js';
 import type { ActivityDeps } from './deps.js';
@@ -78,6 +79,10 @@ export async function validateExport(deps: ActivityDeps, input: ValidateExportIn
     connected: (await store.credentials.describe(ready.id)) !== null,
   });
   if (setup || !config) throw await refusal(deps, ready.id, setup!);
+  // Saved configs are checked again: the profile source's plaintextColumns may have changed since.
+  const [clear] = plaintextMappingProblems(config.mapping, deps.source.plaintextColumns);
+  if (clear)
+    throw nonRetryable(ExportFailureType.ExportConfigRefused, `Export config ${clear.field}: ${clear.message}`);
   const token = await store.credentials.getToken(ready.id);
 
   await awaitAdAccount(store, ready.adAccountId);

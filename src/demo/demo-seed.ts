@@ -35,6 +35,8 @@ export function demoSourceConfig(
     profilesTable: t.profilesTable,
     keyColumn: 'key',
     membership: { kind: 'table', table: t.membersTable, segmentColumn: 'segment', keyColumn: 'profile_key' },
+    // The demo's profile keys are ids and nothing personal: they may be sent as EXTERN_ID.
+    plaintextColumns: ['key'],
     ...(options.changeColumn === false ? {} : { changeColumn: 'updated_at' }),
   };
 }

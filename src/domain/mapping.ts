@@ -79,6 +79,28 @@ export function validateMapping(keyIdentifier: KeyIdentifier, mapping: Attribute
   return problems;
 }
 
+/** Keys Meta receives in clear (facebook-keys.ts): the profile source says which columns may feed them. */
+const PLAINTEXT_KEYS = FACEBOOK_KEYS.filter((key) => !isHashedKey(key));
+
+/** The keys sent in clear mapped to a column the profile source does not list in `plaintextColumns`. */
+export function plaintextMappingProblems(
+  mapping: AttributeMapping,
+  plaintextColumns: readonly string[],
+): MappingProblem[] {
+  return PLAINTEXT_KEYS.flatMap((key) => {
+    const attribute = mapping[key]?.attribute;
+    if (attribute === undefined || plaintextColumns.includes(attribute)) return [];
+    return [
+      {
+        field: `mapping.${key}.attribute`,
+        message:
+          `${key} is sent to Meta unhashed, and the profile source does not list ${attribute} in plaintextColumns: ` +
+          'map a column that holds ids only, or list it there (PROFILE_SOURCE) if it holds nothing personal.',
+      },
+    ];
+  });
+}
+
 /**
  * What a usable mapping will still lose, said when it is saved (it is saved all the same). A phone is read in its
  * row's country: with neither an unhashed COUNTRY nor a default country, only phones written with `+` or `00` and

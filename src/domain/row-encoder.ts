@@ -9,6 +9,7 @@ import { needsCountry, normalizePhone } from './phone.js';
 import { sha256Hex } from './sha256.js';
 import { scalarText } from './text.js';
 import { hashCell } from './normalize.js';
+import { looksLikeContact } from './plaintext-shape.js';
 
 /** Column positions in the canonical schema (see canonical-row.ts, which asserts the same order). */
 const COLUMN: Readonly<Record<FacebookKey, number>> = {
@@ -26,6 +27,8 @@ export const DropReason = {
   NO_USABLE_CELL: 'no_usable_cell',
   /** The key identifier is a phone written without `+`/`00`, and neither the row nor the config gives a country. */
   PHONE_COUNTRY_UNKNOWN: 'phone_country_unknown',
+  /** An EXTERN_ID or MADID (sent in clear) is shaped like an e-mail address or a phone number. */
+  PLAINTEXT_LOOKS_PERSONAL: 'plaintext_looks_personal',
 } as const;
 export type DropReason = (typeof DropReason)[keyof typeof DropReason];
 
@@ -215,7 +218,10 @@ export function createRowEncoder(
     }
     if (region === '') region = undefined;
     for (const slot of slots) {
-      cells[slot.column] = cellFor(slot, attributes[slot.attribute], region);
+      const cell = cellFor(slot, attributes[slot.attribute], region);
+      // Cells sent in clear must not carry contact details: the profile is left out rather than leak them.
+      if (!slot.hashed && cell !== '' && looksLikeContact(cell)) return DropReason.PLAINTEXT_LOOKS_PERSONAL;
+      cells[slot.column] = cell;
     }
     if (dob !== undefined) {
       const parts = parseDateOfBirth(attributes[dob], region);

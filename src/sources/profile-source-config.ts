@@ -56,6 +56,12 @@ export const ProfileSourceConfigSchema = z.object({
    * index on it keeps the scan short.
    */
   changeColumn: identifier.optional(),
+  /**
+   * Columns of the profiles table that may be sent to Meta in clear as EXTERN_ID or MADID (Meta wants those two
+   * unhashed): an export config mapping any other column to them is refused. Empty by default, so nothing is sent
+   * in clear until the source's owner says which columns hold ids and nothing personal.
+   */
+  plaintextColumns: z.array(identifier).max(100).optional(),
 });
 
 export type ProfileSourceConfig = z.input<typeof ProfileSourceConfigSchema>;

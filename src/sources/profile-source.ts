@@ -69,6 +69,8 @@ export interface ProfileSource {
   listAttributes(): Promise<SourceAttribute[]>;
   /** The configured change column (updated_at-style), if any. */
   readonly changeColumn: string | undefined;
+  /** The columns that may be sent in clear (EXTERN_ID, MADID); see `ProfileSourceConfig.plaintextColumns`. */
+  readonly plaintextColumns: readonly string[];
   /**
    * Copies members of `segments` — key and mapped raw attributes, in key order with a row number and a
    * fingerprint — into the run's unlogged staging table in one statement. Idempotent per run id.
@@ -147,6 +149,11 @@ export async function createProfileSource(db: Db, rawConfig: ProfileSourceConfig
       type: column.type,
       overlap: column.category === 'D' ? ` - interval '${CHANGE_OVERLAP}'` : '',
     };
+  }
+
+  const plaintextColumns = [...new Set(config.plaintextColumns ?? [])];
+  for (const [i, name] of plaintextColumns.entries()) {
+    if (!columns.some((c) => c.name === name)) throw missingColumn(`plaintextColumns.${i}`, config.profilesTable, name);
   }
 
   const membership = await checkMembership(db, config.membership, profiles);
@@ -248,6 +255,7 @@ export async function createProfileSource(db: Db, rawConfig: ProfileSourceConfig
 
   return {
     changeColumn: config.changeColumn,
+    plaintextColumns,
 
     async listSegments() {
       if (membership.kind === 'table') {

@@ -14,6 +14,8 @@ export const ExportFailureType = {
   DestinationIncomplete: 'DestinationIncomplete',
   ConsentMissing: 'ConsentMissing',
   ExportConfigMissing: 'ExportConfigMissing',
+  /** The config maps a column the profile source does not allow in clear to EXTERN_ID or MADID. */
+  ExportConfigRefused: 'ExportConfigRefused',
   FacebookNotConnected: 'FacebookNotConnected',
   TokenInvalid: 'FacebookTokenInvalid',
   PermissionMissing: 'FacebookPermissionMissing',

@@ -126,6 +126,7 @@ describe('buildRows', () => {
       [DropReason.NO_CONSENT]: 3,
       [DropReason.NO_USABLE_CELL]: 0,
       [DropReason.PHONE_COUNTRY_UNKNOWN]: 0,
+      [DropReason.PLAINTEXT_LOOKS_PERSONAL]: 0,
     });
   });
 

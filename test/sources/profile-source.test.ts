@@ -312,6 +312,8 @@ describe('profile source configuration', () => {
     ['missing segment column', (c) => ({ ...c, membership: { kind: 'table', table: MEMBERS, segmentColumn: 'seg', keyColumn: 'profile_key' } }), 'membership.segmentColumn'], // prettier-ignore
     ['missing staging schema', (c) => ({ ...c, stagingSchema: 'ps_t_no_schema' }), 'stagingSchema'],
     ['injected staging schema', (c) => ({ ...c, stagingSchema: 'public"; DROP SCHEMA x; --' }), 'stagingSchema'],
+    ['missing plaintext column', (c) => ({ ...c, plaintextColumns: ['key', 'device_id'] }), 'plaintextColumns.1'],
+    ['injected plaintext column', (c) => ({ ...c, plaintextColumns: ['key" --'] }), 'plaintextColumns.0'],
   ];
   it.each(refusals)('refuses %s', async (_, change, field) => {
     const err = await createProfileSource(db, change(config)).catch((e: unknown) => e);
@@ -319,6 +321,11 @@ describe('profile source configuration', () => {
     expect((err as SourceConfigError).field).toBe(field);
     // Nothing was executed: both tables are still there.
     expect(await db.query(`SELECT count(*)::int AS n FROM ${MEMBERS}`)).not.toHaveLength(0);
+  });
+
+  it('lists the columns allowed in clear, none unless configured', async () => {
+    expect((await createProfileSource(db, config)).plaintextColumns).toEqual(['key']);
+    expect((await createProfileSource(db, { ...config, plaintextColumns: undefined })).plaintextColumns).toEqual([]);
   });
 
   it('accepts a schema-qualified table and a view', async () => {

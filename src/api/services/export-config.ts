@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import {
   MAPPABLE_KEYS,
   mappingWarnings,
+  plaintextMappingProblems,
   validateMapping,
   type AttributeMapping,
   type KeyIdentifier,
@@ -36,6 +37,9 @@ export async function checkMapping(
     if (mapped && !attributes.has(mapped.attribute)) {
       errors.push({ field: `${prefix}.mapping.${key}.attribute`, message: 'no such profile attribute' });
     }
+  }
+  for (const p of plaintextMappingProblems(input.mapping, deps.source.plaintextColumns)) {
+    errors.push({ field: `${prefix}.${p.field}`, message: p.message });
   }
   if (input.consentAttribute && !attributes.has(input.consentAttribute)) {
     errors.push({ field: `${prefix}.consentAttribute`, message: 'no such profile attribute' });
