@@ -1,5 +1,14 @@
 import { cancellationSignal, heartbeat } from '@temporalio/activity';
-import { buildRows, CANONICAL_SCHEMA, type Cell } from '../domain/canonical-row.js';
+import {
+  buildRows,
+  CANONICAL_SCHEMA,
+  type BuiltRows,
+  type CanonicalRow,
+  type Cell,
+  type DroppedProfile,
+  DropReason,
+} from '../domain/canonical-row.js';
+import { entryId, rowEntries } from '../domain/suppression.js';
 import { snapshotBasis } from '../domain/snapshot-basis.js';
 import {
   GraphApiError,
@@ -128,9 +137,12 @@ async function prepareAdds(deps: ActivityDeps, run: ExportRun, input: PageInput)
     limitedDataUse: config.limitedDataUse,
   };
   // The pool gives exactly buildRows' result, on a thread when the page is large enough to pay for it.
-  const built = deps.rowBuilder
-    ? await deps.rowBuilder.build({ profiles: members, mapping: config.mapping, options })
-    : buildRows(members, config.mapping, options);
+  const built = await withoutErased(
+    store,
+    deps.rowBuilder
+      ? await deps.rowBuilder.build({ profiles: members, mapping: config.mapping, options })
+      : buildRows(members, config.mapping, options),
+  );
   const dropped = Object.fromEntries(Object.entries(built.droppedByReason).filter(([, n]) => n > 0));
   const audienceId = run.audienceId!;
   const startsReplace = input.operation === 'replace' && input.batchSeq === 1;
@@ -155,6 +167,26 @@ async function prepareAdds(deps: ActivityDeps, run: ExportRun, input: PageInput)
     );
   }
   return { rows: members.length, data: built.rows.map((r) => r.cells), dropped, keys: [] };
+}
+
+/**
+ * The built rows less those of people erased on request (the suppression list), which join the dropped as
+ * `erased`. Nothing is hashed or asked when nobody was ever erased.
+ */
+async function withoutErased(store: ActivityDeps['store'], built: BuiltRows): Promise<BuiltRows> {
+  if (built.rows.length === 0 || (await store.suppressions.isEmpty())) return built;
+  const entries = built.rows.map((r) => rowEntries(r.profileKey, r.cells));
+  const listed = await store.suppressions.listed(entries.flat());
+  if (listed.size === 0) return built;
+  const rows: CanonicalRow[] = [];
+  const dropped: DroppedProfile[] = [...built.dropped];
+  built.rows.forEach((row, i) => {
+    if (entries[i]!.some((e) => listed.has(entryId(e))))
+      dropped.push({ profileKey: row.profileKey, reason: DropReason.ERASED });
+    else rows.push(row);
+  });
+  const erased = built.rows.length - rows.length;
+  return { ...built, rows, dropped, droppedByReason: { ...built.droppedByReason, [DropReason.ERASED]: erased } };
 }
 
 /**

@@ -16,6 +16,7 @@ export type ApiStore = Pick<
   | 'snapshots'
   | 'oauthStates'
   | 'runMetrics'
+  | 'suppressions'
   | 'ping'
 >;
 

@@ -29,6 +29,8 @@ export const DropReason = {
   PHONE_COUNTRY_UNKNOWN: 'phone_country_unknown',
   /** An EXTERN_ID or MADID (sent in clear) is shaped like an e-mail address or a phone number. */
   PLAINTEXT_LOOKS_PERSONAL: 'plaintext_looks_personal',
+  /** The person was erased on request (the suppression list, domain/suppression.ts); not decided by the encoder. */
+  ERASED: 'erased',
 } as const;
 export type DropReason = (typeof DropReason)[keyof typeof DropReason];
 

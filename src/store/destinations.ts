@@ -174,6 +174,15 @@ export function createDestinationRepository(db: Db) {
       return new Map(rows.map((r) => [r.audience_id, { id: r.id, displayName: r.display_name }]));
     },
 
+    /** The ad accounts live destinations export to (drafts without one are not counted), in id order. */
+    async adAccountIds(): Promise<string[]> {
+      const rows = await db.query<{ ad_account_id: string }>(
+        `SELECT DISTINCT ad_account_id FROM destinations
+         WHERE ad_account_id IS NOT NULL AND status <> 'deleted' ORDER BY 1`,
+      );
+      return rows.map((r) => r.ad_account_id);
+    },
+
     /**
      * The live destinations of an ad account, oldest first, with whether each holds a token and its export config's
      * default country: what an erasure request needs to find a connection and normalise a phone.

@@ -9,6 +9,7 @@ import { createExportRunRepository } from './export-runs.js';
 import { createOAuthStateRepository } from './oauth-states.js';
 import { createRunMetricsRepository } from './run-metrics.js';
 import { createSnapshotRepository } from './snapshots.js';
+import { createSuppressionRepository } from './suppressions.js';
 import { createUploadPlans } from './upload-plan.js';
 
 export interface StoreOptions {
@@ -43,6 +44,7 @@ export function createStore(db: Db, options: StoreOptions) {
     adAccountBlocks: createAdAccountBlockRepository(db),
     oauthStates: createOAuthStateRepository(db),
     runMetrics: createRunMetricsRepository(db),
+    suppressions: createSuppressionRepository(db),
     /** Whether the database answers (the API's health probe). */
     ping: async (): Promise<void> => {
       await db.query('SELECT 1');

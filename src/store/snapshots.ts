@@ -308,30 +308,34 @@ export function createSnapshotRepository(db: Db) {
     },
 
     /**
-     * Rows of these audiences whose cells hold one of these SHA-256 hex digests somewhere (hash cells are stored as
-     * their 32 raw bytes, so `position` narrows the scan in SQL), cells decoded. The caller checks the column.
+     * Rows of these audiences (any state, dropped ones with no cells) of one of `profileKeys`, or whose cells hold
+     * one of the `needles` (hex of bytes: a hash cell is stored as its 32 raw bytes, a plain cell as its UTF-8, so
+     * `position` narrows the scan in SQL). The caller checks the column: a needle elsewhere in a row is no match.
      */
-    async rowsHoldingHashes(
+    async rowsMatching(
       audienceIds: readonly string[],
-      hashes: readonly string[],
-    ): Promise<(SnapshotRow & { audienceId: string })[]> {
-      if (audienceIds.length === 0 || hashes.length === 0) return [];
+      match: { needles: readonly string[]; profileKeys: readonly string[] },
+    ): Promise<(SnapshotRow & { audienceId: string; dropped: boolean })[]> {
+      if (audienceIds.length === 0 || match.needles.length + match.profileKeys.length === 0) return [];
       const rows = await db.query<{
         audience_id: string;
         profile_key: string;
         fingerprint: Uint8Array;
         cells: Uint8Array;
+        dropped: boolean;
       }>(
-        `SELECT audience_id, profile_key, fingerprint, cells FROM audience_snapshots
+        `SELECT audience_id, profile_key, fingerprint, cells, state = 'dropped' AS dropped FROM audience_snapshots
          WHERE audience_id = ANY($1::text[])
-           AND EXISTS (SELECT 1 FROM unnest($2::text[]) AS h(hex) WHERE position(decode(h.hex, 'hex') IN cells) > 0)`,
-        [audienceIds, hashes],
+           AND (profile_key = ANY($3::text[]) OR (state <> 'dropped' AND EXISTS (
+             SELECT 1 FROM unnest($2::text[]) AS h(hex) WHERE position(decode(h.hex, 'hex') IN cells) > 0)))`,
+        [audienceIds, match.needles, match.profileKeys],
       );
       return rows.map((r) => ({
         audienceId: r.audience_id,
         profileKey: r.profile_key,
         fingerprint: toBuffer(r.fingerprint),
-        cells: decodeCells(r.cells),
+        cells: r.dropped ? [] : decodeCells(r.cells),
+        dropped: r.dropped,
       }));
     },
 

@@ -127,6 +127,7 @@ describe('buildRows', () => {
       [DropReason.NO_USABLE_CELL]: 0,
       [DropReason.PHONE_COUNTRY_UNKNOWN]: 0,
       [DropReason.PLAINTEXT_LOOKS_PERSONAL]: 0,
+      [DropReason.ERASED]: 0,
     });
   });
 

@@ -7,6 +7,7 @@ import { createProfileSource } from '../../src/sources/profile-source.js';
 import { decodeCells } from '../../src/store/snapshot-codec.js';
 import { scheduleIdOf } from '../../src/api/services/temporal-control.js';
 import { createDestination } from '../support/export-env.js';
+import { openSchemaDb } from '../support/context.js';
 import { runExport } from '../support/run-export.js';
 import { auth, startSecurityStack, type SecurityStack } from './stack.js';
 
@@ -24,7 +25,8 @@ describe('data lifecycle: erasure, destination deletion, staging sweep', () => {
   let s: SecurityStack;
 
   beforeAll(async () => {
-    s = await startSecurityStack('sec_life', { profiles: 300 });
+    // A schema of its own: the people it erases are left out of every later export of its database.
+    s = await startSecurityStack('sec_life', { profiles: 300, db: await openSchemaDb('sec_life') });
   });
   afterAll(async () => {
     await s?.close();

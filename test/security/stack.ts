@@ -10,6 +10,7 @@ import { buildApp } from '../../src/api/app.js';
 import { connectTemporal, uniqueTaskQueue } from '../support/context.js';
 import { createExportEnv, API_VERSION, SANDBOX_RETRY_AFTER_HEADER, type ExportEnv } from '../support/export-env.js';
 import type { startSandbox } from '../../src/sandbox/server.js';
+import type { Db } from '../../src/store/db.js';
 
 export { API_KEY, auth };
 
@@ -41,9 +42,15 @@ export interface SecurityStack {
 
 export async function startSecurityStack(
   name: string,
-  options: { profiles?: number; logger?: Logger; sandbox?: Parameters<typeof startSandbox>[0] } = {},
+  options: {
+    profiles?: number;
+    logger?: Logger;
+    sandbox?: Parameters<typeof startSandbox>[0];
+    /** A database of the file's own (e.g. `openSchemaDb`): erasures list people for every export of a database. */
+    db?: Db;
+  } = {},
 ): Promise<SecurityStack> {
-  const env = await createExportEnv(name, options.profiles ?? 300, options.sandbox ?? {});
+  const env = await createExportEnv(name, options.profiles ?? 300, options.sandbox ?? {}, options.db);
   const temporal = await connectTemporal();
   const taskQueue = uniqueTaskQueue(name);
   const f = env.sandbox.fixtures;

@@ -117,17 +117,20 @@ export interface DestinationSetup {
   config?: Partial<ExportConfigInput>;
   /** Create the audience in the sandbox first (else the destination asks for a new one). */
   existingAudience?: boolean;
+  /** @default the sandbox's first ad account with the terms accepted */
+  adAccountId?: string;
 }
 
 /** A destination on the sandbox's ad account with a token, consent and an export config (Email key + extras). */
 export async function createDestination(env: ExportEnv, setup: DestinationSetup = {}): Promise<Destination> {
   const f = env.sandbox.fixtures;
   const token = setup.token ?? f.systemUserToken;
+  const adAccountId = setup.adAccountId ?? f.adAccountId;
   let audienceId: string | undefined;
   if (setup.existingAudience) {
     audienceId = (
       await env.graph.createAudience(
-        f.adAccountId,
+        adAccountId,
         { name: `test ${randomUUID().slice(0, 8)}` },
         { token: f.systemUserToken },
       )
@@ -136,7 +139,7 @@ export async function createDestination(env: ExportEnv, setup: DestinationSetup 
   const destination = await env.store.destinations.create({
     displayName: `Test destination ${randomUUID().slice(0, 8)}`,
     facebookAppId: f.appId,
-    adAccountId: f.adAccountId,
+    adAccountId,
     audienceId: audienceId ?? null,
     newAudienceName: audienceId ? null : `Test audience ${randomUUID().slice(0, 8)}`,
   });

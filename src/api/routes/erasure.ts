@@ -11,17 +11,20 @@ export const erasureRoutes: FastifyPluginAsyncZod = (app) => {
     {
       schema: {
         tags: ['privacy'],
-        summary: 'Remove a person (by e-mail or phone) from every audience of an ad account and from our snapshots',
+        summary:
+          'Erase a person (by profile key, e-mail, phone, EXTERN_ID, MADID or name+ZIP) from every audience of ' +
+          'every ad account we export to (or the one named) and from our snapshots',
         description:
-          'The identifier is normalised and hashed, then removed with usersofanyaudience; the answer holds counts ' +
-          'only. Remove the person from the profile source too, or the next export adds them back.',
+          'The identifiers are normalised as an export normalises them and removed with usersofanyaudience; the ' +
+          'person goes on the suppression list (SHA-256 digests only), so later exports and refreshes leave them ' +
+          'out (drop reason erased). Admin keys only. The answer holds counts only.',
         body: ErasureRequestSchema,
         response: {
           202: ErasureResultSchema.describe('Removed: counts of what was searched, matched, sent and deleted'),
           ...problems({
-            400: 'No usable e-mail or phone, or neither destinationId nor adAccountId',
+            400: 'No identifier, an identifier that does not normalise, name+ZIP incomplete, or both scopes given',
             404: 'No destination with this id',
-            409: 'No destination of the ad account has a Facebook connection',
+            409: 'No destination of the named ad account has a Facebook connection',
             422: true,
             429: 'More erasure requests a minute than API_ERASURES_PER_MINUTE from this key, or Facebook throttles',
             502: true,
