@@ -260,6 +260,10 @@ describe('operator console', () => {
       new RegExp(`^all: ${PROFILES.toLocaleString('en')} profiles`),
     );
     await expect.poll(() => preview.getByText(/^Dropped: key identifier missing/).count()).toBe(1);
+    // Key coverage: how many carry the key identifier and each mapped key.
+    for (const row of ['Usable key identifier', 'Would be sent', 'Carry EMAIL', 'Carry PHONE', 'Carry FN']) {
+      expect(await preview.getByRole('rowheader', { name: row, exact: true }).count(), row).toBe(1);
+    }
     await expectAllLabelled();
     await shot('export-setup');
     await page.getByRole('button', { name: 'Save' }).click();
@@ -385,6 +389,7 @@ describe('operator console', () => {
       `/destinations/${destinationId}/schedule`,
     );
     expect(after.body.recentActions.at(-1)).toMatchObject({ runId: triggered.runId, outcome: 'completed' });
+    await expectAllLabelled();
   });
 
   it('changes the schedule to an interval, lists its next run, pauses and resumes it', async () => {
@@ -438,6 +443,7 @@ describe('operator console', () => {
     const dialog = page.getByRole('dialog', { name: 'Delete VIP buyers?' });
     await dialog.waitFor();
     expect(await dialog.textContent()).toMatch(/running exports are cancelled, its schedule is deleted/);
+    await expectAllLabelled();
     await shot('delete');
     // Escape closes it (keyboard), and nothing was deleted.
     await page.keyboard.press('Escape');
