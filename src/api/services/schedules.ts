@@ -286,7 +286,8 @@ export async function removeSchedule(deps: Deps, destinationId: string): Promise
 
 /**
  * Starts every scheduled (not paused) export now with trigger `refresh`, joining those already running. A
- * destination that cannot export (consent, token, ...) is skipped with the reason, not a failure of the whole call.
+ * destination that cannot export (consent, token, Facebook or Temporal unreachable, ...) is skipped with the
+ * reason, not a failure of the whole call.
  */
 export async function refreshScheduled(deps: Deps) {
   const started: { destinationId: string; runId: string; workflowId: string; joined: boolean }[] = [];
@@ -296,8 +297,14 @@ export async function refreshScheduled(deps: Deps) {
       const s = await startDestinationExport(deps, config.destinationId, 'refresh');
       started.push({ destinationId: config.destinationId, runId: s.runId, workflowId: s.workflowId, joined: s.joined });
     } catch (err) {
-      if (!(err instanceof ProblemError) || err.status >= 500) throw err;
-      skipped.push({ destinationId: config.destinationId, reason: err.detail });
+      if (err instanceof ProblemError && err.status < 500) {
+        skipped.push({ destinationId: config.destinationId, reason: err.detail });
+        continue;
+      }
+      // One destination whose Facebook or Temporal call fails must not stop the refresh of the others; the
+      // details stay in our log (through the error serializer), the answer says only what to do.
+      deps.logger.error({ err, destinationId: config.destinationId }, 'refresh could not start an export');
+      skipped.push({ destinationId: config.destinationId, reason: 'the export could not be started; try again later' });
     }
   }
   deps.logger.info({ started: started.length, skipped: skipped.length }, 'refresh');
