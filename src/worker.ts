@@ -6,6 +6,7 @@ import type { Config } from './config.js';
 import { activityDeps, openResources, type ActivityResources } from './resources.js';
 import { connectClient, connectWorker } from './temporal/connection.js';
 import { reconcileRunningRuns } from './temporal/reconcile-runs.js';
+import { ensureTokenCheckSchedule, tokenCheckScheduleId } from './temporal/token-check-schedule.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
@@ -63,6 +64,7 @@ export async function runWorker(config: Config): Promise<number> {
   try {
     const worker = await createExportWorker({ config, connection, client: temporal.client, resources });
     console.error(`[worker] polling task queue '${config.temporal.taskQueue}' at ${config.temporal.address}`);
+    await ensureHousekeepingSchedule(temporal.client, config.temporal.taskQueue, (line) => console.error(line));
     // Records of runs Temporal closed while no worker was up (terminated, timed out) are finished now, not tomorrow.
     void reconcileRunningRuns({
       ...resources,
@@ -80,6 +82,24 @@ export async function runWorker(config: Config): Promise<number> {
     await temporal.close();
     await connection.close();
     await resources.close();
+  }
+}
+
+/**
+ * Every worker makes sure the daily token check (which also finishes stale run records and sweeps staging tables)
+ * is scheduled, so a deployment needs no set-up step for it. A failure is reported, not fatal: the next worker
+ * start tries again, and exports do not depend on it.
+ */
+export async function ensureHousekeepingSchedule(
+  client: Client,
+  taskQueue: string,
+  log: (line: string) => void,
+): Promise<void> {
+  try {
+    const created = await ensureTokenCheckSchedule(client, taskQueue);
+    if (created) log(`[worker] created the daily token-check schedule '${tokenCheckScheduleId(taskQueue)}'`);
+  } catch (err) {
+    log(`[worker] the daily token-check schedule was not ensured: ${(err as Error).message}`);
   }
 }
 

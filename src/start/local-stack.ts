@@ -11,7 +11,7 @@ import { migrate, openDb, type Db } from '../store/index.js';
 import { ensureTemporalCli } from '../temporal/cli-binary.js';
 import { connectClient, connectWorker } from '../temporal/connection.js';
 import { startDevServer, type DevServer } from '../temporal/dev-server.js';
-import { createExportWorker } from '../worker.js';
+import { createExportWorker, ensureHousekeepingSchedule } from '../worker.js';
 import { loadOrCreateLocalSecrets } from './local-secrets.js';
 
 export interface LocalStackOptions {
@@ -202,6 +202,7 @@ export async function startLocalStack(baseConfig: Config, options: LocalStackOpt
     });
     // Surfaced through workerDone; this only keeps an early failure from being an unhandled rejection.
     workerDone.catch(() => undefined);
+    await ensureHousekeepingSchedule(client, config.temporal.taskQueue, log);
 
     const uiUrl = devServer ? devServer.uiUrl : env.TEMPORAL_UI_URL ? config.temporal.uiUrl : undefined;
     return {

@@ -60,7 +60,12 @@ export async function openSchemaDb(schema: string): Promise<Db> {
   await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   await admin.query(`CREATE SCHEMA ${schema}`);
   await admin.close();
+  return openDb({ url: schemaDatabaseUrl(schema), maxConnections: 4 });
+}
+
+/** The URL of this run's database with `schema` as its search path: what a child process of `openSchemaDb`'s world uses. */
+export function schemaDatabaseUrl(schema: string): string {
   const url = new URL(testDatabaseUrl());
   url.searchParams.set('options', `-c search_path=${schema}`);
-  return openDb({ url: url.toString(), maxConnections: 4 });
+  return url.toString();
 }
