@@ -36,7 +36,8 @@ export async function openResources(config: Config, overrides: ResourceOverrides
   await migrate(db);
   const separateSource = config.database.sourceUrl && config.database.sourceUrl !== config.database.url;
   const sourceDb = separateSource ? await openDb({ url: config.database.sourceUrl, statementTimeoutMs }) : db;
-  const source = await createProfileSource(sourceDb, await profileSourceConfig(config));
+  // Staging tables are always ours: with a separate source, a freeze streams the segment from it (read only).
+  const source = await createProfileSource(sourceDb, await profileSourceConfig(config), { stagingDb: db });
   const graph =
     overrides.graph ??
     createGraphClient({

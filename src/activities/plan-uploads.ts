@@ -61,7 +61,7 @@ export async function planUploads(
   const counts = await store.uploadPlans.build(source.stagingTables(run.id), {
     audienceId,
     mode,
-    ...(mode === 'mirror' ? { member: (key: string) => source.memberSql(config.segments, key) } : {}),
+    ...(mode === 'mirror' ? { member: (key: string) => source.memberSql(config.segments, key, run.id) } : {}),
     ...(config.consentAttribute
       ? { consentSql: (alias: string) => stagedTextSql(alias, config.consentAttribute!) }
       : {}),

@@ -128,19 +128,27 @@ export class FrozenRuns {
     return { rowCount, segmentSize: note.segmentSize ?? rowCount, changeWatermark: note.changeWatermark ?? null };
   }
 
-  /** The staging table and the upload plan's tables derived from it (src/store/upload-plan.ts), quoted. */
-  tablesSql(runId: string): { staging: string; adds: string; removes: string } {
+  /**
+   * The staging table, the upload plan's tables derived from it (src/store/upload-plan.ts), and the segment's keys
+   * of a separate source's refresh (profile-source.ts), quoted.
+   */
+  tablesSql(runId: string): { staging: string; adds: string; removes: string; members: string } {
     const base = stagingTableName(runId);
     const qualify = (name: string) =>
       this.schema === undefined ? quoteIdent(name) : `${this.schema}.${quoteIdent(name)}`;
-    return { staging: qualify(base), adds: qualify(`${base}_adds`), removes: qualify(`${base}_removes`) };
+    return {
+      staging: qualify(base),
+      adds: qualify(`${base}_adds`),
+      removes: qualify(`${base}_removes`),
+      members: qualify(`${base}_members`),
+    };
   }
 
   /** Drops a run's staging table and its derived tables; true when there was a staging table. Idempotent. */
   async drop(runId: string): Promise<boolean> {
     const existed = await this.exists(runId);
     const tables = this.tablesSql(runId);
-    await this.db.query(`DROP TABLE IF EXISTS ${tables.staging}, ${tables.adds}, ${tables.removes}`);
+    await this.db.query(`DROP TABLE IF EXISTS ${tables.staging}, ${tables.adds}, ${tables.removes}, ${tables.members}`);
     return existed;
   }
 

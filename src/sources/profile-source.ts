@@ -1,3 +1,5 @@
+import pg from 'pg';
+import { pipeline } from 'node:stream/promises';
 import type { Db, Queryable } from '../store/index.js';
 import { SegmentTooLargeError, SourceConfigError, UnknownAttributeError, UnknownSegmentError } from './errors.js';
 import { FrozenRuns, toFrozenRows, type FrozenRow, type ReadPageOptions } from './frozen-runs.js';
@@ -88,8 +90,12 @@ export interface ProfileSource {
   }>;
   /** Those of `segments` the source does not offer (an index probe each for a membership table). */
   unknownSegments(segments: readonly string[]): Promise<string[]>;
-  /** SQL: true when a member of `segments` has the profile key `key` (a text expression), for mirror diffs. */
-  memberSql(segments: readonly string[], key: string): SqlFragment;
+  /**
+   * SQL (in our database): true when a member of `segments` has the profile key `key` (a text expression), for the
+   * mirror diff of run `runId`. A source in our database answers from the profiles; a separate source from the
+   * segment's keys the run's freeze copied into our database.
+   */
+  memberSql(segments: readonly string[], key: string, runId: string): SqlFragment;
   countFrozen(runId: string): Promise<number>;
   /** Drops a run's staging table; true when there was one. */
   dropFrozen(runId: string): Promise<boolean>;
@@ -97,8 +103,18 @@ export interface ProfileSource {
   listFrozen(): Promise<string[]>;
   /** Drops staging tables of runs that are not live; returns their run ids. */
   sweepFrozen(live: readonly string[] | ((runId: string) => boolean)): Promise<string[]>;
-  /** Quoted names of a run's staging table and the upload-plan tables beside it (same schema, same database). */
+  /** Quoted names of a run's staging table and the upload-plan tables beside it (same schema, our database). */
   stagingTables(runId: string): { staging: string; adds: string; removes: string };
+}
+
+export interface ProfileSourceOptions {
+  /**
+   * Our database, where staging tables live, when the profiles are read from another database (a pool of their
+   * own, SOURCE_DATABASE_URL; the role there may only read). Unset or the source's own Db: one database, and a
+   * freeze is one INSERT…SELECT there. Otherwise a freeze streams the segment from the source into our database
+   * (COPY … TO STDOUT there, COPY … FROM STDIN here) and a refresh compares it with the snapshot here.
+   */
+  stagingDb?: Db;
 }
 
 interface Column {
@@ -118,7 +134,11 @@ const CHANGE_COLUMN_CATEGORIES = new Set(['N', 'D']);
  * Opens a PostgreSQL profile source: validates the configuration (shape, identifiers, that every table and
  * column exists, and every segment condition) and returns its operations. Throws {@link SourceConfigError}.
  */
-export async function createProfileSource(db: Db, rawConfig: ProfileSourceConfig): Promise<ProfileSource> {
+export async function createProfileSource(
+  db: Db,
+  rawConfig: ProfileSourceConfig,
+  options: ProfileSourceOptions = {},
+): Promise<ProfileSource> {
   const parsed = ProfileSourceConfigSchema.safeParse(rawConfig);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -157,13 +177,21 @@ export async function createProfileSource(db: Db, rawConfig: ProfileSourceConfig
   }
 
   const membership = await checkMembership(db, config.membership, profiles);
+  const stagingDb = options.stagingDb ?? db;
+  const separate = stagingDb !== db;
+  if (separate && (db.kind !== 'postgres' || stagingDb.kind !== 'postgres')) {
+    throw new SourceConfigError(
+      'SOURCE_DATABASE_URL',
+      'a separate profile source needs DATABASE_URL too: our tables on PostgreSQL, not the embedded database',
+    );
+  }
   let schema: string | undefined;
   if (config.stagingSchema !== undefined) {
     schema = quoteIdent(config.stagingSchema);
-    const [row] = await db.query<{ ns: string | null }>('SELECT to_regnamespace($1)::text AS ns', [schema]);
+    const [row] = await stagingDb.query<{ ns: string | null }>('SELECT to_regnamespace($1)::text AS ns', [schema]);
     if (row?.ns == null) throw new SourceConfigError('stagingSchema', `schema ${schema} does not exist: create it`);
   }
-  const frozen = new FrozenRuns(db, schema);
+  const frozen = new FrozenRuns(stagingDb, schema);
 
   async function unknownSegments(segments: readonly string[]): Promise<string[]> {
     let known: Set<string>;
@@ -253,6 +281,80 @@ export async function createProfileSource(db: Db, rawConfig: ProfileSourceConfig
     return { sql: `SELECT c.* FROM (${candidates}) AS c WHERE NOT ${settled}`, params: sql.params };
   }
 
+  /**
+   * A freeze from a separate source database: the members (key and staged attributes, no more than `maxRows + 1`)
+   * are streamed by one read-only COPY into a temporary table in our database, where the fingerprints are computed
+   * by the same SQL as in place (so they equal what a source in our database gives) and the staging table is made.
+   * A refresh (`changes`) reads the whole segment — the source cannot see our snapshot, so the change column does
+   * not narrow the read — and keeps in the staging table only the members the snapshot has not settled, with every
+   * member's key in `_members` for the plan's "still a member" check.
+   */
+  async function freezeElsewhere(
+    id: string,
+    wanted: string[],
+    staged: StagedAttribute[],
+    maxRows: number | undefined,
+    changes: ChangeFilter | undefined,
+  ): Promise<FreezeResult> {
+    const tables = frozen.tablesSql(id);
+    const table = frozen.tableSql(id);
+    const names = staged.map((a) => quoteIdent(a.name));
+    return stagingDb.transaction(async (tx) => {
+      if (await frozen.exists(id, tx)) return { ...(await frozen.describe(id, tx)), alreadyFrozen: true };
+      const load = 'pg_temp.ae_freeze_load';
+      await tx.query(
+        `CREATE TEMP TABLE ae_freeze_load (${[`${STAGING.key} text`, ...staged.map((a, i) => `${names[i]} ${a.kind}`)].join(', ')})
+         ON COMMIT DROP`,
+      );
+      // One snapshot of the source for the watermark and the rows; read only, as the role there may only read.
+      const changeWatermark = await db.transaction(async (src) => {
+        await src.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+        let watermark: string | null = null;
+        if (change !== undefined) {
+          const [row] = await src.query<{ w: string | null }>(
+            `SELECT max(${change.column})::text AS w FROM ${profiles} AS p`,
+          );
+          watermark = row?.w ?? null;
+        }
+        const filter = inlineParams(memberFilter(wanted));
+        const values = staged.map((a, i) => `${stagedValueSql('p', a)} AS ${names[i]}`);
+        const limit = maxRows === undefined ? '' : `LIMIT ${maxRows + 1}`;
+        await pipeline(
+          src.copyOut!(
+            `COPY (SELECT ${[`${key}::text`, ...values].join(', ')} FROM ${profiles} AS p WHERE ${filter} ${limit}) TO STDOUT`,
+          ),
+          tx.copyIn!(`COPY ${load} FROM STDIN`),
+        );
+        return watermark;
+      });
+      const [loaded] = await tx.query<{ n: number }>(`SELECT count(*)::int8 AS n FROM ${load}`);
+      const segmentSize = Number(loaded?.n ?? 0);
+      if (maxRows !== undefined && segmentSize > maxRows) throw new SegmentTooLargeError(id, wanted, maxRows);
+      const sql = new SqlBuilder();
+      const fingerprint = fingerprintSql(staged.map((a, i) => ({ sql: `l.${names[i]}`, kind: a.kind })));
+      let where = '';
+      if (changes) {
+        await tx.query(`SET LOCAL work_mem = '${DIFF_WORK_MEM}'`);
+        where = `WHERE NOT ${sql.embed(changes.settled(`s.${STAGING.key}`, `s.${STAGING.fingerprint}`))}`;
+        await tx.query(`CREATE UNLOGGED TABLE ${tables.members} AS SELECT ${STAGING.key} FROM ${load}`);
+        await tx.query(`ANALYZE ${tables.members}`);
+      }
+      await tx.query(
+        `CREATE UNLOGGED TABLE ${table} AS
+         SELECT row_number() OVER (ORDER BY s.${STAGING.key} COLLATE "C")::int8 AS ${STAGING.row},
+                s.${STAGING.key}, s.${STAGING.fingerprint}${names.map((n) => `, s.${n}`).join('')}
+         FROM (SELECT l.${STAGING.key}, ${fingerprint} AS ${STAGING.fingerprint}${names.map((n) => `, l.${n}`).join('')}
+               FROM ${load} AS l) AS s ${where}`,
+        sql.params,
+      );
+      await tx.query(`ALTER TABLE ${table} ADD PRIMARY KEY (${STAGING.row})`);
+      const rowCount = await frozen.count(id, tx);
+      await frozen.note(id, { segmentSize, changeWatermark }, tx);
+      await tx.query(`ANALYZE ${table}`);
+      return { rowCount, segmentSize, changeWatermark, alreadyFrozen: false };
+    });
+  }
+
   return {
     changeColumn: config.changeColumn,
     plaintextColumns,
@@ -281,6 +383,7 @@ export async function createProfileSource(db: Db, rawConfig: ProfileSourceConfig
       const wanted = [...new Set(segments)];
       await checkSegments(wanted);
       const staged = await stagedAttributes(attributes);
+      if (separate) return freezeElsewhere(id, wanted, staged, maxRows, changes);
       const table = frozen.tableSql(id);
       // In a transaction, so a refused or failed freeze leaves no table behind and a half-built one is never seen;
       // repeatable read, so the watermark and the rows come from one snapshot of the profiles.
@@ -349,7 +452,13 @@ export async function createProfileSource(db: Db, rawConfig: ProfileSourceConfig
 
     unknownSegments,
 
-    memberSql(segments, keySql) {
+    memberSql(segments, keySql, runId) {
+      if (separate) {
+        return {
+          sql: `EXISTS (SELECT 1 FROM ${frozen.tablesSql(runId).members} AS k WHERE k.${STAGING.key} = ${keySql})`,
+          params: [],
+        };
+      }
       const sql = new SqlBuilder();
       const filter = sql.embed(memberFilter([...new Set(segments)]));
       return {
@@ -369,6 +478,22 @@ export async function createProfileSource(db: Db, rawConfig: ProfileSourceConfig
 
 /** work_mem for the statements that diff millions of keys (hash tables of ~60 bytes a key). */
 const DIFF_WORK_MEM = '256MB';
+
+/**
+ * A fragment with its parameters written in as literals, for `COPY (query) TO STDOUT`, which takes none: text as a
+ * quoted literal, an array as the quoted text of an array literal (an unknown-typed literal, as a bound parameter
+ * is, so it takes the type of the column it is compared with).
+ */
+export function inlineParams(fragment: SqlFragment): string {
+  if (fragment.params.length === 0) return fragment.sql;
+  const element = (v: unknown) => `"${String(v).replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
+  const literal = (v: unknown): string => {
+    if (Array.isArray(v)) return pg.escapeLiteral(`{${v.map(element).join(',')}}`);
+    if (typeof v === 'string') return pg.escapeLiteral(v);
+    throw new TypeError('only text and text arrays are written into SQL');
+  };
+  return fragment.sql.replace(/\$(\d+)/g, (_, n: string) => literal(fragment.params[Number(n) - 1]));
+}
 
 /** Composes SQL from fragments whose `$n` parameters are numbered from 1, renumbering them after its own. */
 export class SqlBuilder {

@@ -35,8 +35,11 @@ export const quoteQualified = (q: QualifiedName): string =>
 
 const UUID_PATTERN = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 export const STAGING_PREFIX = 'staging_run_';
-/** A run's staging table, and the upload plan's `_adds` / `_removes` tables derived from it. */
-export const STAGING_TABLE_PATTERN = /^staging_run_([0-9a-f]{32})(?:_adds|_removes)?$/;
+/**
+ * A run's staging table, the upload plan's `_adds` / `_removes` tables derived from it, and `_members` (the keys of
+ * the whole segment, when a refresh froze a separate source's segment: profile-source.ts).
+ */
+export const STAGING_TABLE_PATTERN = /^staging_run_([0-9a-f]{32})(?:_adds|_removes|_members)?$/;
 
 /** The canonical (lower-case, dashed) form of a run id; throws {@link InvalidRunIdError} unless it is a UUID. */
 export function canonicalRunId(runId: string): string {

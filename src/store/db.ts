@@ -1,7 +1,8 @@
 import { PGlite } from '@electric-sql/pglite';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import type { Readable, Writable } from 'node:stream';
 import { ensurePrivateDir } from '../private-dir.js';
 
 /** Anything that runs SQL: the database itself or a transaction on it. */
@@ -14,6 +15,10 @@ export interface Queryable {
    * on PGlite, where callers insert instead.
    */
   readonly copyFrom?: (sql: string, data: Buffer) => Promise<void>;
+  /** In a PostgreSQL transaction: `COPY ... TO STDOUT` as a stream (a separate source's freeze reads through it). */
+  readonly copyOut?: (sql: string) => Readable;
+  /** In a PostgreSQL transaction: `COPY ... FROM STDIN` as a stream; it finishes when the rows are written. */
+  readonly copyIn?: (sql: string) => Writable;
 }
 
 export interface ArrayRows {
@@ -95,6 +100,8 @@ function openPostgres(options: OpenDbOptions & { url: string }): Db {
             (await client.query<R>(sql, params as unknown[] | undefined)).rows,
           queryArrays: (sql, params) => pgArrays(client, sql, params),
           copyFrom: (sql, data) => pgCopyFrom(client, sql, data),
+          copyOut: (sql) => client.query(copyTo(sql)),
+          copyIn: (sql) => client.query(copyFrom(sql)),
         });
         await client.query('COMMIT');
         return out;

@@ -264,7 +264,7 @@ describe('profile source, freezing what changed against an audience snapshot', (
   });
 
   it('says which snapshot keys are members, for the removes of a refresh', async () => {
-    const member = source.memberSql(['vip', 'one_percent'], 'v.k');
+    const member = source.memberSql(['vip', 'one_percent'], 'v.k', randomUUID());
     const [vip] = await db.query<{ profile_key: string }>(
       `SELECT profile_key FROM ${MEMBERS} WHERE segment = 'vip' LIMIT 1`,
     );
