@@ -58,6 +58,13 @@ describe('profile source in a separate database, read by a read-only role', () =
     expect((err as { code?: string }).code).toBe('42501'); // permission denied for schema public
   });
 
+  it('refuses a separate source when our tables are in the embedded database', async () => {
+    const embedded = { kind: 'pglite' } as Db;
+    await expect(createProfileSource(reader, demoSourceConfig(TABLES), { stagingDb: embedded })).rejects.toThrow(
+      /needs DATABASE_URL/,
+    );
+  });
+
   it('freezes into our database the rows and fingerprints a source in our database would freeze', async () => {
     const runId = randomUUID();
     const here = randomUUID();
