@@ -16,7 +16,8 @@ import { makeCertificates, type Certificates } from '../support/certificates.js'
 import { API_VERSION, SANDBOX_RETRY_AFTER_HEADER } from '../support/export-env.js';
 import { expectedRows, sandboxMembers } from '../support/expected-audience.js';
 import { lastCallSeq } from '../support/run-export.js';
-import { audienceDiff, inconsistentBatches, sleep, waitFor } from '../support/faults/audit.js';
+import { audienceDiff, inconsistentBatches, sleep } from '../support/faults/audit.js';
+import { until } from '../support/wait.js';
 
 /** The issue asks for an export of 100,000 profiles through the API on this topology. */
 const PROFILES = Number(process.env.CLUSTER_TEST_PROFILES ?? 100_000);
@@ -157,7 +158,7 @@ describe('the production topology: `audience-export cluster up` (Temporal Server
   /** The run's view once it ended; the API may be unable to answer while Temporal is down, so errors wait too. */
   async function finished(runId: string, timeoutMs = 300_000): Promise<ExportRunView> {
     let last: ExportRunView | undefined;
-    await waitFor(
+    await until(
       async () => {
         last = await view(runId).catch(() => last);
         return !!last && last.status !== 'running';
@@ -240,7 +241,7 @@ describe('the production topology: `audience-export cluster up` (Temporal Server
         const id = await destination(['all']);
         const mark = await lastCallSeq(sandbox.url);
         const started = await api.request<Started>('POST', `/destinations/${id}/exports`, {});
-        await waitFor(async () => ((await view(started.runId)).pagesDone ?? 0) >= 2, 120_000, 200);
+        await until(async () => ((await view(started.runId)).pagesDone ?? 0) >= 2, 120_000, 200);
         const victim = plan.pids.workers[0]!;
         process.kill(victim, 'SIGKILL');
         const atKill = await view(started.runId);
@@ -266,7 +267,7 @@ describe('the production topology: `audience-export cluster up` (Temporal Server
       try {
         const id = await destination(['all']);
         const started = await api.request<Started>('POST', `/destinations/${id}/exports`, {});
-        await waitFor(async () => ((await view(started.runId)).pagesDone ?? 0) >= 2, 120_000, 200);
+        await until(async () => ((await view(started.runId)).pagesDone ?? 0) >= 2, 120_000, 200);
         const atKill = await view(started.runId);
         process.kill(plan.pids.server!, 'SIGKILL');
         const downAt = Date.now();

@@ -5,7 +5,8 @@ import { connectTemporal, testDatabaseUrl, uniqueTaskQueue } from '../support/co
 import { createDestination, createExportEnv, type ExportEnv } from '../support/export-env.js';
 import { expectedRows, sandboxMembers } from '../support/expected-audience.js';
 import { attemptsOf } from '../support/history.js';
-import { audienceDiff, inconsistentBatches, sleep, waitFor } from '../support/faults/audit.js';
+import { audienceDiff, inconsistentBatches, sleep } from '../support/faults/audit.js';
+import { until } from '../support/wait.js';
 import { startFaultExport } from '../support/faults/fault-export.js';
 import { startTcpProxy, type TcpProxy } from '../support/faults/tcp-proxy.js';
 import { killAllWorkers, startWorkerProcess } from '../support/faults/worker-process.js';
@@ -61,10 +62,10 @@ describe('PostgreSQL cut off from the worker mid-run (through a TCP proxy; the c
       });
       const cuts: number[] = [];
       for (let i = 1; i <= OUTAGES; i++) {
-        await waitFor(async () => (await handle.query(progressQuery)).pagesTotal > 0, 120_000);
+        await until(async () => (await handle.query(progressQuery)).pagesTotal > 0, 120_000);
         const progress = await handle.query(progressQuery);
         const target = Math.max(1, Math.floor(progress.pagesTotal * (i / (OUTAGES + 2))));
-        await waitFor(async () => (await handle.query(progressQuery)).pagesDone >= target, 120_000);
+        await until(async () => (await handle.query(progressQuery)).pagesDone >= target, 120_000);
         cuts.push((await handle.query(progressQuery)).pagesDone);
         await proxy.cut();
         await sleep(scale.dbOutageMs);

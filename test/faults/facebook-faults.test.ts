@@ -14,7 +14,8 @@ import { connectTemporal, uniqueTaskQueue } from '../support/context.js';
 import { API_VERSION, createDestination, createExportEnv, type ExportEnv } from '../support/export-env.js';
 import { expectedRows, sandboxMembers } from '../support/expected-audience.js';
 import { attemptsOf } from '../support/history.js';
-import { audienceDiff, inconsistentBatches, sleep, waitFor } from '../support/faults/audit.js';
+import { audienceDiff, inconsistentBatches, sleep } from '../support/faults/audit.js';
+import { until } from '../support/wait.js';
 import { failureCause, resultWithin, startFaultExport } from '../support/faults/fault-export.js';
 import { lastCallSeq, sandboxCalls, type LoggedCall } from '../support/run-export.js';
 import { FULL, PAGE_SIZE, scale } from './scale.js';
@@ -109,10 +110,10 @@ describe('Facebook faults from the sandbox', () => {
       // meet it, each rightly waiting without a retry, but then no call could be told to be inside it or not).
       const { handle } = await startFaultExport(temporal.client, taskQueue, destination, ['all'], 'add', 1);
       try {
-        await waitFor(async () => (await handle.query(progressQuery)).pagesDone >= 2, 60_000, 50);
+        await until(async () => (await handle.query(progressQuery)).pagesDone >= 2, 60_000, 50);
         // The ad account's budget is long spent: its next call starts a block (no sandbox hint override).
         env.sandbox.faults.set({ throttle: { callsPerWindow: 1, windowMs: 3_600_000, blockMs } });
-        await waitFor(
+        await until(
           async () => (await sandboxCalls(env.sandbox.url, mark)).some((c) => c.errorCode === 80003),
           60_000,
           20,
@@ -161,7 +162,7 @@ describe('Facebook faults from the sandbox', () => {
           try {
             const { handle } = await startFaultExport(temporal.client, taskQueue, destination, ['all'], 'add');
             if (!FULL) {
-              await waitFor(async () => (await handle.query(progressQuery)).phase === 'uploading', 60_000, 20);
+              await until(async () => (await handle.query(progressQuery)).phase === 'uploading', 60_000, 20);
               env.sandbox.faults.set(storm);
             }
             // At 30%, validation (five calls or so) may take several attempts, with backoff up to a minute.
@@ -196,7 +197,7 @@ describe('Facebook faults from the sandbox', () => {
       env.sandbox.faults.set({ latencyMs: [100, 250] });
       try {
         const { handle, started } = await startFaultExport(temporal.client, taskQueue, destination, ['all'], 'add');
-        await waitFor(async () => (await handle.query(progressQuery)).pagesDone >= 2, 60_000, 50);
+        await until(async () => (await handle.query(progressQuery)).pagesDone >= 2, 60_000, 50);
         const expiredAt = Date.now();
         env.sandbox.faults.set({ tokenExpiry: { [token]: expiredAt } });
         const err = await resultWithin(handle, 60_000).catch((e: unknown) => e);

@@ -11,7 +11,8 @@ import { progressQuery } from '../../src/workflows/messages.js';
 import { installQuietRuntime, uniqueTaskQueue } from '../support/context.js';
 import { createDestination, createExportEnv, type ExportEnv } from '../support/export-env.js';
 import { expectedRows, sandboxMembers } from '../support/expected-audience.js';
-import { audienceDiff, inconsistentBatches, sleep, waitFor } from '../support/faults/audit.js';
+import { audienceDiff, inconsistentBatches, sleep } from '../support/faults/audit.js';
+import { until } from '../support/wait.js';
 import { startFaultExport, type ExportHandle } from '../support/faults/fault-export.js';
 import { killAllWorkers, killProcess, startWorkerProcess } from '../support/faults/worker-process.js';
 import { PAGE_SIZE, scale } from './scale.js';
@@ -60,7 +61,7 @@ describe('Temporal server restart mid-run (a dev server of its own, state in a f
       await worker.ready;
       const destination = await createDestination(env);
       const { handle, started } = await startFaultExport(client, taskQueue, destination, ['all'], 'add');
-      await waitFor(async () => (await handle.query(progressQuery)).pagesDone >= 2, 120_000);
+      await until(async () => (await handle.query(progressQuery)).pagesDone >= 2, 120_000);
       const pagesAtKill = (await env.store.exportRuns.get(started.runId)).pagesDone;
 
       await killProcess(server.process);

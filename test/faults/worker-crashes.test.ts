@@ -8,7 +8,8 @@ import { progressQuery } from '../../src/workflows/messages.js';
 import { connectTemporal, uniqueTaskQueue } from '../support/context.js';
 import { createDestination, createExportEnv, type ExportEnv } from '../support/export-env.js';
 import { expectedRows, sandboxMembers } from '../support/expected-audience.js';
-import { audienceDiff, inconsistentBatches, sleep, waitFor } from '../support/faults/audit.js';
+import { audienceDiff, inconsistentBatches, sleep } from '../support/faults/audit.js';
+import { until } from '../support/wait.js';
 import { resultWithin, startFaultExport, type ExportHandle } from '../support/faults/fault-export.js';
 import { faultSeed } from '../support/faults/random.js';
 import { seededRandom } from '../support/seeded-random.js';
@@ -208,7 +209,7 @@ describe('worker killed with SIGKILL at random moments, in every mode', () => {
       await worker.ready;
       try {
         const { handle } = await startFaultExport(temporal.client, taskQueue, destination, ['all'], 'replace');
-        await waitFor(async () => (await handle.query(progressQuery)).phase === 'uploading', 60_000, 20);
+        await until(async () => (await handle.query(progressQuery)).phase === 'uploading', 60_000, 20);
         // Batch 1 reaches the sandbox and is applied there after 3 s; the worker dies before the answer.
         env.sandbox.faults.set({ latencyMs: 3_000 });
         await sleep(1_000);

@@ -16,6 +16,7 @@ import {
   type ExportEnv,
 } from '../support/export-env.js';
 import { expectedRows, sandboxMembers } from '../support/expected-audience.js';
+import { until } from '../support/wait.js';
 
 const PROFILES = 50_000;
 const NO_HEALTH_CHECKS = { healthCheckDelaysMs: [] as number[] };
@@ -200,7 +201,7 @@ describe('exportSegment survives a worker killed mid-run', () => {
       timings: { ...NO_HEALTH_CHECKS, pageHeartbeatTimeout: '4s' },
     });
     const handle = temporal.client.workflow.getHandle<(i: unknown) => Promise<ExportResult>>(started.workflowId);
-    await waitFor(async () => (await handle.query(progressQuery)).pagesDone >= 4, 120_000);
+    await until(async () => (await handle.query(progressQuery)).pagesDone >= 4, 120_000);
     first.kill('SIGKILL');
     await new Promise((r) => first.once('exit', r));
     const pagesAtKill = (await env.store.exportRuns.get(started.runId)).pagesDone;
@@ -231,19 +232,6 @@ describe('exportSegment survives a worker killed mid-run', () => {
 });
 
 const cliPath = fileURLToPath(new URL('../../bin/audience-export.mjs', import.meta.url));
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch {
-      // not answerable yet (no worker polling): try again
-    }
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 function failureCause(err: unknown): { type?: string; message: string } {
   let e = err as { cause?: unknown; type?: string; message: string };

@@ -9,6 +9,7 @@ import { attemptsOf, recordHistory } from '../support/history.js';
 import { createDestination, startExportWorld, targetOf, type ExportEnv } from '../support/export-env.js';
 import { expectedRows, sandboxMembers } from '../support/expected-audience.js';
 import { lastCallSeq, sandboxCalls } from '../support/run-export.js';
+import { until } from '../support/wait.js';
 
 type ExportFn = (i: unknown) => Promise<ExportResult>;
 
@@ -210,12 +211,3 @@ describe('export control: throttling, cancellation, abort, health checks', () =>
     }
   });
 });
-
-async function until(check: () => Promise<boolean>, timeoutMs = 60_000, everyMs = 100): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error('condition not met in time');
-}

@@ -17,6 +17,7 @@ import {
 import { expectedRows, sandboxMembers } from '../support/expected-audience.js';
 import { recordHistory } from '../support/history.js';
 import { lastCallSeq, runExport, sandboxCalls } from '../support/run-export.js';
+import { until } from '../support/wait.js';
 
 const PROFILES = 10_000;
 
@@ -395,13 +396,4 @@ describe('replace past Meta’s session window', () => {
 
 function hex64(i: number): string {
   return i.toString(16).padStart(64, 'a');
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('condition not met in time');
 }

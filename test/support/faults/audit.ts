@@ -39,14 +39,4 @@ export async function inconsistentBatches(
   return { batches: byBatch.size, sends, inconsistent };
 }
 
-/** Polls `check` until it holds; errors count as "not yet" (no worker polling, server restarting). */
-export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, everyMs = 200): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
