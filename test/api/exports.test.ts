@@ -1,11 +1,11 @@
-import type { Worker } from '@temporalio/worker';
-import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
+import { listenJson, startApiWorld, type ApiWorld, type JsonClient, type JsonResponse } from '../support/api-world.js';
+import { waitFor } from '../support/wait.js';
 import { ApplicationFailure } from '@temporalio/common';
 import { validateExport } from '../../src/activities/validate-export.js';
 import { activityDeps } from '../../src/resources.js';
@@ -15,9 +15,7 @@ import { ExportFailureType } from '../../src/workflows/contracts.js';
 import { NotificationType } from '../../src/notifications/events.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../src/notifications/webhook.js';
 import { verifySignature } from '../support/webhook-receiver.js';
-import { createExportWorker } from '../../src/worker.js';
-import { connectTemporal, uniqueTaskQueue } from '../support/context.js';
-import { API_VERSION, createDestination, createExportEnv, targetOf, type ExportEnv } from '../support/export-env.js';
+import { API_VERSION, createDestination, targetOf, type ExportEnv } from '../support/export-env.js';
 import { auth, buildTestApp, testConfig, testDeps } from '../support/api-harness.js';
 
 const WEBHOOK_SECRET = 'whsec-test-0123456789';
@@ -65,86 +63,34 @@ async function startReceiver(): Promise<{ url: string; received: Received[]; ser
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received, server };
 }
 
-async function waitFor<T>(fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 describe('exports API over real HTTP, the dev server, PostgreSQL and the sandbox', () => {
+  let world: ApiWorld;
   let env: ExportEnv;
-  let temporal: Awaited<ReturnType<typeof connectTemporal>>;
-  let worker: Worker;
-  let running: Promise<void>;
-  let app: FastifyInstance;
+  let temporal: ApiWorld['temporal'];
+  let taskQueue: string;
   let baseUrl: string;
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
-  const taskQueue = uniqueTaskQueue('api-exports');
+  let get: JsonClient<Dto>['get'];
   const EXPORT_TIMEOUT_S = 7_200;
 
   beforeAll(async () => {
-    env = await createExportEnv('api_exports', 2_000);
-    temporal = await connectTemporal();
     receiver = await startReceiver();
-    const f = env.sandbox.fixtures;
-    const config = testConfig({
-      TEMPORAL_NAMESPACE: inject('temporalNamespace'),
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      FACEBOOK_GRAPH_URL: env.sandbox.url,
-      FACEBOOK_API_VERSION: API_VERSION,
-      FACEBOOK_APP_ID: f.appId,
-      FACEBOOK_APP_SECRET: f.appSecret,
-      ENCRYPTION_KEY: env.encryptionKey.toString('base64'),
-      EXPORT_HEALTH_CHECK_DELAYS_MS: '',
-      EXPORT_TIMEOUT_MS: String(EXPORT_TIMEOUT_S * 1000),
+    world = await startApiWorld('api_exports', {
+      profiles: 2_000,
+      pageSize: 200,
+      env: { EXPORT_TIMEOUT_MS: String(EXPORT_TIMEOUT_S * 1000) },
+      overrides: { webhook: { url: receiver.url, secret: WEBHOOK_SECRET } },
     });
-    worker = await createExportWorker({
-      config,
-      connection: temporal.nativeConnection,
-      taskQueue,
-      workflowBundlePath: inject('workflowBundlePath'),
-      client: temporal.client,
-      resources: env.resources,
-      overrides: {
-        ...env.overrides(200),
-        exportTimings: { healthCheckDelaysMs: [] },
-        webhook: { url: receiver.url, secret: WEBHOOK_SECRET },
-      },
-    });
-    running = worker.run();
-    app = await buildTestApp(
-      await testDeps({
-        config,
-        db: env.db,
-        temporalClient: temporal.client,
-        store: env.store,
-        graph: env.graph,
-        source: env.source,
-      }),
-    );
-    baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
+    ({ env, temporal, taskQueue } = world);
+    const client = await listenJson<Dto>(world.app);
+    ({ baseUrl, get } = client);
+    post = (path) => client.send('POST', path);
   });
   afterAll(async () => {
-    await app?.close();
-    worker?.shutdown();
-    await running;
-    await temporal?.close();
+    await world?.close();
     receiver?.server.close();
-    await env?.close();
   });
-
-  const get = async (path: string) => {
-    const res = await request(`${baseUrl}${path}`, { headers: auth });
-    return { status: res.statusCode, type: res.headers['content-type'], body: (await res.body.json()) as Dto };
-  };
-  const post = async (path: string) => {
-    const res = await request(`${baseUrl}${path}`, { method: 'POST', headers: auth });
-    return { status: res.statusCode, type: res.headers['content-type'], body: (await res.body.json()) as Dto };
-  };
+  let post: (path: string) => Promise<JsonResponse<Dto>>;
 
   it('starts an export (202 with ids and a UI link), shows live progress, then the completed record', async () => {
     const destination = await createDestination(env);

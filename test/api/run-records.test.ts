@@ -1,10 +1,8 @@
-import type { Worker } from '@temporalio/worker';
-import type { FastifyInstance } from 'fastify';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiServer } from '../../src/api/server.js';
 import type { Config } from '../../src/config.js';
 import type { Resources } from '../../src/resources.js';
@@ -12,11 +10,12 @@ import { RowBuilderPool } from '../../src/row-builder/pool.js';
 import type { Destination, ExportRun } from '../../src/store/index.js';
 import { ClosedRunFailureType, GONE_AFTER_MS } from '../../src/temporal/reconcile-runs.js';
 import { startExport } from '../../src/temporal/start-export.js';
-import { createExportWorker } from '../../src/worker.js';
-import { API_KEY, auth, buildTestApp, testConfig, testDeps } from '../support/api-harness.js';
-import { connectTemporal, openSchemaDb, uniqueTaskQueue } from '../support/context.js';
+import { API_KEY, auth } from '../support/api-harness.js';
+import { listenJson, startApiWorld, type ApiWorld, type JsonClient, type JsonResponse } from '../support/api-world.js';
+import { waitFor } from '../support/wait.js';
+import { openSchemaDb, uniqueTaskQueue } from '../support/context.js';
 import { expectedRows, sandboxMembers } from '../support/expected-audience.js';
-import { API_VERSION, createDestination, createExportEnv, targetOf, type ExportEnv } from '../support/export-env.js';
+import { createDestination, targetOf, type ExportEnv } from '../support/export-env.js';
 
 const CLI = fileURLToPath(new URL('../../bin/audience-export.mjs', import.meta.url));
 const PAGE_SIZE = 500;
@@ -41,78 +40,30 @@ interface RunView {
  * walk every record, and other test files' records are not this file's to judge.
  */
 describe('run records that never lie', () => {
+  let world: ApiWorld;
   let env: ExportEnv;
-  let temporal: Awaited<ReturnType<typeof connectTemporal>>;
+  let temporal: ApiWorld['temporal'];
   let config: Config;
-  let worker: Worker;
-  let running: Promise<void>;
-  let app: FastifyInstance;
+  let taskQueue: string;
   let baseUrl: string;
-  const taskQueue = uniqueTaskQueue('run-records');
+  let get: JsonClient<RunView>['get'];
+  let call: (method: 'POST' | 'DELETE', path: string, body?: unknown) => Promise<JsonResponse<Record<string, unknown>>>;
+  let startWorker: ApiWorld['startWorker'];
 
   beforeAll(async () => {
-    env = await createExportEnv('run_records', 3_000, {}, await openSchemaDb('run_records'));
-    temporal = await connectTemporal();
-    const f = env.sandbox.fixtures;
-    config = testConfig({
-      TEMPORAL_NAMESPACE: inject('temporalNamespace'),
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      FACEBOOK_GRAPH_URL: env.sandbox.url,
-      FACEBOOK_API_VERSION: API_VERSION,
-      FACEBOOK_APP_ID: f.appId,
-      FACEBOOK_APP_SECRET: f.appSecret,
-      ENCRYPTION_KEY: env.encryptionKey.toString('base64'),
-      EXPORT_HEALTH_CHECK_DELAYS_MS: '',
-      EXPORT_PAGE_CONCURRENCY: '2',
+    world = await startApiWorld('run_records', {
+      profiles: 3_000,
+      pageSize: PAGE_SIZE,
+      db: await openSchemaDb('run_records'),
+      env: { EXPORT_PAGE_CONCURRENCY: '2' },
     });
-    worker = await startWorker(taskQueue);
-    running = worker.run();
-    app = await buildTestApp(
-      await testDeps({
-        config,
-        db: env.db,
-        temporalClient: temporal.client,
-        store: env.store,
-        graph: env.graph,
-        source: env.source,
-      }),
-    );
-    baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
+    ({ env, temporal, config, taskQueue, startWorker } = world);
+    const client = await listenJson<RunView>(world.app);
+    ({ baseUrl, get } = client);
+    call = (method, path, body) => client.send<Record<string, unknown>>(method, path, body);
   });
-  afterAll(async () => {
-    await app?.close();
-    worker?.shutdown();
-    await running;
-    await temporal?.close();
-    await env?.close();
-  });
+  afterAll(() => world?.close());
 
-  const startWorker = (queue: string) =>
-    createExportWorker({
-      config,
-      connection: temporal.nativeConnection,
-      taskQueue: queue,
-      workflowBundlePath: inject('workflowBundlePath'),
-      client: temporal.client,
-      resources: env.resources,
-      overrides: {
-        ...env.overrides(PAGE_SIZE),
-        exportTimings: { healthCheckDelaysMs: [] },
-      },
-    });
-
-  const get = async (path: string) => {
-    const res = await request(`${baseUrl}${path}`, { headers: auth });
-    return { status: res.statusCode, body: (await res.body.json()) as RunView };
-  };
-  const call = async (method: 'POST' | 'DELETE', path: string, body?: unknown) => {
-    const res = await request(`${baseUrl}${path}`, {
-      method,
-      headers: body === undefined ? auth : { ...auth, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> };
-  };
   /** The CLI as a user runs it, against this file's API. */
   const cli = (args: string[]) => {
     const child = spawn(process.execPath, [CLI, ...args], {
@@ -385,13 +336,3 @@ describe('run records that never lie', () => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(100);
-  }
-}

@@ -1,12 +1,7 @@
-import type { Worker } from '@temporalio/worker';
-import type { FastifyInstance } from 'fastify';
-import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
-import { createExportWorker } from '../../src/worker.js';
-import { connectTemporal, uniqueTaskQueue } from '../support/context.js';
-import { API_VERSION, createDestination, createExportEnv, type ExportEnv } from '../support/export-env.js';
-import { auth, buildTestApp, testConfig, testDeps } from '../support/api-harness.js';
+import { listenJson, startApiWorld, type ApiWorld, type JsonClient } from '../support/api-world.js';
+import { createDestination, type ExportEnv } from '../support/export-env.js';
+import { waitFor } from '../support/wait.js';
 
 /** The fields these tests read from run, page and problem answers. */
 interface Dto {
@@ -31,90 +26,24 @@ interface Dto {
   errors: unknown[];
 }
 
-async function waitFor<T>(fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 describe('schedules and refresh over real HTTP, the dev server, PostgreSQL and the sandbox', () => {
+  let world: ApiWorld;
   let env: ExportEnv;
-  let temporal: Awaited<ReturnType<typeof connectTemporal>>;
-  let worker: Worker;
-  let running: Promise<void>;
-  let app: FastifyInstance;
-  let baseUrl: string;
-  const taskQueue = uniqueTaskQueue('api-schedules');
+  let temporal: ApiWorld['temporal'];
+  let get: JsonClient<Dto>['get'];
+  let send: JsonClient<Dto>['send'];
   const EXPORT_TIMEOUT_S = 5_400;
 
   beforeAll(async () => {
-    env = await createExportEnv('api_schedules', 2_000);
-    temporal = await connectTemporal();
-    const f = env.sandbox.fixtures;
-    const config = testConfig({
-      TEMPORAL_NAMESPACE: inject('temporalNamespace'),
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      FACEBOOK_GRAPH_URL: env.sandbox.url,
-      FACEBOOK_API_VERSION: API_VERSION,
-      FACEBOOK_APP_ID: f.appId,
-      FACEBOOK_APP_SECRET: f.appSecret,
-      ENCRYPTION_KEY: env.encryptionKey.toString('base64'),
-      EXPORT_HEALTH_CHECK_DELAYS_MS: '',
+    world = await startApiWorld('api_schedules', {
+      profiles: 2_000,
+      pageSize: 200,
+      overrides: { exportTimeoutMs: EXPORT_TIMEOUT_S * 1000 },
     });
-    worker = await createExportWorker({
-      config,
-      connection: temporal.nativeConnection,
-      taskQueue,
-      workflowBundlePath: inject('workflowBundlePath'),
-      client: temporal.client,
-      resources: env.resources,
-      overrides: {
-        ...env.overrides(200),
-        exportTimings: { healthCheckDelaysMs: [] },
-        exportTimeoutMs: EXPORT_TIMEOUT_S * 1000,
-      },
-    });
-    running = worker.run();
-    app = await buildTestApp(
-      await testDeps({
-        config,
-        db: env.db,
-        temporalClient: temporal.client,
-        store: env.store,
-        graph: env.graph,
-        source: env.source,
-      }),
-    );
-    baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
+    ({ env, temporal } = world);
+    ({ get, send } = await listenJson<Dto>(world.app));
   });
-  afterAll(async () => {
-    await app?.close();
-    worker?.shutdown();
-    await running;
-    await temporal?.close();
-    await env?.close();
-  });
-
-  const get = async (path: string) => {
-    const res = await request(`${baseUrl}${path}`, { headers: auth });
-    return { status: res.statusCode, type: res.headers['content-type'], body: (await res.body.json()) as Dto };
-  };
-  const send = async (method: 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown) => {
-    const res = await request(`${baseUrl}${path}`, {
-      method,
-      headers: body === undefined ? auth : { ...auth, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    if (res.statusCode === 204) {
-      await res.body.dump();
-      return { status: 204, type: undefined, body: {} as Dto };
-    }
-    return { status: res.statusCode, type: res.headers['content-type'], body: (await res.body.json()) as Dto };
-  };
+  afterAll(() => world?.close());
 
   it('sets a schedule, triggers it, the scheduled run completes; pause, resume, delete', async () => {
     const destination = await createDestination(env);

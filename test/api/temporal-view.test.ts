@@ -1,14 +1,10 @@
 import type { TypedSearchAttributes } from '@temporalio/common';
-import type { Worker } from '@temporalio/worker';
-import type { FastifyInstance } from 'fastify';
-import { request } from 'undici';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scheduleIdOf } from '../../src/api/services/temporal-control.js';
 import { searchAttributes } from '../../src/workflows/search-attributes.js';
-import { createExportWorker } from '../../src/worker.js';
-import { auth, buildTestApp, testConfig, testDeps } from '../support/api-harness.js';
-import { connectTemporal, uniqueTaskQueue } from '../support/context.js';
-import { API_VERSION, createDestination, createExportEnv, type ExportEnv } from '../support/export-env.js';
+import { listenJson, startApiWorld, type ApiWorld, type JsonClient } from '../support/api-world.js';
+import { createDestination, type ExportEnv } from '../support/export-env.js';
+import { waitFor } from '../support/wait.js';
 
 interface Body {
   [k: string]: unknown;
@@ -31,70 +27,18 @@ interface Body {
 
 /** What engineers see of exports and schedules in Temporal (UI, CLI, visibility queries), through the API. */
 describe('exports and schedules as Temporal shows them', () => {
+  let world: ApiWorld;
   let env: ExportEnv;
-  let temporal: Awaited<ReturnType<typeof connectTemporal>>;
-  let worker: Worker;
-  let running: Promise<void>;
-  let app: FastifyInstance;
-  let baseUrl: string;
-  const taskQueue = uniqueTaskQueue('temporal-view');
+  let temporal: ApiWorld['temporal'];
+  let send: JsonClient<Body>['send'];
 
   beforeAll(async () => {
-    env = await createExportEnv('temporal_view', 600);
-    temporal = await connectTemporal();
-    const f = env.sandbox.fixtures;
-    const config = testConfig({
-      TEMPORAL_NAMESPACE: inject('temporalNamespace'),
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      FACEBOOK_GRAPH_URL: env.sandbox.url,
-      FACEBOOK_API_VERSION: API_VERSION,
-      FACEBOOK_APP_ID: f.appId,
-      FACEBOOK_APP_SECRET: f.appSecret,
-      ENCRYPTION_KEY: env.encryptionKey.toString('base64'),
-      EXPORT_HEALTH_CHECK_DELAYS_MS: '',
-    });
-    worker = await createExportWorker({
-      config,
-      connection: temporal.nativeConnection,
-      taskQueue,
-      workflowBundlePath: inject('workflowBundlePath'),
-      client: temporal.client,
-      resources: env.resources,
-      overrides: {
-        ...env.overrides(200),
-        exportTimings: { healthCheckDelaysMs: [] },
-      },
-    });
-    running = worker.run();
-    app = await buildTestApp(
-      await testDeps({
-        config,
-        db: env.db,
-        temporalClient: temporal.client,
-        store: env.store,
-        graph: env.graph,
-        source: env.source,
-      }),
-    );
-    baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
+    world = await startApiWorld('temporal_view', { profiles: 600, pageSize: 200 });
+    ({ env, temporal } = world);
+    ({ send } = await listenJson<Body>(world.app));
   });
-  afterAll(async () => {
-    await app?.close();
-    worker?.shutdown();
-    await running;
-    await temporal?.close();
-    await env?.close();
-  });
+  afterAll(() => world?.close());
 
-  const send = async (method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown) => {
-    const res = await request(`${baseUrl}${path}`, {
-      method,
-      headers: body === undefined ? auth : { ...auth, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.body.text();
-    return { status: res.statusCode, body: (text ? JSON.parse(text) : {}) as Body };
-  };
   const finished = (runId: string) =>
     waitFor(async () => {
       const r = await send('GET', `/exports/${runId}`);
@@ -208,13 +152,3 @@ describe('exports and schedules as Temporal shows them', () => {
     },
   );
 });
-
-async function waitFor<T>(fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
