@@ -2,9 +2,9 @@
 # The PostgreSQL roles and databases of the production topology, none of them a superuser:
 #   TEMPORAL_DB_USER  Temporal's role: creates and owns its two databases (deploy/temporal-schema.sh)
 #   APP_DB_USER       owner of our database APP_DB: migrations create our tables (and runs' staging tables) there
-#   SOURCE_DB_USER    read-only on the profile source SOURCE_DB: SELECT on its tables, nothing else. (Runs
-#                     still make their staging tables in the source, so a run with this role fails there
-#                     today; `cluster up --profiles-database ours` and compose read profiles from our database.)
+#   SOURCE_DB_USER    read-only on the profile source SOURCE_DB: SELECT on its tables, nothing else (no CREATE,
+#                     no temporary tables). The api and workers read profiles as this role (SOURCE_DATABASE_URL);
+#                     runs' staging tables are made in APP_DB, the segment streamed there by a read-only COPY.
 # Runs as a superuser through psql (PGHOST, PGPORT, PGUSER, PGPASSWORD). docker-compose.yml's postgres-setup job
 # and `audience-export cluster up` both run this file. Safe to run again; passwords are (re)set every time.
 set -eu

@@ -102,11 +102,7 @@ describe('the production topology: `audience-export cluster up` (Temporal Server
       '0',
       '--demo-profiles',
       String(PROFILES),
-      // Profiles in our database, read by its owner role: a separate profiles database read by the read-only
-      // role (the default) fails today, as staging tables are made in the source and read from ours (#21's
-      // SOURCE_DATABASE_URL fix). Switch to the default when that lands.
-      '--profiles-database',
-      'ours',
+      // The default: the profiles in a database of their own, read by the read-only role (SOURCE_DATABASE_URL).
     );
     if (up.code !== 0) throw new Error(`cluster up failed (${up.code}):\n${up.output}`);
     plan = readPlan();
@@ -204,6 +200,17 @@ describe('the production topology: `audience-export cluster up` (Temporal Server
       { datname: plan.databases.app, usename: plan.roles.app.name, rolsuper: false },
       { datname: plan.databases.temporal, usename: plan.roles.temporal.name, rolsuper: false },
     ]);
+    // The profiles are in their own database, read by a role that may only read there: no CREATE, no temp tables.
+    expect(plan.profiles).toBe('separate');
+    expect(profilesDatabase(plan).database).toBe(plan.databases.source);
+    const [reader] = await sourceDb.query<{ superuser: boolean; create: boolean; temp: boolean; select: boolean }>(
+      `SELECT r.rolsuper AS superuser, has_schema_privilege(r.rolname, 'public', 'CREATE') AS create,
+              has_database_privilege(r.rolname, current_database(), 'TEMP') AS temp,
+              has_table_privilege(r.rolname, 'demo_profiles', 'SELECT') AS select
+       FROM pg_roles r WHERE r.rolname = $1`,
+      [plan.roles.source.name],
+    );
+    expect(reader).toEqual({ superuser: false, create: false, temp: false, select: true });
 
     const refused = async (tls: NonNullable<Parameters<typeof Connection.connect>[0]>['tls']) => {
       const c = await Connection.connect({ address: address(), tls, connectTimeout: 5_000 });
@@ -227,6 +234,11 @@ describe('the production topology: `audience-export cluster up` (Temporal Server
       expect(run.status).toBe('completed');
       expect(run.sent).toBe(expectedAll.usableKeys.size);
       expect(audienceDiff(expectedAll.rows, await audienceOf(id))).toEqual({ lost: 0, extra: 0 });
+      // The run read the profiles through the reader role and made nothing in their database.
+      const made = await sourceDb.query<{ t: string }>(
+        `SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 'staging%'`,
+      );
+      expect(made).toEqual([]);
       const workers = await pageWorkers(started.workflowId);
       expect([...workers].sort()).toEqual(plan.pids.workers.filter((p) => p !== undefined).sort());
     },

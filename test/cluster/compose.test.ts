@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { appEnv, newPlan } from '../../src/cluster/cluster-plan.js';
 import { TEMPORAL_SERVER_VERSION } from '../../src/temporal/server-binary.js';
 
 const compose = readFileSync(new URL('../../docker-compose.yml', import.meta.url), 'utf8');
@@ -40,5 +41,27 @@ describe('docker-compose.yml runs the topology test/cluster tests', () => {
     expect(service('temporal')).toContain('TEMPORAL_SERVER_DB_USER: temporal\n');
     expect(service('temporal-schema')).toContain('SQL_USER: temporal\n');
     expect(compose.match(/postgres:\/\/postgres/g)).toBeNull();
+  });
+
+  it('the api and workers read the profiles as `cluster up` has them read: the reader role on the profiles database', () => {
+    const m =
+      /\n {4}SOURCE_DATABASE_URL: postgres:\/\/([a-z_]+):\$\{SOURCE_DB_PASSWORD[^}]*\}@postgresql:5432\/([a-z_]+)\n/.exec(
+        compose,
+      );
+    expect(m).not.toBeNull();
+    const plan = newPlan({
+      prefix: '',
+      namespace: 'default',
+      postgres: { host: 'postgresql', port: 5432 },
+      workers: 2,
+      profiles: 'separate',
+      ports: { frontend: 7233, frontendHttp: 0, frontendMembership: 0, history: 0, historyMembership: 0,
+        matching: 0, matchingMembership: 0, worker: 0, workerMembership: 0, api: 8080 }, // prettier-ignore
+    });
+    const url = new URL(appEnv(plan).SOURCE_DATABASE_URL!);
+    expect([m![1], m![2]]).toEqual([url.username, url.pathname.slice(1)]);
+    expect([m![1], m![2]]).toEqual(['audience_export_reader', 'profiles']);
+    // Passed once, not also as an empty pass-through that would override it.
+    expect(compose.match(/SOURCE_DATABASE_URL:/g)).toHaveLength(1);
   });
 });
