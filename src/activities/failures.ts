@@ -10,7 +10,7 @@ import {
   TermsNotAcceptedError,
 } from '../facebook/index.js';
 import { SegmentTooLargeError, UnknownAttributeError, UnknownSegmentError } from '../sources/errors.js';
-import { DestinationStatus, type Store } from '../store/index.js';
+import { DestinationStatus, NotFoundError, type Store } from '../store/index.js';
 import { ExportFailureType, FailureType } from '../workflows/contracts.js';
 
 /**
@@ -39,6 +39,18 @@ export function nonRetryable(type: ExportFailureType, message: string, cause?: u
 }
 
 /**
+ * The destination of the run was deleted (or is being deleted) under it: a snapshot write found it gone
+ * (store `holdDestination`). Not retried: nothing of the run may be written any more.
+ */
+export function destinationGone(err: unknown, destinationId: string): ApplicationFailure | undefined {
+  if (!(err instanceof NotFoundError) || err.entity !== 'destination') return undefined;
+  return nonRetryable(
+    ExportFailureType.DestinationNotFound,
+    `Destination ${destinationId} was deleted while its export ran; nothing more of the run is recorded.`,
+  );
+}
+
+/**
  * Turns permanent errors from Facebook and the source into non-retryable failures that say what to do, and
  * marks the destination when an operator must act (reconnect, accept terms). Transient errors pass through
  * unchanged, so Temporal retries them with backoff.
@@ -50,6 +62,8 @@ export async function classifyFailure(
   /** The audience the failed call went to, so an operator learns which one (Graph's messages name none). */
   audienceId?: string,
 ): Promise<unknown> {
+  const gone = destinationGone(err, destinationId);
+  if (gone) return gone;
   if (err instanceof AppCredentialsError)
     return nonRetryable(ExportFailureType.AppCredentialsInvalid, err.message, err);
   if (err instanceof AuthError) {

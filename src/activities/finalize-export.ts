@@ -52,7 +52,16 @@ async function advanceWatermark(deps: ActivityDeps, run: ExportRun): Promise<voi
   const changeColumn = deps.source.changeColumn ?? null;
   const changeWatermark = changeColumn === null ? null : run.changeWatermark;
   if (meta.changeColumn === changeColumn && meta.changeWatermark === changeWatermark) return;
-  await deps.store.snapshots.putMeta(run.audienceId!, { basis: meta.basis, changeColumn, changeWatermark });
+  await deps.store.snapshots
+    .putMeta(
+      run.audienceId!,
+      { basis: meta.basis, changeColumn, changeWatermark },
+      { destinationId: run.destinationId },
+    )
+    .catch((err: unknown) => {
+      // The destination is being deleted, its snapshot with it: there is no watermark left to advance.
+      if (!(err instanceof NotFoundError)) throw err;
+    });
 }
 
 /** Re-reads the audience's health some time after the export (Meta applies changes over up to 24 hours). */

@@ -7,6 +7,8 @@ import { stagedTextSql } from '../sources/staging.js';
 import type { UploadPlan } from '../workflows/contracts.js';
 import type { ActivityDeps } from './deps.js';
 import { MIXED_BASIS } from './freeze-segment.js';
+import type { ExportRun } from '../store/index.js';
+import { destinationGone } from './failures.js';
 import { runExportConfig } from './run-config.js';
 
 /** Reasons (of freezeSegment) that make a mirror run a replace: its snapshot was made under another basis. */
@@ -43,11 +45,11 @@ export async function planUploads(
     else reason = ModeReason.FirstExport;
   }
   // A mirror run on an empty audience records its basis now; a replace does so with its first batch.
-  if (mode === 'mirror' && run.freezeScope !== 'changes') await putBasis(deps, audienceId, basis);
+  if (mode === 'mirror' && run.freezeScope !== 'changes') await putBasis(deps, run, basis);
   if (mode === 'add') {
     const meta = await store.snapshots.meta(audienceId);
     const empty = await store.snapshots.isEmpty(audienceId);
-    if (empty || meta?.basis !== basis) await putBasis(deps, audienceId, empty ? basis : MIXED_BASIS);
+    if (empty || meta?.basis !== basis) await putBasis(deps, run, empty ? basis : MIXED_BASIS);
   }
   await store.exportRuns.updateProgress(run.id, { phase: 'planning', effectiveMode: mode, modeReason: reason });
   const adds = { table: 'frozen' as const, rows: frozenRows, pages: pages(frozenRows) };
@@ -82,8 +84,17 @@ export async function planUploads(
   return { mode, adds, removes: { rows: counts.removes, pages: pages(counts.removes) }, dropped: {} };
 }
 
-async function putBasis(deps: ActivityDeps, audienceId: string, basis: string): Promise<void> {
-  const meta = await deps.store.snapshots.meta(audienceId);
+/** Records the audience's basis; refused for good once the destination is being deleted (nothing may outlive it). */
+async function putBasis(deps: ActivityDeps, run: ExportRun, basis: string): Promise<void> {
+  const meta = await deps.store.snapshots.meta(run.audienceId!);
   if (meta?.basis === basis) return;
-  await deps.store.snapshots.putMeta(audienceId, { basis, changeColumn: null, changeWatermark: null });
+  await deps.store.snapshots
+    .putMeta(
+      run.audienceId!,
+      { basis, changeColumn: null, changeWatermark: null },
+      { destinationId: run.destinationId },
+    )
+    .catch((err: unknown) => {
+      throw destinationGone(err, run.destinationId) ?? err;
+    });
 }

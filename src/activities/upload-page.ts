@@ -22,7 +22,7 @@ import type { ExportRun, SnapshotKey } from '../store/index.js';
 import type { DropCounts } from '../domain/export-terms.js';
 import type { PageInput, PageResult } from '../workflows/contracts.js';
 import type { ActivityDeps } from './deps.js';
-import { classifyFailure } from './failures.js';
+import { classifyFailure, destinationGone } from './failures.js';
 import { runExportConfig } from './run-config.js';
 
 /**
@@ -53,7 +53,11 @@ export async function uploadPage(deps: ActivityDeps, input: PageInput): Promise<
     return { status: 'throttled', waitMs: blocked.blockedUntil.getTime() - Date.now(), reason: blocked.reason };
   }
   const removing = input.operation === 'remove';
-  const page = removing ? await prepareRemoves(deps, run, input) : await prepareAdds(deps, run, input);
+  const page = await (removing ? prepareRemoves(deps, run, input) : prepareAdds(deps, run, input)).catch(
+    (err: unknown) => {
+      throw destinationGone(err, run.destinationId) ?? err;
+    },
+  );
   const kind = removing ? 'remove' : 'add';
   if (page.data.length === 0) {
     await store.exportRuns.recordPage(run.id, input.page, { kind, sent: 0, dropped: page.dropped });
@@ -82,7 +86,7 @@ export async function uploadPage(deps: ActivityDeps, input: PageInput): Promise<
     const durationMs = Math.round(performance.now() - started);
     const sent = page.data.length;
     if (removing) await store.snapshots.deleteRows(run.audienceId!, page.keys);
-    else await store.snapshots.confirmPage(run.audienceId!, run.id, input.page);
+    else await store.snapshots.confirmPage(run.audienceId!, run.id, input.page, { destinationId: run.destinationId });
     await store.exportRuns.recordPage(run.id, input.page, {
       kind,
       sent: removing ? 0 : sent,
@@ -145,11 +149,13 @@ async function prepareAdds(deps: ActivityDeps, run: ExportRun, input: PageInput)
   );
   const dropped = Object.fromEntries(Object.entries(built.droppedByReason).filter(([, n]) => n > 0));
   const audienceId = run.audienceId!;
+  // Every write holds the destination: once its deletion begins, the page records nothing (it fails instead).
+  const writer = { destinationId: run.destinationId };
   const startsReplace = input.operation === 'replace' && input.batchSeq === 1;
   // An empty page is not a replace's first batch (the next page becomes it): record nothing before the reset.
   if (built.rows.length > 0 || !startsReplace) {
     // A replace's first batch empties the audience at Meta: our record of it starts over too, under this basis.
-    if (startsReplace) await store.snapshots.resetAudience(audienceId, snapshotBasis(config));
+    if (startsReplace) await store.snapshots.resetAudience(audienceId, snapshotBasis(config), writer);
     const fingerprints = new Map(members.map((m) => [m.key, m.fingerprint]));
     await store.snapshots.recordPage(
       audienceId,
@@ -163,7 +169,7 @@ async function prepareAdds(deps: ActivityDeps, run: ExportRun, input: PageInput)
         })),
         dropped: built.dropped.map((d) => ({ profileKey: d.profileKey, fingerprint: fingerprints.get(d.profileKey)! })),
       },
-      { fresh: isFresh(run) },
+      { fresh: isFresh(run), ...writer },
     );
   }
   return { rows: members.length, data: built.rows.map((r) => r.cells), dropped, keys: [] };

@@ -279,7 +279,9 @@ export function createDestinationRepository(db: Db) {
 
     /**
      * Deletes the destination with its credentials, export config and audience snapshot (hashed identifiers are
-     * still personal data) in one transaction. Consent records and run history stay as evidence.
+     * still personal data) in one transaction. Consent records and run history stay as evidence. An export's
+     * snapshot write in flight meanwhile cannot leave rows behind: it holds the destination ({@link holdDestination}),
+     * so it either commits before this transaction takes the row or finds the destination gone.
      * @returns false when there was no such destination.
      */
     async delete(id: string): Promise<boolean> {
@@ -292,6 +294,8 @@ export function createDestinationRepository(db: Db) {
         if (row.audience_id) {
           await tx.query('DELETE FROM audience_snapshots WHERE audience_id = $1', [row.audience_id]);
           await tx.query('DELETE FROM audience_snapshot_pages WHERE audience_id = $1', [row.audience_id]);
+          await tx.query('DELETE FROM audience_snapshot_recorded_pages WHERE audience_id = $1', [row.audience_id]);
+          await tx.query('DELETE FROM audience_snapshot_meta WHERE audience_id = $1', [row.audience_id]);
         }
         // credentials and export_configs go by ON DELETE CASCADE.
         await tx.query('DELETE FROM destinations WHERE id = $1', [id]);
@@ -299,4 +303,19 @@ export function createDestinationRepository(db: Db) {
       });
     },
   };
+}
+
+/**
+ * Holds destination `id` until transaction `tx` ends, or throws NotFoundError when it is gone or being deleted
+ * (status `deleted`). The hold is a share lock on its row, which the deletion's status change and its row lock wait
+ * for. Each write of an export to the destination's snapshot takes it first, in the write's transaction, so no
+ * snapshot row can outlive the deletion whatever the timing: a write that holds the destination first commits
+ * before the deletion removes the snapshot, and a write that comes after the deletion began is refused.
+ */
+export async function holdDestination(tx: Queryable, id: string): Promise<void> {
+  const [row] = await tx.query<{ status: DestinationStatus }>(
+    'SELECT status FROM destinations WHERE id = $1 FOR SHARE',
+    [id],
+  );
+  if (!row || row.status === DestinationStatus.Deleted) throw new NotFoundError('destination', id);
 }

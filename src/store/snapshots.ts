@@ -1,4 +1,5 @@
 import type { Db, Queryable } from './db.js';
+import { holdDestination } from './destinations.js';
 import { toBuffer } from './rows.js';
 import type { Cell } from '../domain/canonical-row.js';
 import { cellsBound, decodeCells, writeCells } from './snapshot-codec.js';
@@ -102,7 +103,17 @@ export interface PageRecord {
   readonly dropped: readonly SnapshotKey[];
 }
 
-export interface RecordPageOptions {
+/** Who writes: an export of this destination, whose deletion the write must not outlive. */
+export interface SnapshotWriter {
+  /**
+   * The destination whose export writes: the write holds it in its transaction (destinations.ts
+   * `holdDestination`) and throws NotFoundError when it is deleted or being deleted, writing nothing. Exports always
+   * give it; without it the write is unguarded (tests of the snapshot alone).
+   */
+  readonly destinationId?: string;
+}
+
+export interface RecordPageOptions extends SnapshotWriter {
   /**
    * No row of this page can be in the snapshot yet, but for an earlier attempt at this very page (the run froze
    * the whole segment into an audience it started empty or replaced). Such a page is written with COPY, and a
@@ -180,14 +191,15 @@ export function createSnapshotRepository(db: Db) {
       runId: string,
       page: number,
       record: PageRecord,
-      { fresh }: RecordPageOptions,
+      { fresh, destinationId }: RecordPageOptions,
     ): Promise<void> {
       if (record.sent.length + record.dropped.length === 0) return;
       if (!fresh || db.kind !== 'postgres') {
-        await upsertRows(db, audienceId, runId, page, record.sent, record.dropped);
+        await guarded(db, destinationId, (q) => upsertRows(q, audienceId, runId, page, record.sent, record.dropped));
         return;
       }
       await db.transaction(async (tx) => {
+        if (destinationId) await holdDestination(tx, destinationId);
         const marked = await tx.query(
           `INSERT INTO audience_snapshot_recorded_pages (audience_id, run_id, page) VALUES ($1, $2, $3)
            ON CONFLICT DO NOTHING RETURNING 1`,
@@ -202,10 +214,12 @@ export function createSnapshotRepository(db: Db) {
      * Confirms every row `runId` recorded on `page` as sent, once Meta accepted the page: one row, however many
      * the page carried. Idempotent.
      */
-    async confirmPage(audienceId: string, runId: string, page: number): Promise<void> {
-      await db.query(
-        `INSERT INTO audience_snapshot_pages (audience_id, run_id, page) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-        [audienceId, runId, page],
+    async confirmPage(audienceId: string, runId: string, page: number, writer: SnapshotWriter = {}): Promise<void> {
+      await guarded(db, writer.destinationId, (q) =>
+        q.query(
+          `INSERT INTO audience_snapshot_pages (audience_id, run_id, page) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+          [audienceId, runId, page],
+        ),
       );
     },
 
@@ -263,8 +277,9 @@ export function createSnapshotRepository(db: Db) {
      * A replace's first batch empties the audience at Meta: its snapshot starts over, under `basis`. The pages this
      * run already recorded are forgotten too, so its retried batch 1 records its rows again.
      */
-    async resetAudience(audienceId: string, basis: string): Promise<number> {
+    async resetAudience(audienceId: string, basis: string, writer: SnapshotWriter = {}): Promise<number> {
       return db.transaction(async (tx) => {
+        if (writer.destinationId) await holdDestination(tx, writer.destinationId);
         const n = await forgetAudience(tx, audienceId);
         await putMeta(tx, audienceId, { basis, changeColumn: null, changeWatermark: null });
         return n;
@@ -281,8 +296,8 @@ export function createSnapshotRepository(db: Db) {
     },
 
     /** Sets the audience's basis and change watermark. */
-    async putMeta(audienceId: string, meta: SnapshotMeta): Promise<void> {
-      await putMeta(db, audienceId, meta);
+    async putMeta(audienceId: string, meta: SnapshotMeta, writer: SnapshotWriter = {}): Promise<void> {
+      await guarded(db, writer.destinationId, (q) => putMeta(q, audienceId, meta));
     },
 
     /** Forgets which pages of a finished run were written whole (they are never retried again). */
@@ -365,6 +380,15 @@ export function createSnapshotRepository(db: Db) {
       }));
     },
   };
+}
+
+/** Runs `write` holding the writer's destination in one transaction; without a destination, as it is. */
+async function guarded<T>(db: Db, destinationId: string | undefined, write: (q: Queryable) => Promise<T>): Promise<T> {
+  if (!destinationId) return write(db);
+  return db.transaction(async (tx) => {
+    await holdDestination(tx, destinationId);
+    return write(tx);
+  });
 }
 
 async function forgetAudience(tx: Queryable, audienceId: string): Promise<number> {

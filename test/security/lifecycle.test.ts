@@ -6,7 +6,8 @@ import { hashCell, normalize } from '../../src/domain/normalize.js';
 import { createProfileSource } from '../../src/sources/profile-source.js';
 import { decodeCells } from '../../src/store/snapshot-codec.js';
 import { scheduleIdOf } from '../../src/api/services/temporal-control.js';
-import { createDestination } from '../support/export-env.js';
+import { startExport } from '../../src/temporal/start-export.js';
+import { createDestination, targetOf } from '../support/export-env.js';
 import { openSchemaDb } from '../support/context.js';
 import { runExport } from '../support/run-export.js';
 import { auth, startSecurityStack, type SecurityStack } from './stack.js';
@@ -160,75 +161,115 @@ describe('data lifecycle: erasure, destination deletion, staging sweep', () => {
     expect(noToken.statusCode).toBe(409);
   });
 
-  // Retried once: in the full suite (not alone) this has failed under load since session 3, cause not found
-  // yet (see the closing note of stop 30); a failure on both tries is still a failure.
-  it(
-    'deleting a destination cancels its run and removes its schedule, credentials, config and snapshots',
-    { retry: 1 },
-    async () => {
-      const d = await createDestination(s.env, { config: { mode: 'mirror' } });
-      const first = (await runExport(s.temporal.client, s.taskQueue, d, ['all'], 'mirror')).result;
-      expect(first.status).toBe('completed');
-      const audienceId = first.audienceId;
-      expect((await s.env.store.snapshots.count(audienceId)).total).toBeGreaterThan(0);
-      const scheduled = await s.app.inject({
-        method: 'PUT',
-        url: `/destinations/${d.id}/schedule`,
-        headers: auth,
-        payload: { intervalSeconds: 86_400 },
-      });
-      expect(scheduled.statusCode).toBe(200);
-      await s.temporal.client.schedule.getHandle(scheduleIdOf(d.id)).describe();
+  it('deleting a destination cancels its run and removes its schedule, credentials, config and snapshots', async () => {
+    const d = await createDestination(s.env, { config: { mode: 'mirror' } });
+    const first = (await runExport(s.temporal.client, s.taskQueue, d, ['all'], 'mirror')).result;
+    expect(first.status).toBe('completed');
+    const audienceId = first.audienceId;
+    expect((await s.env.store.snapshots.count(audienceId)).total).toBeGreaterThan(0);
+    const scheduled = await s.app.inject({
+      method: 'PUT',
+      url: `/destinations/${d.id}/schedule`,
+      headers: auth,
+      payload: { intervalSeconds: 86_400 },
+    });
+    expect(scheduled.statusCode).toBe(200);
+    await s.temporal.client.schedule.getHandle(scheduleIdOf(d.id)).describe();
 
-      // A slow sandbox keeps the next run in flight while the destination goes.
+    // A slow sandbox keeps the next run in flight while the destination goes.
+    await fetch(`${s.env.sandbox.url}/__sandbox/faults`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ latencyMs: 400 }),
+    });
+    try {
+      await s.env.db.query(`UPDATE ${s.env.tables.profilesTable} SET first_name = first_name || 'x'`);
+      const started = await s.app.inject({ method: 'POST', url: `/destinations/${d.id}/exports`, headers: auth });
+      expect(started.statusCode).toBe(202);
+      const { runId, workflowId } = started.json<{ runId: string; workflowId: string }>();
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline) {
+        const run = await s.env.store.exportRuns.get(runId).catch(() => undefined);
+        if (run && run.status === 'running' && run.phase !== 'validating') break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const deleted = await s.app.inject({ method: 'DELETE', url: `/destinations/${d.id}`, headers: auth });
+      expect(deleted.statusCode).toBe(204);
+
+      await s.temporal.client.workflow
+        .getHandle(workflowId)
+        .result()
+        .catch(() => undefined);
+      const run = await s.env.store.exportRuns.get(runId);
+      expect(run.status).not.toBe('running');
+      expect(['cancelled', 'failed', 'partial']).toContain(run.status);
+    } finally {
       await fetch(`${s.env.sandbox.url}/__sandbox/faults`, {
         method: 'PUT',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ latencyMs: 400 }),
+        body: JSON.stringify({ latencyMs: null }),
       });
-      try {
-        await s.env.db.query(`UPDATE ${s.env.tables.profilesTable} SET first_name = first_name || 'x'`);
-        const started = await s.app.inject({ method: 'POST', url: `/destinations/${d.id}/exports`, headers: auth });
-        expect(started.statusCode).toBe(202);
-        const { runId, workflowId } = started.json<{ runId: string; workflowId: string }>();
-        const deadline = Date.now() + 60_000;
-        while (Date.now() < deadline) {
-          const run = await s.env.store.exportRuns.get(runId).catch(() => undefined);
-          if (run && run.status === 'running' && run.phase !== 'validating') break;
-          await new Promise((r) => setTimeout(r, 100));
-        }
-        const deleted = await s.app.inject({ method: 'DELETE', url: `/destinations/${d.id}`, headers: auth });
-        expect(deleted.statusCode).toBe(204);
+    }
+    await expect(s.temporal.client.schedule.getHandle(scheduleIdOf(d.id)).describe()).rejects.toBeInstanceOf(
+      ScheduleNotFoundError,
+    );
+    const left = async (table: string, column: string, value: string) =>
+      (await s.env.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE ${column} = $1`, [value]))[0]!
+        .n;
+    expect(await left('credentials', 'destination_id', d.id)).toBe(0);
+    expect(await left('export_configs', 'destination_id', d.id)).toBe(0);
+    expect(await left('destinations', 'id', d.id)).toBe(0);
+    expect(await left('audience_snapshots', 'audience_id', audienceId)).toBe(0);
+    const gone = await s.app.inject({ method: 'GET', url: `/destinations/${d.id}`, headers: auth });
+    expect(gone.statusCode).toBe(404);
+  });
 
-        await s.temporal.client.workflow
-          .getHandle(workflowId)
-          .result()
-          .catch(() => undefined);
-        const run = await s.env.store.exportRuns.get(runId);
-        expect(run.status).not.toBe('running');
-        expect(['cancelled', 'failed', 'partial']).toContain(run.status);
-      } finally {
-        await fetch(`${s.env.sandbox.url}/__sandbox/faults`, {
-          method: 'PUT',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ latencyMs: null }),
-        });
-      }
-      await expect(s.temporal.client.schedule.getHandle(scheduleIdOf(d.id)).describe()).rejects.toBeInstanceOf(
-        ScheduleNotFoundError,
+  it('a page that read its members before its destination was deleted writes no snapshot row after the deletion', async () => {
+    // The race the test above can hit under load, in a fixed order: the page activity has read its members, the
+    // deletion then runs to its end (snapshot deleted), and only then does the page record its rows.
+    const d = await createDestination(s.env, { config: { mode: 'mirror' } });
+    const source = s.env.source;
+    const readPage = source.readPage.bind(source);
+    let deleted: Promise<number> | undefined;
+    source.readPage = async (options) => {
+      const rows = await readPage(options);
+      deleted ??= s.app
+        .inject({ method: 'DELETE', url: `/destinations/${d.id}`, headers: auth })
+        .then((res) => res.statusCode);
+      await deleted;
+      return rows;
+    };
+    let started: Awaited<ReturnType<typeof startExport>>;
+    try {
+      started = await startExport(s.temporal.client, targetOf(d, ['all'], 'mirror'), {
+        taskQueue: s.taskQueue,
+        trigger: 'manual',
+        timings: { healthCheckDelaysMs: [] },
+      });
+      await s.temporal.client.workflow
+        .getHandle(started.workflowId)
+        .result()
+        .catch(() => undefined);
+    } finally {
+      source.readPage = readPage;
+    }
+    expect(await deleted).toBe(204);
+    const run = await s.env.store.exportRuns.get(started.runId);
+    expect(['cancelled', 'failed']).toContain(run.status);
+    expect(run.audienceId).toMatch(/^\d+$/);
+    for (const table of [
+      'audience_snapshots',
+      'audience_snapshot_pages',
+      'audience_snapshot_recorded_pages',
+      'audience_snapshot_meta',
+    ]) {
+      const [row] = await s.env.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM ${table} WHERE audience_id = $1`,
+        [run.audienceId],
       );
-      const left = async (table: string, column: string, value: string) =>
-        (
-          await s.env.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE ${column} = $1`, [value])
-        )[0]!.n;
-      expect(await left('credentials', 'destination_id', d.id)).toBe(0);
-      expect(await left('export_configs', 'destination_id', d.id)).toBe(0);
-      expect(await left('destinations', 'id', d.id)).toBe(0);
-      expect(await left('audience_snapshots', 'audience_id', audienceId)).toBe(0);
-      const gone = await s.app.inject({ method: 'GET', url: `/destinations/${d.id}`, headers: auth });
-      expect(gone.statusCode).toBe(404);
-    },
-  );
+      expect({ table, rows: row!.n }).toEqual({ table, rows: 0 });
+    }
+  });
 
   it('the sweep drops staging tables of dead runs and keeps those of live ones', async () => {
     // A staging schema of this test's own, so the sweep never sees other files' tables.

@@ -2,9 +2,10 @@ import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/store/db.js';
 import type { Cell } from '../../src/domain/canonical-row.js';
-import type { SnapshotRow, Store } from '../../src/store/index.js';
+import { NotFoundError, type SnapshotRow, type Store } from '../../src/store/index.js';
+import { holdDestination } from '../../src/store/destinations.js';
 import { confirmedSentSql, settledSql } from '../../src/store/snapshots.js';
-import { openTestStore, uniqueAudience } from './helpers.js';
+import { newDestination, openTestStore, uniqueAudience } from './helpers.js';
 
 const fp = (s: string) => createHash('md5').update(s).digest();
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -297,5 +298,82 @@ describe('audience snapshots repository', () => {
     await store.snapshots.recordPage(audience, run, 0, { sent: [row('a')], dropped: [] }, { fresh: true });
     expect((await store.snapshots.count(audience)).possiblySent).toBe(1);
     expect(await store.snapshots.meta(uniqueAudience())).toBeUndefined();
+  });
+
+  it("an export's writes hold its destination: none outlives the destination's deletion, whatever the order", async () => {
+    const rowsOf = async (audience: string) => {
+      const counts = await Promise.all(
+        [
+          'audience_snapshots',
+          'audience_snapshot_pages',
+          'audience_snapshot_recorded_pages',
+          'audience_snapshot_meta',
+        ].map(
+          async (table) =>
+            (
+              await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE audience_id = $1`, [
+                audience,
+              ])
+            )[0]!.n,
+        ),
+      );
+      return counts.reduce((a, b) => a + b, 0);
+    };
+    const writes = (audience: string, destinationId: string) => {
+      const run = randomUUID();
+      const writer = { destinationId };
+      const meta = { basis: 'b', changeColumn: null, changeWatermark: null };
+      return [
+        () =>
+          store.snapshots.recordPage(audience, run, 0, { sent: [row('a')], dropped: [] }, { fresh: true, ...writer }),
+        () =>
+          store.snapshots.recordPage(audience, run, 1, { sent: [row('b')], dropped: [] }, { fresh: false, ...writer }),
+        () => store.snapshots.confirmPage(audience, run, 0, writer),
+        () => store.snapshots.resetAudience(audience, 'b', writer),
+        () => store.snapshots.putMeta(audience, meta, writer),
+      ];
+    };
+
+    // Live: every write goes through.
+    const live = await newDestination(store);
+    for (const write of writes(live.audienceId!, live.id)) await write();
+    expect(await rowsOf(live.audienceId!)).toBeGreaterThan(0);
+
+    // A write that holds the destination first: the deletion waits for it, then removes what it wrote.
+    let release!: () => void;
+    let held!: () => void;
+    const holding = new Promise<void>((r) => (held = r));
+    const writing = db.transaction(async (tx) => {
+      await holdDestination(tx, live.id);
+      await tx.query(`INSERT INTO audience_snapshot_pages (audience_id, run_id, page) VALUES ($1, $2, 7)`, [
+        live.audienceId,
+        randomUUID(),
+      ]);
+      held();
+      await new Promise<void>((r) => (release = r));
+    });
+    await holding;
+    const deleting = store.destinations.delete(live.id);
+    // The deletion is blocked on the held row (PostgreSQL says so), not merely slow.
+    for (;;) {
+      const [waiting] = await db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity
+         WHERE wait_event_type = 'Lock' AND query LIKE 'SELECT audience_id FROM destinations WHERE id = $1 FOR UPDATE%'`,
+      );
+      if (waiting!.n > 0) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    release();
+    await writing;
+    expect(await deleting).toBe(true);
+    expect(await rowsOf(live.audienceId!)).toBe(0);
+
+    // Once the deletion began (status deleted) or ended (row gone), every write is refused and writes nothing.
+    const going = await newDestination(store);
+    await store.destinations.setStatus(going.id, 'deleted');
+    for (const d of [going, live]) {
+      for (const write of writes(d.audienceId!, d.id)) await expect(write()).rejects.toBeInstanceOf(NotFoundError);
+      expect(await rowsOf(d.audienceId!)).toBe(0);
+    }
   });
 });
