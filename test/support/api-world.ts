@@ -6,6 +6,7 @@ import { inject } from 'vitest';
 import { buildApp } from '../../src/api/app.js';
 import type { Config } from '../../src/config.js';
 import type { startSandbox } from '../../src/sandbox/server.js';
+import type { ProfileSource } from '../../src/sources/profile-source.js';
 import type { Db } from '../../src/store/db.js';
 import { createExportWorker, type ExportWorkerOptions } from '../../src/worker.js';
 import { auth, testConfig, testDeps } from './api-harness.js';
@@ -27,6 +28,8 @@ export interface ApiWorldOptions {
   db?: Db;
   /** Start no worker (the file starts its own with `startWorker`). */
   noWorker?: boolean;
+  /** The profile source the API and the worker read (e.g. another database's). @default the world's demo tables */
+  source?: ProfileSource;
 }
 
 /**
@@ -73,6 +76,7 @@ export async function startApiWorld(name: string, options: ApiWorldOptions = {})
       overrides: {
         ...env.overrides(options.pageSize ?? 100),
         exportTimings: { healthCheckDelaysMs: [] },
+        ...(options.source ? { source: options.source } : {}),
         ...options.overrides,
       },
     });
@@ -85,7 +89,7 @@ export async function startApiWorld(name: string, options: ApiWorldOptions = {})
       temporalClient: temporal.client,
       store: env.store,
       graph: env.graph,
-      source: env.source,
+      source: options.source ?? env.source,
       ...(options.logger ? { logger: options.logger } : {}),
     }),
   );
