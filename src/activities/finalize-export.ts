@@ -49,7 +49,7 @@ export async function finalizeExport(deps: ActivityDeps, input: FinalizeInput): 
 async function advanceWatermark(deps: ActivityDeps, run: ExportRun): Promise<void> {
   const meta = await deps.store.snapshots.meta(run.audienceId!);
   if (!meta) return;
-  const changeColumn = deps.source.changeColumn ?? null;
+  const changeColumn = deps.source.changeTracking ?? null;
   const changeWatermark = changeColumn === null ? null : run.changeWatermark;
   if (meta.changeColumn === changeColumn && meta.changeWatermark === changeWatermark) return;
   await deps.store.snapshots

@@ -2,8 +2,14 @@ import { log } from '@temporalio/activity';
 import { mappedAttributes } from '../domain/mapping.js';
 import { pageCount } from '../domain/plan-pages.js';
 import { ModeReason, snapshotBasis } from '../domain/snapshot-basis.js';
-import type { ChangeFilter } from '../sources/profile-source.js';
-import { settledSql, type ExportRun, type FrozenExportConfig, type FreezeScope } from '../store/index.js';
+import type { ChangeFilter, ProfileSource } from '../sources/profile-source.js';
+import {
+  settledSql,
+  type ExportRun,
+  type FrozenExportConfig,
+  type FreezeScope,
+  type SnapshotMeta,
+} from '../store/index.js';
 import type { FrozenRun } from '../workflows/contracts.js';
 import type { ActivityDeps } from './deps.js';
 import { runExportConfig } from './run-config.js';
@@ -72,8 +78,12 @@ async function freezeScopeOf(
   if (!meta) return { scope: 'segment', reason: ModeReason.FormatChanged };
   if (meta.basis === MIXED_BASIS) return { scope: 'segment', reason: ModeReason.BasisMixed };
   if (meta.basis !== snapshotBasis(config)) return { scope: 'segment', reason: ModeReason.BasisChanged };
-  // The watermark counts only for the change column it was read from.
-  const changedSince =
-    source.changeColumn !== undefined && meta.changeColumn === source.changeColumn ? meta.changeWatermark : null;
+  const changedSince = changedSinceOf(source, meta);
   return { scope: 'changes', reason: ModeReason.Refresh, changes: { ...settledSql(audienceId), changedSince } };
+}
+
+/** The watermark a refresh reads changes from: it counts only for the change tracking it was read under. */
+export function changedSinceOf(source: ProfileSource, meta: SnapshotMeta | undefined): string | null {
+  if (source.changeTracking === undefined || meta?.changeColumn !== source.changeTracking) return null;
+  return meta.changeWatermark;
 }

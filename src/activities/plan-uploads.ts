@@ -6,7 +6,7 @@ import { ModeReason, snapshotBasis } from '../domain/snapshot-basis.js';
 import { stagedTextSql } from '../sources/staging.js';
 import type { UploadPlan } from '../workflows/contracts.js';
 import type { ActivityDeps } from './deps.js';
-import { MIXED_BASIS } from './freeze-segment.js';
+import { changedSinceOf, MIXED_BASIS } from './freeze-segment.js';
 import type { ExportRun } from '../store/index.js';
 import { destinationGone } from './failures.js';
 import { runExportConfig } from './run-config.js';
@@ -60,10 +60,14 @@ export async function planUploads(
   }
 
   const started = Date.now();
+  // A refresh that froze from a watermark checks for leavers only among the keys changed since it (with a log).
+  const changedSince = mode === 'mirror' ? changedSinceOf(source, await store.snapshots.meta(audienceId)) : null;
+  const changedKeys = changedSince === null ? undefined : source.changedKeysSql(changedSince);
   const counts = await store.uploadPlans.build(source.stagingTables(run.id), {
     audienceId,
     mode,
     ...(mode === 'mirror' ? { member: (key: string) => source.memberSql(config.segments, key, run.id) } : {}),
+    ...(changedKeys ? { changedKeys } : {}),
     ...(config.consentAttribute
       ? { consentSql: (alias: string) => stagedTextSql(alias, config.consentAttribute!) }
       : {}),
@@ -79,6 +83,7 @@ export async function planUploads(
     adds: adds.rows,
     removes: counts.removes,
     droppedLeft: counts.droppedLeft,
+    leaversFrom: changedKeys ? 'changed keys' : 'every snapshot row',
     ms: Date.now() - started,
   });
   return { mode, adds, removes: { rows: counts.removes, pages: pages(counts.removes) }, dropped: {} };

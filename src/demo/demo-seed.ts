@@ -18,43 +18,114 @@ export interface DemoTables {
   profilesTable?: string;
   /** @default 'demo_segment_members' */
   membersTable?: string;
+  /** The change log: keys whose membership changed or whose profile went. @default `<profilesTable>_changes` */
+  changesTable?: string;
 }
 
 const DEFAULT_TABLES = { profilesTable: 'demo_profiles', membersTable: 'demo_segment_members' } as const;
 
 /**
  * The profile-source configuration for the demo tables. Their `updated_at` is the change column (a trigger sets
- * it on every update), unless `changeColumn: false`: then a refresh compares every member's fingerprint.
+ * it on every update) and the changes table its change log (triggers add the key of every membership row
+ * inserted, updated or deleted and of every profile deleted or re-keyed), so a refresh examines only what changed.
+ * `changeLog: false`: without the log, a refresh still compares every member's key with the snapshot for joiners
+ * and every snapshot row with the segment for leavers. `changeColumn: false`: a refresh compares every member's
+ * fingerprint.
  */
 export function demoSourceConfig(
   tables: DemoTables = {},
-  options: { changeColumn?: boolean } = {},
+  options: { changeColumn?: boolean; changeLog?: boolean } = {},
 ): ProfileSourceConfig {
   const t = { ...DEFAULT_TABLES, ...tables };
+  const changes = options.changeColumn !== false;
   return {
     profilesTable: t.profilesTable,
     keyColumn: 'key',
     membership: { kind: 'table', table: t.membersTable, segmentColumn: 'segment', keyColumn: 'profile_key' },
     // The demo's profile keys are ids and nothing personal: they may be sent as EXTERN_ID.
     plaintextColumns: ['key'],
-    ...(options.changeColumn === false ? {} : { changeColumn: 'updated_at' }),
+    ...(changes ? { changeColumn: 'updated_at' } : {}),
+    ...(changes && options.changeLog !== false
+      ? { changeLog: { table: changesTableOf(t), keyColumn: 'profile_key', changedAtColumn: 'changed_at' } }
+      : {}),
   };
 }
 
+const changesTableOf = (t: DemoTables & { profilesTable: string }) => t.changesTable ?? `${t.profilesTable}_changes`;
+
 export const DEMO_SOURCE_CONFIG: ProfileSourceConfig = demoSourceConfig();
 
-function resolveTables(tables: DemoTables): { profiles: string; members: string } {
+function resolveTables(tables: DemoTables): { profiles: string; members: string; changes: string } {
   const t = { ...DEFAULT_TABLES, ...tables };
   return {
     profiles: quoteQualified(parseQualifiedName(t.profilesTable)),
     members: quoteQualified(parseQualifiedName(t.membersTable)),
+    changes: quoteQualified(parseQualifiedName(changesTableOf(t))),
   };
+}
+
+/**
+ * The change log's triggers, statement-level with transition tables (a bulk change writes the log in one
+ * statement): every membership row inserted, updated or deleted, every profile deleted, and a profile whose key
+ * changed, name their keys with the time. Created after seeding, so the seed's own rows are not logged.
+ */
+async function createChangeLogTriggers(db: Db, profiles: string, members: string, changes: string): Promise<void> {
+  const log = (from: string, column: string) =>
+    `EXECUTE format('INSERT INTO %s (profile_key) SELECT DISTINCT ${column} FROM ${from}', TG_ARGV[0]);`;
+  await db.query(
+    `CREATE OR REPLACE FUNCTION ae_demo_log_members() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+       IF TG_OP IN ('INSERT', 'UPDATE') THEN ${log('ae_new', 'profile_key')} END IF;
+       IF TG_OP IN ('DELETE', 'UPDATE') THEN ${log('ae_old', 'profile_key')} END IF;
+       RETURN NULL; END $$`,
+  );
+  await db.query(
+    `CREATE OR REPLACE FUNCTION ae_demo_log_profiles() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+       ${log('ae_old', 'key')} RETURN NULL; END $$`,
+  );
+  await db.query(
+    `CREATE OR REPLACE FUNCTION ae_demo_log_rekeyed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+       EXECUTE format('INSERT INTO %s (profile_key) VALUES ($1)', TG_ARGV[0]) USING OLD.key; RETURN NULL; END $$`,
+  );
+  const arg = `'${changes.replaceAll("'", "''")}'`;
+  for (const [event, referencing] of [
+    ['INSERT', 'NEW TABLE AS ae_new'],
+    ['UPDATE', 'OLD TABLE AS ae_old NEW TABLE AS ae_new'],
+    ['DELETE', 'OLD TABLE AS ae_old'],
+  ] as const) {
+    await db.query(
+      `CREATE TRIGGER ae_demo_log_${event.toLowerCase()} AFTER ${event} ON ${members} REFERENCING ${referencing}
+       FOR EACH STATEMENT EXECUTE FUNCTION ae_demo_log_members(${arg})`,
+    );
+  }
+  await db.query(
+    `CREATE TRIGGER ae_demo_log_delete AFTER DELETE ON ${profiles} REFERENCING OLD TABLE AS ae_old
+     FOR EACH STATEMENT EXECUTE FUNCTION ae_demo_log_profiles(${arg})`,
+  );
+  await db.query(
+    `CREATE TRIGGER ae_demo_log_rekey AFTER UPDATE OF key ON ${profiles} FOR EACH ROW
+     WHEN (OLD.key IS DISTINCT FROM NEW.key) EXECUTE FUNCTION ae_demo_log_rekeyed(${arg})`,
+  );
 }
 
 const PROFILE_COLUMNS_SQL = DEMO_PROFILE_COLUMNS.map(quoteIdent).join(', ');
 
-function* profileLines(from: number, count: number, seed: number): Generator<string> {
-  for (let i = from; i < from + count; i++) yield profileCopyLine(generateDemoProfile(i, seed));
+const DAY_MS = 86_400_000;
+
+/**
+ * COPY lines of profiles `from`..; with `seededAt`, each line also carries an `updated_at` spread over the year
+ * before the day before it, as a CRM's profiles were last changed at all sorts of times. A refresh reads changes
+ * back from 10 minutes before its watermark (the last change it saw): profiles seeded within minutes of each other
+ * would all fall in that window, and a refresh would examine every one of them.
+ */
+function* profileLines(from: number, count: number, seed: number, seededAt?: number): Generator<string> {
+  for (let i = from; i < from + count; i++) {
+    const line = profileCopyLine(generateDemoProfile(i, seed));
+    if (seededAt === undefined) yield line;
+    else {
+      const at = new Date(seededAt - DAY_MS - ((i * 7919) % (365 * 86_400)) * 1000);
+      yield `${line.slice(0, -1)}\t${at.toISOString()}\n`;
+    }
+  }
 }
 
 function* memberLines(from: number, count: number, seed: number): Generator<string> {
@@ -87,11 +158,12 @@ export async function seedDemoProfiles(db: Db, options: SeedOptions = {}): Promi
   const count = options.profiles ?? 100_000;
   const seed = options.seed ?? 1;
   if (!Number.isSafeInteger(count) || count < 0) throw new RangeError('profiles must be a non-negative integer');
-  const { profiles, members } = resolveTables(options);
+  const { profiles, members, changes } = resolveTables(options);
   const clock = phaseClock(options.onPhase);
 
   await db.query(`DROP TABLE IF EXISTS ${members}`);
   await db.query(`DROP TABLE IF EXISTS ${profiles}`);
+  await db.query(`DROP TABLE IF EXISTS ${changes}`);
   await db.query(
     `CREATE TABLE ${profiles} (
        key text NOT NULL, email text, phone text, first_name text, last_name text, gender text,
@@ -107,14 +179,19 @@ export async function seedDemoProfiles(db: Db, options: SeedOptions = {}): Promi
     `CREATE TRIGGER ae_demo_touch BEFORE UPDATE ON ${profiles} FOR EACH ROW EXECUTE FUNCTION ae_demo_touch()`,
   );
   await db.query(`CREATE TABLE ${members} (segment text NOT NULL, profile_key text NOT NULL)`);
+  await db.query(
+    `CREATE TABLE ${changes} (profile_key text NOT NULL, changed_at timestamptz NOT NULL DEFAULT clock_timestamp())`,
+  );
+  await db.query(`CREATE INDEX ON ${changes} (changed_at)`);
 
-  await copyRows(db, profiles, PROFILE_COLUMNS_SQL, profileLines(1, count, seed));
+  await copyRows(db, profiles, `${PROFILE_COLUMNS_SQL}, updated_at`, profileLines(1, count, seed, Date.now()));
   clock('profiles');
   await copyRows(db, members, 'segment, profile_key', memberLines(1, count, seed));
   clock('members');
   await db.query(`ALTER TABLE ${profiles} ADD PRIMARY KEY (key)`);
   await db.query(`CREATE INDEX ON ${profiles} (updated_at)`);
   await db.query(`ALTER TABLE ${members} ADD PRIMARY KEY (segment, profile_key)`);
+  await createChangeLogTriggers(db, profiles, members, changes);
   await db.query(`ANALYZE ${profiles}`);
   await db.query(`ANALYZE ${members}`);
   clock('indexes');

@@ -57,6 +57,16 @@ export const ProfileSourceConfigSchema = z.object({
    */
   changeColumn: identifier.optional(),
   /**
+   * With `changeColumn`: a table or view with a row for every profile key whose segment membership changed (joined
+   * or left) or whose profile was deleted (or lost its key), and when (`changedAtColumn`, the same type as the change
+   * column and from the same clock: both set by the database's clock, or both from one sequence). A refresh then
+   * examines only profiles changed since the last completed run and the keys this log names since then, and checks
+   * only those for leavers, instead of comparing every member's key with the snapshot. Triggers on the profiles and
+   * membership tables keep it (src/demo/demo-seed.ts writes them). Rows older than every audience's last refresh (less
+   * 10 minutes) may be pruned; an index on `changedAtColumn` keeps the read short.
+   */
+  changeLog: z.object({ table: tableName, keyColumn: identifier, changedAtColumn: identifier }).optional(),
+  /**
    * Columns of the profiles table that may be sent to Meta in clear as EXTERN_ID or MADID (Meta wants those two
    * unhashed): an export config mapping any other column to them is refused. Empty by default, so nothing is sent
    * in clear until the source's owner says which columns hold ids and nothing personal.

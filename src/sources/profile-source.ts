@@ -7,6 +7,7 @@ import { fingerprintSql, stagedKind, stagedValueSql, STAGING, type StagedAttribu
 import { canonicalRunId, isIdentifier, parseQualifiedName, quoteIdent, quoteQualified } from './sql-names.js';
 import { ProfileSourceConfigSchema, type MembershipConfig, type ProfileSourceConfig } from './profile-source-config.js';
 import { validateCondition } from './segment-condition.js';
+import type { z } from 'zod';
 
 export interface SegmentInfo {
   name: string;
@@ -71,6 +72,12 @@ export interface ProfileSource {
   listAttributes(): Promise<SourceAttribute[]>;
   /** The configured change column (updated_at-style), if any. */
   readonly changeColumn: string | undefined;
+  /**
+   * What a freeze's change watermark is read from: the change column, and the change log when one is configured.
+   * A watermark counts only for the tracking it was read under (an audience refreshed before a log was configured
+   * compares every member once).
+   */
+  readonly changeTracking: string | undefined;
   /** The columns that may be sent in clear (EXTERN_ID, MADID); see `ProfileSourceConfig.plaintextColumns`. */
   readonly plaintextColumns: readonly string[];
   /**
@@ -96,6 +103,13 @@ export interface ProfileSource {
    * segment's keys the run's freeze copied into our database.
    */
   memberSql(segments: readonly string[], key: string, runId: string): SqlFragment;
+  /**
+   * With a change log: SQL of one text column, `key`, listing every profile key that can have joined, left or
+   * changed since `changedSince` (a watermark as a freeze returned it): the profiles changed since then and the keys
+   * the log names since then. The only snapshot keys a refresh must check for leavers. Undefined without a log, and for a
+   * separate source (its log is in another database).
+   */
+  changedKeysSql(changedSince: string): SqlFragment | undefined;
   countFrozen(runId: string): Promise<number>;
   /** Drops a run's staging table; true when there was one. */
   dropFrozen(runId: string): Promise<boolean>;
@@ -170,6 +184,13 @@ export async function createProfileSource(
       overlap: column.category === 'D' ? ` - interval '${CHANGE_OVERLAP}'` : '',
     };
   }
+  const log = await checkChangeLog(db, config, keyColumn, change);
+  const changeTracking =
+    config.changeColumn === undefined
+      ? undefined
+      : config.changeLog === undefined
+        ? config.changeColumn
+        : `${config.changeColumn}; log ${config.changeLog.table} (${config.changeLog.keyColumn}, ${config.changeLog.changedAtColumn})`;
 
   const plaintextColumns = [...new Set(config.plaintextColumns ?? [])];
   for (const [i, name] of plaintextColumns.entries()) {
@@ -257,6 +278,14 @@ export async function createProfileSource(
     return Number(row?.n ?? 0);
   }
 
+  /**
+   * SQL of the change column's lower bound for a refresh since watermark `changedSince`. Times are read back from a
+   * little before the watermark: a change committed late, with a time just below what the last run saw, is still
+   * examined (an unchanged one costs a fingerprint comparison).
+   */
+  const sinceSql = (sql: SqlBuilder, changedSince: string) =>
+    `(${sql.param(changedSince)}::${change!.type}${change!.overlap})`;
+
   /** The candidates of a mirror refresh (see ChangeFilter), as one SELECT over `profiles p`. */
   function changedMembersSql(segments: readonly string[], attributes: StagedAttribute[], changes: ChangeFilter) {
     const sql = new SqlBuilder();
@@ -266,16 +295,19 @@ export async function createProfileSource(
     if (change === undefined || changes.changedSince == null) {
       candidates = `SELECT ${columnsSql} FROM ${profiles} AS p WHERE ${filter}`;
     } else {
-      // Times are read back from a little before the watermark: a change committed late, with a time just below
-      // what the last run saw, is still examined (an unchanged one costs a fingerprint comparison).
-      const since = `(${sql.param(changes.changedSince)}::${change.type}${change.overlap})`;
-      // Two branches, not an OR: each plans on its own (an index range on the change column; an anti-join of the
-      // members against the snapshot's keys for those who joined, or whose last rows were never confirmed).
+      const since = sinceSql(sql, changes.changedSince);
+      // Two branches, not an OR: each plans on its own. The first is an index range on the change column. The
+      // second finds members whose profile did not change: with a change log, the keys it names since then (who
+      // joined), by index; without one, an anti-join of every member against the snapshot's keys (who joined, or
+      // whose last rows were never confirmed).
+      const unchanged = log
+        ? `${key} IN (SELECT l.${log.key} FROM ${log.table} AS l WHERE l.${log.changedAt} >= ${since})`
+        : `NOT ${sql.embed(changes.knownKey(`${key}::text`))}`;
       candidates =
         `SELECT ${columnsSql} FROM ${profiles} AS p WHERE (${filter}) ` +
         `AND (${change.column} >= ${since} OR ${change.column} IS NULL) ` +
         `UNION ALL SELECT ${columnsSql} FROM ${profiles} AS p WHERE (${filter}) ` +
-        `AND ${change.column} < ${since} AND NOT ${sql.embed(changes.knownKey(`${key}::text`))}`;
+        `AND ${change.column} < ${since} AND ${unchanged}`;
     }
     const settled = sql.embed(changes.settled(`c.${STAGING.key}`, `c.${STAGING.fingerprint}`));
     return { sql: `SELECT c.* FROM (${candidates}) AS c WHERE NOT ${settled}`, params: sql.params };
@@ -357,6 +389,7 @@ export async function createProfileSource(
 
   return {
     changeColumn: config.changeColumn,
+    changeTracking,
     plaintextColumns,
 
     async listSegments() {
@@ -392,8 +425,12 @@ export async function createProfileSource(
         if (await frozen.exists(id, tx)) return { ...(await frozen.describe(id, tx)), alreadyFrozen: true };
         let changeWatermark: string | null = null;
         if (change !== undefined) {
+          // With a log, the later of its last entry and the last change (they share one clock).
           const [row] = await tx.query<{ w: string | null }>(
-            `SELECT max(${change.column})::text AS w FROM ${profiles} AS p`,
+            log
+              ? `SELECT greatest((SELECT max(${change.column}) FROM ${profiles} AS p),
+                                 (SELECT max(l.${log.changedAt}) FROM ${log.table} AS l))::text AS w`
+              : `SELECT max(${change.column})::text AS w FROM ${profiles} AS p`,
           );
           changeWatermark = row?.w ?? null;
         }
@@ -467,6 +504,18 @@ export async function createProfileSource(
       };
     },
 
+    changedKeysSql(changedSince) {
+      if (!log || change === undefined || separate) return undefined;
+      const sql = new SqlBuilder();
+      const since = sinceSql(sql, changedSince);
+      return {
+        sql:
+          `SELECT ${key}::text AS key FROM ${profiles} AS p WHERE ${change.column} >= ${since} OR ${change.column} IS NULL ` +
+          `UNION SELECT l.${log.key}::text FROM ${log.table} AS l WHERE l.${log.changedAt} >= ${since}`,
+        params: sql.params,
+      };
+    },
+
     readPage: (options) => frozen.readPage(options),
     stagingTables: (runId) => frozen.tablesSql(runId),
     countFrozen: (runId) => frozen.count(runId),
@@ -533,6 +582,42 @@ async function checkMembership(db: Db, m: MembershipConfig, profiles: string): P
     segment: quoteIdent(m.segmentColumn),
     segmentIsText: columns.find((c) => c.name === m.segmentColumn)?.category === 'S',
     key: quoteIdent(m.keyColumn),
+  };
+}
+
+/** The change log's table and columns, checked against the profiles' key and change column. */
+async function checkChangeLog(
+  db: Db,
+  config: z.output<typeof ProfileSourceConfigSchema>,
+  keyColumn: Column,
+  change: { type: string } | undefined,
+): Promise<{ table: string; key: string; changedAt: string } | undefined> {
+  const log = config.changeLog;
+  if (log === undefined) return undefined;
+  if (change === undefined) {
+    throw new SourceConfigError('changeLog', 'a change log narrows a change column: set changeColumn too');
+  }
+  const columns = await columnsOf(db, 'changeLog.table', log.table);
+  const logKey = columns.find((c) => c.name === log.keyColumn);
+  if (!logKey) throw missingColumn('changeLog.keyColumn', log.table, log.keyColumn);
+  if (logKey.type !== keyColumn.type) {
+    throw new SourceConfigError(
+      'changeLog.keyColumn',
+      `${log.keyColumn} is ${logKey.type}; the profile key is ${keyColumn.type}`,
+    );
+  }
+  const at = columns.find((c) => c.name === log.changedAtColumn);
+  if (!at) throw missingColumn('changeLog.changedAtColumn', log.table, log.changedAtColumn);
+  if (at.type !== change.type) {
+    throw new SourceConfigError(
+      'changeLog.changedAtColumn',
+      `${log.changedAtColumn} is ${at.type}; the change column is ${change.type} (one type, one clock)`,
+    );
+  }
+  return {
+    table: quoteQualified(parseQualifiedName(log.table)),
+    key: quoteIdent(log.keyColumn),
+    changedAt: quoteIdent(log.changedAtColumn),
   };
 }
 

@@ -34,6 +34,12 @@ export interface UploadPlanOptions {
   mode: 'mirror' | 'add';
   /** Mirror: SQL true when the profile key `key` (a text expression) is a member of the run's segments. */
   member?: (key: string) => SqlFragment;
+  /**
+   * Mirror, with a source change log: SQL of one text column `key`, every profile key that can have left since the
+   * last completed run (sources/profile-source.ts `changedKeysSql`). Only snapshot rows of these keys are checked
+   * against the segment, by index; without it every snapshot row is.
+   */
+  changedKeys?: SqlFragment;
   /** The profile attribute holding per-profile consent, when the config names one: SQL of it as text. */
   consentSql?: (alias: string) => string;
   /** Text forms of a yes (domain/consent.ts), compared after trim and lower-casing. */
@@ -67,35 +73,57 @@ export function createUploadPlans(db: Db) {
 
         const params: unknown[] = [options.audienceId];
         const param = (value: unknown) => `$${params.push(value)}`;
+        const embed = (fragment: SqlFragment) => {
+          const offset = params.length;
+          params.push(...fragment.params);
+          return fragment.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
+        };
         const consenting = options.consentSql
           ? `lower(btrim(${options.consentSql('s')})) = ANY(${param([...options.consentYes])}::text[])`
           : 'TRUE';
-        let gone: string;
+        // Rows an earlier run left `removing` go too, unless this run adds that very row again.
+        const stillRemoving = `a.state = 'removing' AND NOT EXISTS (SELECT 1 FROM ${tables.staging} s
+                        WHERE s."#key" = a.profile_key AND s."#fp" = a.fingerprint AND ${consenting})`;
+        // Snapshot rows `a` to remove: a FROM with its WHERE.
+        let removed: string;
         if (options.mode === 'mirror') {
           if (!options.member) throw new TypeError('a mirror plan needs the segment');
-          const member = options.member('a.profile_key');
-          const offset = params.length;
-          const left = member.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
-          params.push(...member.params);
-          // Left the segment, or changed and no longer consenting (the staging table holds only the changed).
-          gone = `(NOT ${left} OR EXISTS (SELECT 1 FROM ${tables.staging} s WHERE s."#key" = a.profile_key AND NOT (${consenting})))`;
+          const left = embed(options.member('a.profile_key'));
+          if (options.changedKeys) {
+            // Only keys that can have left, changed members without consent and rows left removing, each found by
+            // index: a union of three small sets rather than a pass over every snapshot row.
+            const changed = embed(options.changedKeys);
+            removed = `audience_snapshots a JOIN (
+                       SELECT a.profile_key, a.fingerprint FROM (${changed}) AS c
+                         JOIN audience_snapshots a ON a.audience_id = $1 AND a.profile_key = c.key
+                       WHERE NOT ${left}
+                       UNION SELECT a.profile_key, a.fingerprint FROM ${tables.staging} s
+                         JOIN audience_snapshots a ON a.audience_id = $1 AND a.profile_key = s."#key"
+                       WHERE NOT (${consenting})
+                       UNION SELECT a.profile_key, a.fingerprint FROM audience_snapshots a
+                       WHERE a.audience_id = $1 AND ${stillRemoving}
+                     ) AS g ON a.audience_id = $1 AND a.profile_key = g.profile_key AND a.fingerprint = g.fingerprint`;
+          } else {
+            // Left the segment, or changed and no longer consenting (the staging table holds only the changed).
+            removed = `audience_snapshots a WHERE a.audience_id = $1
+                         AND (NOT ${left}
+                              OR EXISTS (SELECT 1 FROM ${tables.staging} s WHERE s."#key" = a.profile_key AND NOT (${consenting}))
+                              OR (${stillRemoving}))`;
+          }
         } else {
-          gone = `EXISTS (SELECT 1 FROM ${tables.staging} s WHERE s."#key" = a.profile_key AND NOT (${consenting}))`;
+          removed = `audience_snapshots a WHERE a.audience_id = $1
+                       AND (EXISTS (SELECT 1 FROM ${tables.staging} s WHERE s."#key" = a.profile_key AND NOT (${consenting}))
+                            OR (${stillRemoving}))`;
         }
         // Fresh statistics: embedded PostgreSQL has no autovacuum, and without them it plans nested loops.
         await tx.query('ANALYZE audience_snapshots');
         await tx.query('ANALYZE audience_snapshot_pages');
         await tx.query(`SET LOCAL work_mem = '${DIFF_WORK_MEM}'`);
-        // Rows an earlier run left `removing` go too, unless this run adds that very row again.
         await tx.query(
           `CREATE UNLOGGED TABLE ${tables.removes} AS
            SELECT row_number() OVER (ORDER BY a.state = 'dropped', a.profile_key, a.fingerprint)::int8 AS row_number,
                   a.profile_key, a.fingerprint, a.cells, a.state = 'dropped' AS dropped
-           FROM audience_snapshots a
-           WHERE a.audience_id = $1
-             AND (${gone}
-                  OR (a.state = 'removing' AND NOT EXISTS (SELECT 1 FROM ${tables.staging} s
-                        WHERE s."#key" = a.profile_key AND s."#fp" = a.fingerprint AND ${consenting})))`,
+           FROM ${removed}`,
           params,
         );
         await tx.query(`ALTER TABLE ${tables.removes} ADD PRIMARY KEY (row_number)`);

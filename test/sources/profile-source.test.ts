@@ -209,6 +209,13 @@ describe('profile source, freezing what changed against an audience snapshot', (
   it('freezes only members the snapshot has not settled; a change column narrows the scan to what changed', async () => {
     await migrate(db);
     const store = createStore(db, { encryptionKey: undefined });
+    // The same tables without the change log: joiners found by comparing every member's key with the snapshot.
+    const withoutLog = await createProfileSource(db, {
+      ...demoSourceConfig({ profilesTable: PROFILES, membersTable: MEMBERS }, { changeLog: false }),
+      stagingSchema: STAGING,
+    });
+    expect(source.changeTracking).toBe(`updated_at; log ${PROFILES}_changes (profile_key, changed_at)`);
+    expect(withoutLog.changeTracking).toBe('updated_at');
     // The audience as a first export left it: every member of 'vip' sent and confirmed, under one run.
     const first = randomUUID();
     const frozen = await source.freeze({ runId: first, segments: ['vip'], attributes });
@@ -219,19 +226,28 @@ describe('profile source, freezing what changed against an audience snapshot', (
     await store.snapshots.confirmPage(audience, first, 0);
     expect(frozen.changeWatermark).toEqual(expect.any(String));
     const changes = settledSql(audience);
-    const refresh = async (changedSince?: string | null) => {
+    const refresh = async (changedSince?: string | null, from: ProfileSource = source) => {
       const runId = randomUUID();
-      const result = await source.freeze({
+      const result = await from.freeze({
         runId,
         segments: ['vip'],
         attributes,
         changes: { ...changes, changedSince },
       });
       const keys = await keysOf(runId);
-      await source.dropFrozen(runId);
+      await from.dropFrozen(runId);
       return { ...result, keys };
     };
+    const changedKeys = async (since: string) => {
+      const sql = source.changedKeysSql(since)!;
+      return (await db.query<{ key: string }>(`${sql.sql} ORDER BY 1`, [...sql.params])).map((r) => r.key);
+    };
     expect(await refresh()).toMatchObject({ rowCount: 0, segmentSize: frozen.rowCount, keys: [] });
+    // From the first freeze's watermark (less 10 minutes): the earlier tests' changes, all settled since.
+    const earlier = await changedKeys(frozen.changeWatermark!);
+    expect(earlier.length).toBeLessThan(1100);
+    expect((await refresh(frozen.changeWatermark)).keys).toEqual([]);
+    expect(withoutLog.changedKeysSql(frozen.changeWatermark!)).toBeUndefined();
 
     // Two members change (one of them had been dropped), one joins, one's page is never confirmed.
     const changed = [rows[1]!.key, rows[5]!.key];
@@ -241,7 +257,8 @@ describe('profile source, freezing what changed against an audience snapshot', (
        ORDER BY key LIMIT 1`,
     );
     await db.query(`INSERT INTO ${MEMBERS} (segment, profile_key) VALUES ('vip', $1)`, [outsider!.key]);
-    const unconfirmed = rows[9]!;
+    // One whose profile did not change lately: only the page it was on makes it differ.
+    const unconfirmed = rows.find((r, i) => i > 5 && !earlier.includes(r.key))!;
     await store.snapshots.deleteRows(audience, [{ profileKey: unconfirmed.key, fingerprint: unconfirmed.fingerprint }]);
     await store.snapshots.recordPage(audience, randomUUID(), 0, {
       sent: [{ profileKey: unconfirmed.key, fingerprint: unconfirmed.fingerprint, cells: ['x'] }],
@@ -252,15 +269,41 @@ describe('profile source, freezing what changed against an audience snapshot', (
     const full = await refresh();
     expect(full.keys).toEqual(expected);
     expect(full.segmentSize).toBe(frozen.rowCount + 1);
-    // With the watermark of the first freeze: the same members, found through the change column.
-    expect((await refresh(frozen.changeWatermark)).keys).toEqual(expected);
-    // A watermark past every change: only members the snapshot does not know are examined (the outsider, and the
-    // member whose only row was never confirmed).
+    // From the first freeze's watermark: the changed profiles (change column) and the joiner (the log names it).
+    // A row never confirmed is examined again only by the run after the one that failed, which starts from the
+    // same watermark (a completed run confirmed every row it sent).
+    expect(await changedKeys(frozen.changeWatermark!)).toEqual([...new Set([...earlier, ...changed, outsider!.key])].sort()); // prettier-ignore
+    expect((await refresh(frozen.changeWatermark)).keys).toEqual([...changed, outsider!.key].sort());
+    // Without the log: the same, and every member the snapshot does not know (the joiner, the unconfirmed).
+    expect((await refresh(frozen.changeWatermark, withoutLog)).keys).toEqual(expected);
     const [later] = await db.query<{ w: string }>(
-      `SELECT (max(updated_at) + interval '1 hour')::text AS w FROM ${PROFILES}`,
+      `SELECT (greatest(max(updated_at), (SELECT max(changed_at) FROM ${PROFILES}_changes)) + interval '1 hour')::text AS w
+       FROM ${PROFILES}`,
     );
-    expect((await refresh(later!.w)).keys).toEqual([outsider!.key, unconfirmed.key].sort());
+    expect((await refresh(later!.w, withoutLog)).keys).toEqual([outsider!.key, unconfirmed.key].sort());
+    // With the log, a watermark past every change examines nothing, until the log names a key after it.
+    expect((await refresh(later!.w)).keys).toEqual([]);
+    await db.query(`INSERT INTO ${PROFILES}_changes (profile_key, changed_at) VALUES ($1, $2::timestamptz + interval '1 minute')`, [outsider!.key, later!.w]); // prettier-ignore
+    expect((await refresh(later!.w)).keys).toEqual([outsider!.key]);
+    expect(await changedKeys(later!.w)).toEqual([outsider!.key]);
     await source.dropFrozen(first);
+  });
+
+  it('a change log must match the key and the change column', async () => {
+    const base = { ...config, changeLog: { table: `${PROFILES}_changes`, keyColumn: 'profile_key', changedAtColumn: 'changed_at' } }; // prettier-ignore
+    const refused = async (c: ProfileSourceConfig) =>
+      createProfileSource(db, c).then(
+        () => undefined,
+        (err: unknown) => (err as SourceConfigError).field,
+      );
+    const { changeColumn: _, ...noChangeColumn } = base;
+    expect(await refused(noChangeColumn)).toBe('changeLog');
+    expect(await refused({ ...base, changeLog: { ...base.changeLog, table: 'ps_t_nope' } })).toBe('changeLog.table');
+    expect(await refused({ ...base, changeLog: { ...base.changeLog, keyColumn: 'nope' } })).toBe('changeLog.keyColumn');
+    expect(await refused({ ...base, changeLog: { ...base.changeLog, changedAtColumn: 'profile_key' } })).toBe(
+      'changeLog.changedAtColumn',
+    );
+    expect(await refused(base)).toBeUndefined();
   });
 
   it('says which snapshot keys are members, for the removes of a refresh', async () => {
