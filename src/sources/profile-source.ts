@@ -437,10 +437,10 @@ export async function createProfileSource(
         let select: SqlFragment;
         let segmentSize: number | undefined;
         if (changes) {
+          // Parallel hash joins over millions of keys (the count's too) want their hash tables in memory.
+          await tx.query(`SET LOCAL work_mem = '${DIFF_WORK_MEM}'`);
           segmentSize = await countMembers(tx, wanted);
           if (maxRows !== undefined && segmentSize > maxRows) throw new SegmentTooLargeError(id, wanted, maxRows);
-          // Parallel hash joins over millions of keys want their hash tables in memory.
-          await tx.query(`SET LOCAL work_mem = '${DIFF_WORK_MEM}'`);
           select = changedMembersSql(wanted, staged, changes);
         } else {
           const filter = memberFilter(wanted);

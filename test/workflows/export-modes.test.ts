@@ -198,6 +198,131 @@ describe('export modes: mirror, replace, per-profile consent', () => {
     }
   });
 
+  it('mirror with a change log: joiners, leavers, a changed e-mail, a deleted profile and withdrawn consent come from the log and the change column alone; a retried page sends the same rows under the same batch', async () => {
+    const { profilesTable, membersTable } = env.tables;
+    const changes = `${profilesTable}_changes`;
+    const segments = ['log_refresh'];
+    const all = await expectedRows(env.db, env.tables, ['all'], { consentAttribute: true });
+    // Profiles no other test changed lately (nothing of theirs in the log or the change column this past hour).
+    const quiet = await env.db.query<{ key: string }>(
+      `SELECT key FROM ${profilesTable} p WHERE updated_at < now() - interval '1 hour'
+         AND NOT EXISTS (SELECT 1 FROM ${changes} c WHERE c.profile_key = p.key AND c.changed_at > now() - interval '1 hour')
+       ORDER BY key`,
+    );
+    const keys = quiet
+      .map((r) => r.key)
+      .filter((k) => all.usableKeys.has(k))
+      .slice(100, 160);
+    const [leaver, changedEmail, withdrawing, silentLeaver, joiner] = [
+      keys[0]!,
+      keys[1]!,
+      keys[2]!,
+      keys[3]!,
+      keys[59]!,
+    ];
+    // A profile of the test's own, deleted from the source later (a member's copy under a new key and e-mail).
+    const deleted = 'logdel-0001';
+    await env.db.query(
+      `INSERT INTO ${profilesTable} SELECT $2, 'logdel-0001@example.com', phone, first_name, last_name, gender, date_of_birth, city, state,
+         zip, country, marketing_consent, updated_at FROM ${profilesTable} WHERE key = $1`,
+      [keys[4], deleted],
+    );
+    await env.db.query(`INSERT INTO ${membersTable} (profile_key, segment) SELECT unnest($1::text[]), $2`, [
+      [...keys.slice(0, 59), deleted],
+      segments[0],
+    ]);
+    // The segment was built long ago: its log entries are a month old, before any watermark's window.
+    await env.db.query(
+      `UPDATE ${changes} SET changed_at = changed_at - interval '30 days' WHERE profile_key = ANY($1)`,
+      [[...keys, deleted]],
+    );
+    const original = await env.db.query<{ key: string; email: string }>(
+      `SELECT key, email FROM ${profilesTable} WHERE key = $1`,
+      [changedEmail],
+    );
+    try {
+      const destination = await createDestination(env, {
+        config: { mode: 'mirror', segments, consentAttribute: 'marketing_consent' },
+      });
+      const first = await runExport(temporal.client, taskQueue, destination, segments, 'mirror');
+      const audienceId = first.result.audienceId;
+      const before = await expectedRows(env.db, env.tables, segments, { consentAttribute: true });
+      expect((await sandboxMembers(env.sandbox, audienceId)).rows).toEqual(before.rows);
+      expect(before.byKey.has(deleted)).toBe(true);
+
+      await env.db.query(`DELETE FROM ${membersTable} WHERE segment = $1 AND profile_key = $2`, [segments[0], leaver]);
+      await env.db.query(`INSERT INTO ${membersTable} (segment, profile_key) VALUES ($1, $2)`, [segments[0], joiner]);
+      await env.db.query(`UPDATE ${profilesTable} SET email = 'log-changed@example.com' WHERE key = $1`, [
+        changedEmail,
+      ]);
+      await env.db.query(`UPDATE ${profilesTable} SET marketing_consent = false WHERE key = $1`, [withdrawing]);
+      await env.db.query(`DELETE FROM ${profilesTable} WHERE key = $1`, [deleted]);
+      // A leaver the log never hears of (its trigger off): the refresh checks only keys the log or the change column
+      // name, so this one stays until a full compare.
+      await env.db.query(`ALTER TABLE ${membersTable} DISABLE TRIGGER ae_demo_log_delete`);
+      await env.db.query(`DELETE FROM ${membersTable} WHERE segment = $1 AND profile_key = $2`, [
+        segments[0],
+        silentLeaver,
+      ]);
+      await env.db.query(`ALTER TABLE ${membersTable} ENABLE TRIGGER ae_demo_log_delete`);
+      const { changeWatermark } = (await env.store.snapshots.meta(audienceId))!;
+      const logged = await env.db.query<{ k: string }>(
+        `SELECT DISTINCT profile_key AS k FROM ${changes} WHERE profile_key = ANY($1) AND changed_at > $2 ORDER BY 1`,
+        [[leaver, joiner, deleted, silentLeaver], changeWatermark],
+      );
+      expect(logged.map((r) => r.k)).toEqual([leaver, joiner, deleted].sort());
+
+      // The first add page fails once with a transient error and is sent again.
+      env.sandbox.faults.set({ failingRoutes: [{ route: 'POST node/users', times: 1 }] });
+      const mark = await lastCallSeq(env.sandbox.url);
+      const second = await runExport(temporal.client, taskQueue, destination, segments, 'mirror');
+      env.sandbox.faults.set({ failingRoutes: [] });
+      const run = await env.store.exportRuns.get(second.started.runId);
+      expect(run).toMatchObject({ freezeScope: 'changes', effectiveMode: 'mirror' });
+      // Sent: the joiner and the changed e-mail. Removed: the leaver, the deleted profile, the withdrawn consent.
+      expect(second.result.progress).toMatchObject({ rowsSent: 2, rowsRemoved: 3 });
+      const adds = (await sandboxCalls(env.sandbox.url, mark)).filter(
+        (c) => c.method === 'POST' && c.path.endsWith('/users'),
+      );
+      expect(adds.map((c) => c.status === 200)).toEqual([false, true]);
+      // The transient error was answered before the sandbox read the session; the page's one success is batch 1.
+      expect(adds[1]).toMatchObject({ batchSeq: 1, rows: 2 });
+
+      const after = await expectedRows(env.db, env.tables, segments, { consentAttribute: true });
+      const stale = before.byKey.get(silentLeaver)!;
+      expect((await sandboxMembers(env.sandbox, audienceId)).rows).toEqual(
+        new Set([...after.rows, before.byKey.get(changedEmail)!, stale]),
+      );
+      for (const key of [leaver, deleted, withdrawing]) {
+        expect((await sandboxMembers(env.sandbox, audienceId)).rows.has(before.byKey.get(key)!)).toBe(false);
+      }
+
+      // A full compare (the same tables without the log) finds the silent leaver.
+      const unlogged = await createProfileSource(env.db, demoSourceConfig(env.tables, { changeLog: false }));
+      const queue = uniqueTaskQueue('wf_modes_unlogged');
+      const worker = await inProcessWorker(env, temporal, queue, 1_000, { source: unlogged });
+      const running = worker.run();
+      try {
+        const third = await runExport(temporal.client, queue, destination, segments, 'mirror');
+        expect(third.result.progress).toMatchObject({ rowsSent: 0, rowsRemoved: 1 });
+      } finally {
+        worker.shutdown();
+        await running;
+      }
+      expect((await sandboxMembers(env.sandbox, audienceId)).rows).toEqual(
+        new Set([...after.rows, before.byKey.get(changedEmail)!]),
+      );
+    } finally {
+      env.sandbox.faults.set({ failingRoutes: [] });
+      for (const { key, email } of original) {
+        await env.db.query(`UPDATE ${profilesTable} SET email = $2 WHERE key = $1`, [key, email]);
+      }
+      await env.db.query(`UPDATE ${profilesTable} SET marketing_consent = true WHERE key = $1`, [withdrawing]);
+      await env.db.query(`DELETE FROM ${membersTable} WHERE segment = $1`, [segments[0]]);
+      await env.db.query(`DELETE FROM ${profilesTable} WHERE key = $1`, [deleted]);
+    }
+  });
+
   it('mirror after a mapping or key-identifier change: the next run replaces the audience and says why', async () => {
     const segments = ['vip'];
     const destination = await createDestination(env, { config: { mode: 'mirror', segments } });
