@@ -286,6 +286,13 @@ export async function createProfileSource(
   const sinceSql = (sql: SqlBuilder, changedSince: string) =>
     `(${sql.param(changedSince)}::${change!.type}${change!.overlap})`;
 
+  /** SQL of a freeze's change watermark, `w`: with a log, the later of its last entry and the last change (one clock). */
+  const watermarkSql = () =>
+    log
+      ? `SELECT greatest((SELECT max(${change!.column}) FROM ${profiles} AS p),
+                         (SELECT max(l.${log.changedAt}) FROM ${log.table} AS l))::text AS w`
+      : `SELECT max(${change!.column})::text AS w FROM ${profiles} AS p`;
+
   /** The candidates of a mirror refresh (see ChangeFilter), as one SELECT over `profiles p`. */
   function changedMembersSql(segments: readonly string[], attributes: StagedAttribute[], changes: ChangeFilter) {
     const sql = new SqlBuilder();
@@ -343,9 +350,7 @@ export async function createProfileSource(
         await src.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
         let watermark: string | null = null;
         if (change !== undefined) {
-          const [row] = await src.query<{ w: string | null }>(
-            `SELECT max(${change.column})::text AS w FROM ${profiles} AS p`,
-          );
+          const [row] = await src.query<{ w: string | null }>(watermarkSql());
           watermark = row?.w ?? null;
         }
         const filter = inlineParams(memberFilter(wanted));
@@ -425,13 +430,7 @@ export async function createProfileSource(
         if (await frozen.exists(id, tx)) return { ...(await frozen.describe(id, tx)), alreadyFrozen: true };
         let changeWatermark: string | null = null;
         if (change !== undefined) {
-          // With a log, the later of its last entry and the last change (they share one clock).
-          const [row] = await tx.query<{ w: string | null }>(
-            log
-              ? `SELECT greatest((SELECT max(${change.column}) FROM ${profiles} AS p),
-                                 (SELECT max(l.${log.changedAt}) FROM ${log.table} AS l))::text AS w`
-              : `SELECT max(${change.column})::text AS w FROM ${profiles} AS p`,
-          );
+          const [row] = await tx.query<{ w: string | null }>(watermarkSql());
           changeWatermark = row?.w ?? null;
         }
         let select: SqlFragment;
