@@ -26,8 +26,6 @@ export interface ApiWorldOptions {
   sandbox?: Parameters<typeof startSandbox>[0];
   /** A database of the file's own (e.g. `openSchemaDb`), for code that walks every record. */
   db?: Db;
-  /** Start no worker (the file starts its own with `startWorker`). */
-  noWorker?: boolean;
   /** The profile source the API and the worker read (e.g. another database's). @default the world's demo tables */
   source?: ProfileSource;
 }
@@ -80,8 +78,8 @@ export async function startApiWorld(name: string, options: ApiWorldOptions = {})
         ...options.overrides,
       },
     });
-  const worker = options.noWorker ? undefined : await startWorker(taskQueue);
-  const running = worker?.run();
+  const worker = await startWorker(taskQueue);
+  const running = worker.run();
   const app = await buildApp(
     await testDeps({
       config,
@@ -102,7 +100,7 @@ export async function startApiWorld(name: string, options: ApiWorldOptions = {})
     startWorker,
     async close() {
       await app.close();
-      worker?.shutdown();
+      worker.shutdown();
       await running;
       await temporal.close();
       await env.close();

@@ -14,15 +14,16 @@ export interface CliProcess {
   exited: Promise<number | null>;
 }
 
-/** Runs `audience-export <args>` as a user would, with only the environment given (plus what finds the tools). */
-export function runCli(args: string[], env: Record<string, string>): CliProcess {
-  const base: Record<string, string> = {};
-  for (const name of ['PATH', 'HOME', 'XDG_CACHE_HOME', 'TEMPORAL_CLI_PATH']) {
-    const value = process.env[name];
-    if (value !== undefined) base[name] = value;
-  }
+/**
+ * Runs `audience-export <args>` as a user would, with only the environment given (plus what finds the tools);
+ * variables given as undefined are left unset.
+ */
+export function runCli(args: string[], env: Record<string, string | undefined>): CliProcess {
+  const base: Record<string, string | undefined> = {};
+  for (const name of ['PATH', 'HOME', 'XDG_CACHE_HOME', 'TEMPORAL_CLI_PATH']) base[name] = process.env[name];
+  const given = Object.entries({ ...base, ...env }).filter((kv): kv is [string, string] => kv[1] !== undefined);
   const child = spawn(process.execPath, [CLI, ...args], {
-    env: { ...base, ...env },
+    env: Object.fromEntries(given),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

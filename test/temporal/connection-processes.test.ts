@@ -91,8 +91,7 @@ describe('every process connects to Temporal through the TEMPORAL_TLS_* settings
   });
 
   const childEnv = (extra: Record<string, string>) => {
-    const e = env.childEnv({ WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'), ...extra });
-    return Object.fromEntries(Object.entries(e).filter((kv): kv is [string, string] => kv[1] !== undefined));
+    return env.childEnv({ WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'), ...extra });
   };
 
   it('`worker` polls through mutual TLS; without its certificate, or without the server name, it is refused', async () => {

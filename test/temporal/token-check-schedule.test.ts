@@ -43,15 +43,11 @@ describe('the daily token-check schedule, created by `audience-export worker` at
   it('exists once the worker polls, fires daily at 06:00 UTC, and is left as it is by the next start', async () => {
     worker = runCli(
       ['worker'],
-      Object.fromEntries(
-        Object.entries(
-          env.childEnv({
-            DATABASE_URL: schemaDatabaseUrl(SCHEMA),
-            TEMPORAL_TASK_QUEUE: taskQueue,
-            WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'),
-          }),
-        ).filter((kv): kv is [string, string] => kv[1] !== undefined),
-      ),
+      env.childEnv({
+        DATABASE_URL: schemaDatabaseUrl(SCHEMA),
+        TEMPORAL_TASK_QUEUE: taskQueue,
+        WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'),
+      }),
     );
     await worker.waitFor(new RegExp(`created the daily token-check schedule '${scheduleId.replace(/\./g, '\\.')}'`));
 
