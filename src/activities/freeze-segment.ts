@@ -31,6 +31,8 @@ export async function freezeSegment(deps: ActivityDeps, input: { runId: string }
   try {
     const started = Date.now();
     const scope = await freezeScopeOf(deps, run, config);
+    // A refresh probes the snapshot by index, which only fresh statistics plan (store/snapshots.ts `analyze`).
+    if (scope.changes) await store.snapshots.analyze();
     const frozen = await source.freeze({
       runId: run.id,
       segments: [...config.segments],

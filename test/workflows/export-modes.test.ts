@@ -17,7 +17,7 @@ import {
 import { expectedRows, sandboxMembers } from '../support/expected-audience.js';
 import { recordHistory } from '../support/history.js';
 import { lastCallSeq, runExport, sandboxCalls } from '../support/run-export.js';
-import { until } from '../support/wait.js';
+import { until, waitFor } from '../support/wait.js';
 
 const PROFILES = 10_000;
 
@@ -275,10 +275,25 @@ describe('export modes: mirror, replace, per-profile consent', () => {
       // The first add page fails once with a transient error and is sent again.
       env.sandbox.faults.set({ failingRoutes: [{ route: 'POST node/users', times: 1 }] });
       const mark = await lastCallSeq(env.sandbox.url);
+      const refreshStarted = new Date();
       const second = await runExport(temporal.client, taskQueue, destination, segments, 'mirror');
       env.sandbox.faults.set({ failingRoutes: [] });
       const run = await env.store.exportRuns.get(second.started.runId);
-      expect(run).toMatchObject({ freezeScope: 'changes', effectiveMode: 'mirror' });
+      const [members] = await env.db.query<{ n: number }>(
+        `SELECT count(*)::int8 AS n FROM ${profilesTable} p
+         WHERE EXISTS (SELECT 1 FROM ${membersTable} m WHERE m.segment = $1 AND m.profile_key = p.key)`,
+        segments,
+      );
+      // The member count ran beside the freeze, on a connection of its own, and still counts the whole segment.
+      expect(run).toMatchObject({ freezeScope: 'changes', effectiveMode: 'mirror', segmentSize: members!.n });
+      // The refresh analysed the snapshot before probing it by index (stale statistics planned a hash of all of it).
+      const analysed = await waitFor(async () => {
+        const [row] = await env.db.query<{ at: Date | null }>(
+          `SELECT last_analyze AS at FROM pg_stat_user_tables WHERE relid = 'audience_snapshots'::regclass`,
+        );
+        return row?.at && row.at >= refreshStarted ? row.at : undefined;
+      });
+      expect(analysed.getTime()).toBeGreaterThanOrEqual(refreshStarted.getTime());
       // Sent: the joiner and the changed e-mail. Removed: the leaver, the deleted profile, the withdrawn consent.
       expect(second.result.progress).toMatchObject({ rowsSent: 2, rowsRemoved: 3 });
       const adds = (await sandboxCalls(env.sandbox.url, mark)).filter(
