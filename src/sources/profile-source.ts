@@ -287,7 +287,7 @@ export async function createProfileSource(
   async function countBeside(tx: Queryable, segments: readonly string[]): Promise<number> {
     if ((db.pool?.options.max ?? 1) < 2) return countMembers(tx, segments);
     return db.transaction(async (c) => {
-      await refreshSettings(c);
+      await bigJoinSettings(c);
       return countMembers(c, segments);
     });
   }
@@ -450,7 +450,7 @@ export async function createProfileSource(
         let select: SqlFragment;
         let counting: Promise<number> | undefined;
         if (changes) {
-          await refreshSettings(tx);
+          await bigJoinSettings(tx);
           // The member count is the one part of a refresh that reads the whole segment (~10 s at 10 million): it
           // runs beside the copy of the changed members.
           counting = countBeside(tx, wanted);
@@ -545,10 +545,11 @@ export async function createProfileSource(
 const DIFF_WORK_MEM = '256MB';
 
 /**
- * A refresh's statements, in the transaction: parallel hash joins over millions of keys (the member count's) want
- * their hash tables in memory, and the rest are index probes, for which JIT compiling cost 0.6-1.2 s a statement.
+ * For a refresh's statements and the member count, in their transaction: parallel hash joins over millions of keys
+ * (the count's) want their hash tables in memory, and the rest are index probes, for which JIT compiling cost
+ * 0.6-1.2 s a statement.
  */
-async function refreshSettings(tx: Queryable): Promise<void> {
+async function bigJoinSettings(tx: Queryable): Promise<void> {
   await tx.query(`SET LOCAL work_mem = '${DIFF_WORK_MEM}'`);
   await tx.query('SET LOCAL jit = off');
 }
