@@ -7,6 +7,7 @@ import { fingerprintSql, stagedKind, stagedValueSql, STAGING, type StagedAttribu
 import { canonicalRunId, isIdentifier, parseQualifiedName, quoteIdent, quoteQualified } from './sql-names.js';
 import { ProfileSourceConfigSchema, type MembershipConfig, type ProfileSourceConfig } from './profile-source-config.js';
 import { validateCondition } from './segment-condition.js';
+import { membershipRowsAreMembers } from './membership-rows.js';
 import type { z } from 'zod';
 
 export interface SegmentInfo {
@@ -197,7 +198,7 @@ export async function createProfileSource(
     if (!columns.some((c) => c.name === name)) throw missingColumn(`plaintextColumns.${i}`, config.profilesTable, name);
   }
 
-  const membership = await checkMembership(db, config.membership, profiles);
+  const membership = await checkMembership(db, config.membership, { profiles, keyColumn: config.keyColumn });
   const stagingDb = options.stagingDb ?? db;
   const separate = stagingDb !== db;
   if (separate && (db.kind !== 'postgres' || stagingDb.kind !== 'postgres')) {
@@ -268,12 +269,19 @@ export async function createProfileSource(
     };
   }
 
-  /** How many members (profiles in the segments) there are, for a freeze that copies only some of them. */
+  /**
+   * How many members (profiles in the segments) there are, for a freeze that copies only some of them. One segment
+   * of a membership table whose rows are its members (membership-rows.ts) is a count of its rows; anything else
+   * joins (a profile in two segments counts once).
+   */
   async function countMembers(q: Queryable, segments: readonly string[]): Promise<number> {
+    const rowsCount = membership.kind === 'table' && membership.rowsAreMembers && segments.length === 1;
     const filter = memberFilter(segments);
     const [row] = await q.query<{ n: number }>(
-      `SELECT count(*)::int8 AS n FROM ${profiles} AS p WHERE ${filter.sql}`,
-      filter.params,
+      rowsCount
+        ? `SELECT count(m.${membership.key})::int8 AS n FROM ${membership.table} AS m WHERE m.${membership.segment} = ANY($1)`
+        : `SELECT count(*)::int8 AS n FROM ${profiles} AS p WHERE ${filter.sql}`,
+      rowsCount ? [segments] : filter.params,
     );
     return Number(row?.n ?? 0);
   }
@@ -585,13 +593,17 @@ export class SqlBuilder {
 }
 
 type CheckedMembership =
-  | { kind: 'table'; table: string; segment: string; segmentIsText: boolean; key: string }
+  | { kind: 'table'; table: string; segment: string; segmentIsText: boolean; key: string; rowsAreMembers: boolean }
   | { kind: 'conditions'; segments: Record<string, string> };
 
-async function checkMembership(db: Db, m: MembershipConfig, profiles: string): Promise<CheckedMembership> {
+async function checkMembership(
+  db: Db,
+  m: MembershipConfig,
+  profiles: { profiles: string; keyColumn: string },
+): Promise<CheckedMembership> {
   if (m.kind === 'conditions') {
     for (const [segment, condition] of Object.entries(m.segments)) {
-      await validateCondition(db, profiles, segment, condition);
+      await validateCondition(db, profiles.profiles, segment, condition);
     }
     return { kind: 'conditions', segments: m.segments };
   }
@@ -602,12 +614,20 @@ async function checkMembership(db: Db, m: MembershipConfig, profiles: string): P
   ] as const) {
     if (!columns.some((c) => c.name === name)) throw missingColumn(field, m.table, name);
   }
+  const table = quoteQualified(parseQualifiedName(m.table));
   return {
     kind: 'table',
-    table: quoteQualified(parseQualifiedName(m.table)),
+    table,
     segment: quoteIdent(m.segmentColumn),
     segmentIsText: columns.find((c) => c.name === m.segmentColumn)?.category === 'S',
     key: quoteIdent(m.keyColumn),
+    rowsAreMembers: await membershipRowsAreMembers(db, {
+      table,
+      segmentColumn: m.segmentColumn,
+      keyColumn: m.keyColumn,
+      profilesTable: profiles.profiles,
+      profileKeyColumn: profiles.keyColumn,
+    }),
   };
 }
 
