@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { pipeline } from 'node:stream/promises';
 import type { Db, Queryable } from '../store/index.js';
+import { DIFF_WORK_MEM } from '../store/index.js';
 import { SegmentTooLargeError, SourceConfigError, UnknownAttributeError, UnknownSegmentError } from './errors.js';
 import { FrozenRuns, toFrozenRows, type FrozenRow, type ReadPageOptions } from './frozen-runs.js';
 import { fingerprintSql, stagedKind, stagedValueSql, STAGING, type StagedAttribute } from './staging.js';
@@ -550,9 +551,6 @@ export async function createProfileSource(
     sweepFrozen: (live) => frozen.sweep(live),
   };
 }
-
-/** work_mem for the statements that diff millions of keys (hash tables of ~60 bytes a key). */
-const DIFF_WORK_MEM = '256MB';
 
 /**
  * For a refresh's statements and the member count, in their transaction: parallel hash joins over millions of keys

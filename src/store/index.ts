@@ -55,6 +55,7 @@ export function createStore(db: Db, options: StoreOptions) {
 }
 
 export * from './errors.js';
+export { DIFF_WORK_MEM } from './upload-plan.js';
 export type { Page, PageRequest } from './paging.js';
 export { InvalidCursorError } from './paging.js';
 export { audienceNameOf, DestinationStatus, isReady } from './destinations.js';

@@ -58,8 +58,11 @@ export interface RemoveRow {
   cells: Cell[];
 }
 
-/** work_mem for the anti-join of the snapshot against the segment's keys (hash tables of ~60 bytes a key). */
-const DIFF_WORK_MEM = '256MB';
+/**
+ * work_mem for the statements that diff millions of keys (hash tables of ~60 bytes a key): the anti-join of the
+ * snapshot against the segment's keys here, and a refresh's freeze and member count (sources/profile-source.ts).
+ */
+export const DIFF_WORK_MEM = '256MB';
 
 export function createUploadPlans(db: Db) {
   return {
