@@ -62,8 +62,9 @@ async function checkOne(
   }
   const expired = info?.expiresAt != null && info.expiresAt.getTime() <= now;
   if (!info?.valid || expired || !info.scopes.includes(REQUIRED_SCOPE)) {
-    await deps.store.destinations.setStatus(destinationId, 'needs_reconnect');
-    return 'broken';
+    const flagged = await deps.store.destinations.setStatus(destinationId, 'needs_reconnect');
+    // Deleted while it was checked: it stays deleted, and there is nothing to reconnect.
+    return flagged.status === 'deleted' ? 'ok' : 'broken';
   }
   await deps.store.credentials.markVerified(destinationId, new Date(now), {
     scopes: info.scopes,

@@ -217,7 +217,12 @@ export function createDestinationRepository(db: Db) {
       for (const [field, column] of Object.entries(UPDATABLE) as [keyof DestinationUpdate, string][]) {
         if (changes[field] === undefined) continue;
         params.push(changes[field]);
-        sets.push(`${column} = $${params.length}`);
+        // As in setStatus: no update brings a deleted destination back.
+        sets.push(
+          field === 'status'
+            ? `status = CASE WHEN status = 'deleted' THEN status ELSE $${params.length} END`
+            : `${column} = $${params.length}`,
+        );
       }
       const current = await get(id);
       if (sets.length === 0) return current;
@@ -234,14 +239,20 @@ export function createDestinationRepository(db: Db) {
       return fromRow(rows[0]);
     },
 
-    /** @throws NotFoundError */
+    /**
+     * Sets the status, except that a deleted destination stays deleted: only its deletion sets `deleted`, and any
+     * other status for it (a token check or an export's validation that ran meanwhile) changes nothing and returns
+     * it as it is, status `deleted`, so a caller flagging it on its way out keeps its own error. The guard is the
+     * UPDATE's own condition, so a deletion committing meanwhile cannot be overwritten either.
+     * @throws NotFoundError when there is no such destination (or its deletion has finished).
+     */
     async setStatus(id: string, status: DestinationStatus): Promise<Destination> {
       const [row] = await db.query<DestinationRow>(
-        `UPDATE destinations SET status = $2, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
+        `UPDATE destinations SET status = $2, updated_at = now()
+         WHERE id = $1 AND (status <> 'deleted' OR $2 = 'deleted') RETURNING ${COLUMNS}`,
         [id, status],
       );
-      if (!row) throw new NotFoundError('destination', id);
-      return fromRow(row);
+      return row ? fromRow(row) : get(id);
     },
 
     /**

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/store/db.js';
 import { AudienceAlreadyUsedError, NotFoundError, type Store } from '../../src/store/index.js';
-import { newDestination, openTestStore, uniqueAdAccount, uniqueAudience } from './helpers.js';
+import { newDestination, openTestStore, uniqueAdAccount, uniqueAudience, waitForLockWait } from './helpers.js';
 
 describe('destinations repository', () => {
   let db: Db;
@@ -79,6 +79,35 @@ describe('destinations repository', () => {
     await expect(store.destinations.setStatus(id, 'paused')).rejects.toBeInstanceOf(NotFoundError);
     await expect(store.destinations.update(id, { displayName: 'x' })).rejects.toBeInstanceOf(NotFoundError);
     expect(await store.destinations.delete(id)).toBe(false);
+  });
+
+  it('keeps a deleted destination deleted: no other status, set or updated, brings it back', async () => {
+    const d = await newDestination(store);
+    await store.destinations.setStatus(d.id, 'needs_terms');
+    expect((await store.destinations.setStatus(d.id, 'deleted')).status).toBe('deleted');
+    // A token check or an export's validation that ran meanwhile: refused, and told the destination is deleted.
+    for (const status of ['needs_reconnect', 'active', 'needs_terms', 'paused'] as const) {
+      expect((await store.destinations.setStatus(d.id, status)).status).toBe('deleted');
+    }
+    // The PATCH of a destination that needed terms, moved to another account, sets it active.
+    const moved = await store.destinations.update(d.id, { adAccountId: uniqueAdAccount(), status: 'active' });
+    expect(moved).toMatchObject({ status: 'deleted', audienceId: d.audienceId });
+    // The deletion path sets it again when retried.
+    expect((await store.destinations.setStatus(d.id, 'deleted')).status).toBe('deleted');
+    expect((await store.destinations.get(d.id)).status).toBe('deleted');
+  });
+
+  it('does not overwrite a deletion that commits while a status change waits for the row', async () => {
+    const d = await newDestination(store);
+    let flagged: Promise<unknown> | undefined;
+    await db.transaction(async (tx) => {
+      await tx.query("UPDATE destinations SET status = 'deleted' WHERE id = $1", [d.id]);
+      // Waits for the deletion's row lock, then finds the row deleted (or, if it starts late, finds it so at once).
+      flagged = store.destinations.setStatus(d.id, 'needs_reconnect');
+      await waitForLockWait(db, 'UPDATE destinations SET status');
+    });
+    expect(await flagged).toMatchObject({ status: 'deleted' });
+    expect((await store.destinations.get(d.id)).status).toBe('deleted');
   });
 
   it('lists in creation order with keyset paging and a status filter', async () => {

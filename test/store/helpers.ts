@@ -25,3 +25,21 @@ export function newDestination(store: Store, audienceId: string | null = uniqueA
     newAudienceName: audienceId ? null : 'Newsletter (audience-export)',
   });
 }
+
+/**
+ * Whether a statement of this run's database starting with `queryPrefix` waits for a lock (PostgreSQL says so): a
+ * test interleaving two transactions knows the second is blocked, not merely slow.
+ */
+export async function isLockWaiting(db: Db, queryPrefix: string): Promise<boolean> {
+  const [waiting] = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pg_stat_activity
+     WHERE datname = current_database() AND wait_event_type = 'Lock' AND starts_with(ltrim(query), $1)`,
+    [queryPrefix],
+  );
+  return waiting!.n > 0;
+}
+
+/** Resolves once such a statement waits for a lock ({@link isLockWaiting}), or once `done()` says to stop looking. */
+export async function waitForLockWait(db: Db, queryPrefix: string, done: () => boolean = () => false): Promise<void> {
+  while (!done() && !(await isLockWaiting(db, queryPrefix))) await new Promise((r) => setTimeout(r, 20));
+}
