@@ -141,23 +141,23 @@ async function prepareAdds(deps: ActivityDeps, run: ExportRun, input: PageInput)
     limitedDataUse: config.limitedDataUse,
   };
   // The pool gives exactly buildRows' result, on a thread when the page is large enough to pay for it.
-  const built = await withoutErased(
+  const { built, suppressionsChecked } = await withoutErased(
     store,
     deps.rowBuilder
       ? await deps.rowBuilder.build({ profiles: members, mapping: config.mapping, options })
       : buildRows(members, config.mapping, options),
   );
-  const dropped = Object.fromEntries(Object.entries(built.droppedByReason).filter(([, n]) => n > 0));
   const audienceId = run.audienceId!;
   // Every write holds the destination: once its deletion begins, the page records nothing (it fails instead).
   const writer = { destinationId: run.destinationId };
   const startsReplace = input.operation === 'replace' && input.batchSeq === 1;
+  let sending = built;
   // An empty page is not a replace's first batch (the next page becomes it): record nothing before the reset.
   if (built.rows.length > 0 || !startsReplace) {
     // A replace's first batch empties the audience at Meta: our record of it starts over too, under this basis.
     if (startsReplace) await store.snapshots.resetAudience(audienceId, snapshotBasis(config), writer);
     const fingerprints = new Map(members.map((m) => [m.key, m.fingerprint]));
-    await store.snapshots.recordPage(
+    const erasedSince = await store.snapshots.recordPage(
       audienceId,
       run.id,
       input.page,
@@ -169,30 +169,44 @@ async function prepareAdds(deps: ActivityDeps, run: ExportRun, input: PageInput)
         })),
         dropped: built.dropped.map((d) => ({ profileKey: d.profileKey, fingerprint: fingerprints.get(d.profileKey)! })),
       },
-      { fresh: isFresh(run), ...writer },
+      { fresh: isFresh(run), suppressionsChecked, ...writer },
     );
+    // People erased while the page was built: recorded as dropped, so not sent either.
+    if (erasedSince.size > 0) sending = dropErased(built, (row) => erasedSince.has(row.profileKey));
   }
-  return { rows: members.length, data: built.rows.map((r) => r.cells), dropped, keys: [] };
+  const dropped = Object.fromEntries(Object.entries(sending.droppedByReason).filter(([, n]) => n > 0));
+  return { rows: members.length, data: sending.rows.map((r) => r.cells), dropped, keys: [] };
 }
 
 /**
  * The built rows less those of people erased on request (the suppression list), which join the dropped as
- * `erased`. Nothing is hashed or asked when nobody was ever erased.
+ * `erased`, with the list's size they were checked at. Nothing is hashed or asked when nobody was ever erased.
  */
-async function withoutErased(store: ActivityDeps['store'], built: BuiltRows): Promise<BuiltRows> {
-  if (built.rows.length === 0 || (await store.suppressions.isEmpty())) return built;
+async function withoutErased(
+  store: ActivityDeps['store'],
+  built: BuiltRows,
+): Promise<{ built: BuiltRows; suppressionsChecked: number }> {
+  // Counted before the entries are read, so an entry listed meanwhile changes the count the write checks again.
+  const suppressionsChecked = await store.suppressions.size();
+  if (built.rows.length === 0 || suppressionsChecked === 0) return { built, suppressionsChecked };
   const entries = built.rows.map((r) => rowEntries(r.profileKey, r.cells));
   const listed = await store.suppressions.listed(entries.flat());
-  if (listed.size === 0) return built;
+  if (listed.size === 0) return { built, suppressionsChecked };
+  return { built: dropErased(built, (_, i) => entries[i]!.some((e) => listed.has(entryId(e)))), suppressionsChecked };
+}
+
+/** The rows `erased` picks moved to the dropped, as `erased`. */
+function dropErased(built: BuiltRows, erased: (row: CanonicalRow, i: number) => boolean): BuiltRows {
   const rows: CanonicalRow[] = [];
   const dropped: DroppedProfile[] = [...built.dropped];
   built.rows.forEach((row, i) => {
-    if (entries[i]!.some((e) => listed.has(entryId(e))))
-      dropped.push({ profileKey: row.profileKey, reason: DropReason.ERASED });
+    if (erased(row, i)) dropped.push({ profileKey: row.profileKey, reason: DropReason.ERASED });
     else rows.push(row);
   });
-  const erased = built.rows.length - rows.length;
-  return { ...built, rows, dropped, droppedByReason: { ...built.droppedByReason, [DropReason.ERASED]: erased } };
+  const count = built.rows.length - rows.length;
+  if (count === 0) return built;
+  const erasedCount = built.droppedByReason[DropReason.ERASED] + count;
+  return { ...built, rows, dropped, droppedByReason: { ...built.droppedByReason, [DropReason.ERASED]: erasedCount } };
 }
 
 /**

@@ -330,3 +330,14 @@ export async function holdDestination(tx: Queryable, id: string): Promise<void> 
   );
   if (!row || row.status === DestinationStatus.Deleted) throw new NotFoundError('destination', id);
 }
+
+/**
+ * Waits for every snapshot write in flight to commit, and keeps new ones waiting until transaction `tx` ends: a lock
+ * on every destination's row that conflicts with {@link holdDestination}'s share lock (and not with the key share
+ * lock a foreign key takes, so runs still start meanwhile). An erasure lists people on the suppression list under
+ * it, so each snapshot write either commits before (and the erasure's search that follows finds its rows) or comes
+ * after and re-checks the list, leaving the person out. In id order, so two erasures at once do not deadlock.
+ */
+export async function fenceSnapshotWrites(tx: Queryable): Promise<void> {
+  await tx.query('SELECT 1 FROM destinations ORDER BY id FOR NO KEY UPDATE');
+}

@@ -1,5 +1,6 @@
 import type { Db, Queryable } from './db.js';
 import { holdDestination } from './destinations.js';
+import { suppressedProfiles } from './suppressions.js';
 import { toBuffer } from './rows.js';
 import type { Cell } from '../domain/canonical-row.js';
 import { cellsBound, decodeCells, writeCells } from './snapshot-codec.js';
@@ -120,6 +121,11 @@ export interface RecordPageOptions extends SnapshotWriter {
    * retry that finds the page recorded writes nothing.
    */
   readonly fresh: boolean;
+  /**
+   * The suppression list's size when the page's rows were checked against it (suppressions `size`): the write
+   * checks them again only if people were listed since. Without it, always.
+   */
+  readonly suppressionsChecked?: number;
 }
 
 const FINGERPRINT_BYTES = 16;
@@ -184,29 +190,36 @@ export function createSnapshotRepository(db: Db) {
     /**
      * Records a page before it is posted: its rows possibly sent (as `recordPossiblySent`), the members it dropped
      * as dropped (a row already at Meta stays as it is). A fresh page goes in with one COPY where the database
-     * takes one, once per page.
+     * takes one, once per page. The suppression list is checked again once the write holds its destination, which an
+     * erasure's listing waits for (suppressions.ts `add`): the rows of a person erased since the page was built are
+     * recorded as dropped instead, and their profile keys returned, so the caller does not send them.
      */
     async recordPage(
       audienceId: string,
       runId: string,
       page: number,
       record: PageRecord,
-      { fresh, destinationId }: RecordPageOptions,
-    ): Promise<void> {
-      if (record.sent.length + record.dropped.length === 0) return;
+      { fresh, destinationId, suppressionsChecked }: RecordPageOptions,
+    ): Promise<ReadonlySet<string>> {
+      if (record.sent.length + record.dropped.length === 0) return new Set();
       if (!fresh || db.kind !== 'postgres') {
-        await guarded(db, destinationId, (q) => upsertRows(q, audienceId, runId, page, record.sent, record.dropped));
-        return;
+        return guarded(db, destinationId, async (q) => {
+          const { erased, rows } = await withoutSuppressed(q, record, suppressionsChecked);
+          await upsertRows(q, audienceId, runId, page, rows.sent, rows.dropped);
+          return erased;
+        });
       }
-      await db.transaction(async (tx) => {
+      return db.transaction(async (tx) => {
         if (destinationId) await holdDestination(tx, destinationId);
+        const { erased, rows } = await withoutSuppressed(tx, record, suppressionsChecked);
         const marked = await tx.query(
           `INSERT INTO audience_snapshot_recorded_pages (audience_id, run_id, page) VALUES ($1, $2, $3)
            ON CONFLICT DO NOTHING RETURNING 1`,
           [audienceId, runId, page],
         );
-        if (marked.length === 0) return; // an earlier attempt at this page wrote its rows
-        await copyRows(tx, audienceId, runId, page, record);
+        // An earlier attempt at this page wrote its rows (and an erasure since found those of its people).
+        if (marked.length > 0) await copyRows(tx, audienceId, runId, page, rows);
+        return erased;
       });
     },
 
@@ -399,6 +412,27 @@ async function guarded<T>(db: Db, destinationId: string | undefined, write: (q: 
     await holdDestination(tx, destinationId);
     return write(tx);
   });
+}
+
+/** The page's rows less those of people now suppressed, which join its dropped members. */
+async function withoutSuppressed(
+  q: Queryable,
+  record: PageRecord,
+  checkedAtSize: number | undefined,
+): Promise<{ erased: Set<string>; rows: PageRecord }> {
+  const erased = await suppressedProfiles(q, record.sent, checkedAtSize);
+  if (erased.size === 0) return { erased, rows: record };
+  const isErased = (r: SnapshotRow) => erased.has(r.profileKey);
+  return {
+    erased,
+    rows: {
+      sent: record.sent.filter((r) => !isErased(r)),
+      dropped: [
+        ...record.dropped,
+        ...record.sent.filter(isErased).map((r) => ({ profileKey: r.profileKey, fingerprint: r.fingerprint })),
+      ],
+    },
+  };
 }
 
 async function forgetAudience(tx: Queryable, audienceId: string): Promise<number> {

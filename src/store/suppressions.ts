@@ -1,37 +1,73 @@
-import type { SuppressionEntry, SuppressionKind } from '../domain/suppression.js';
-import type { Db } from './db.js';
+import type { Cell } from '../domain/canonical-row.js';
+import { entryId, rowEntries, type SuppressionEntry, type SuppressionKind } from '../domain/suppression.js';
+import type { Db, Queryable } from './db.js';
+import { fenceSnapshotWrites } from './destinations.js';
 
 export type SuppressionRepository = ReturnType<typeof createSuppressionRepository>;
 
 /** The erasure suppression list (table erasure_suppressions): digests only, see domain/suppression.ts. */
 export function createSuppressionRepository(db: Db) {
   return {
-    /** Lists the entries (those listed already stay as they are). Returns how many were new. */
+    /**
+     * Lists the entries (those listed already stay as they are). Returns how many were new. Snapshot writes are
+     * fenced off meanwhile ({@link fenceSnapshotWrites}): once this returns, every page recorded before is in the
+     * snapshot for the erasure to find, and every page recorded after leaves these people out.
+     */
     async add(entries: readonly SuppressionEntry[]): Promise<number> {
       if (entries.length === 0) return 0;
-      const rows = await db.query(
-        `INSERT INTO erasure_suppressions (hash, kind)
-         SELECT decode(h, 'hex'), k FROM unnest($1::text[], $2::text[]) AS t(h, k)
-         ON CONFLICT DO NOTHING RETURNING 1`,
-        [entries.map((e) => e.hash), entries.map((e) => e.kind)],
-      );
-      return rows.length;
+      return db.transaction(async (tx) => {
+        await fenceSnapshotWrites(tx);
+        const rows = await tx.query(
+          `INSERT INTO erasure_suppressions (hash, kind)
+           SELECT decode(h, 'hex'), k FROM unnest($1::text[], $2::text[]) AS t(h, k)
+           ON CONFLICT DO NOTHING RETURNING 1`,
+          [entries.map((e) => e.hash), entries.map((e) => e.kind)],
+        );
+        return rows.length;
+      });
     },
 
-    /** Whether nothing is listed: one index probe, so a page is checked only when someone was erased. */
-    async isEmpty(): Promise<boolean> {
-      return (await db.query('SELECT 1 FROM erasure_suppressions LIMIT 1')).length === 0;
-    },
+    /**
+     * How many entries are listed: 0 when nobody was erased, and since entries are never removed, a page that
+     * checked its rows at one size needs no second look while the size is unchanged (see `suppressedProfiles`).
+     */
+    size: () => size(db),
 
     /** Those of the entries that are listed, as `kind:hash`. */
-    async listed(entries: readonly SuppressionEntry[]): Promise<Set<string>> {
-      if (entries.length === 0) return new Set();
-      const rows = await db.query<{ kind: SuppressionKind; hash: string }>(
-        `SELECT s.kind, encode(s.hash, 'hex') AS hash FROM erasure_suppressions s
-         WHERE s.hash = ANY (SELECT decode(h, 'hex') FROM unnest($1::text[]) AS h)`,
-        [[...new Set(entries.map((e) => e.hash))]],
-      );
-      return new Set(rows.map((r) => `${r.kind}:${r.hash}`));
-    },
+    listed: (entries: readonly SuppressionEntry[]) => listed(db, entries),
   };
+}
+
+async function size(q: Queryable): Promise<number> {
+  const [row] = await q.query<{ n: number }>('SELECT count(*)::int AS n FROM erasure_suppressions');
+  return row?.n ?? 0;
+}
+
+async function listed(q: Queryable, entries: readonly SuppressionEntry[]): Promise<Set<string>> {
+  if (entries.length === 0) return new Set();
+  const rows = await q.query<{ kind: SuppressionKind; hash: string }>(
+    `SELECT s.kind, encode(s.hash, 'hex') AS hash FROM erasure_suppressions s
+     WHERE s.hash = ANY (SELECT decode(h, 'hex') FROM unnest($1::text[]) AS h)`,
+    [[...new Set(entries.map((e) => e.hash))]],
+  );
+  return new Set(rows.map((r) => `${r.kind}:${r.hash}`));
+}
+
+/**
+ * The profile keys of those `rows` that are suppressed (an entry of the row is listed), read with `q`: a snapshot
+ * write checks again in its own transaction, once it holds its destination. Given the list's size when the rows were
+ * checked before (`checkedAtSize`), one count answers while nothing was listed since.
+ */
+export async function suppressedProfiles(
+  q: Queryable,
+  rows: readonly { readonly profileKey: string; readonly cells: readonly Cell[] }[],
+  checkedAtSize?: number,
+): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
+  const now = await size(q);
+  if (now === 0 || now === checkedAtSize) return new Set();
+  const entries = rows.map((r) => rowEntries(r.profileKey, r.cells));
+  const found = await listed(q, entries.flat());
+  if (found.size === 0) return new Set();
+  return new Set(rows.filter((_, i) => entries[i]!.some((e) => found.has(entryId(e)))).map((r) => r.profileKey));
 }

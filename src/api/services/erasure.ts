@@ -148,11 +148,21 @@ export async function erasePerson(deps: Deps, request: ErasureRequest): Promise<
   if (field !== undefined) throw badField(field);
   const profileKey = request.profileKey;
 
+  // Listed before each search of the snapshots, each time waiting for the snapshot writes in flight: a page recorded
+  // before a listing is in the snapshot for the search after it, and a page recorded after it leaves them out
+  // (store suppressions `add`). First what the request names, then the profiles found holding an identifier.
+  const named: SuppressionEntry[] = [
+    ...identifiers.map(suppressionEntryOf),
+    ...(profileKey === undefined ? [] : [profileKeyEntry(profileKey)]),
+  ];
+  let suppressionEntriesAdded = await deps.store.suppressions.add(named);
   // The profiles holding an identifier anywhere are the person: all their rows go, in every account searched.
   const keys = new Set<string>(profileKey === undefined ? [] : [profileKey]);
   for (const scope of scopes) {
     for (const row of await matchingSnapshotRows(deps, scope.audienceIds, identifiers, [])) keys.add(row.profileKey);
   }
+  const found = [...keys].filter((k) => k !== profileKey).map(profileKeyEntry);
+  suppressionEntriesAdded += await deps.store.suppressions.add(found);
   const matchedByAccount = new Map<string, MatchedRow[]>();
   for (const scope of scopes) {
     matchedByAccount.set(
@@ -160,9 +170,6 @@ export async function erasePerson(deps: Deps, request: ErasureRequest): Promise<
       await matchingSnapshotRows(deps, scope.audienceIds, identifiers, [...keys]),
     );
   }
-  // Listed before anything is removed: an export building rows meanwhile already leaves the person out.
-  const entries: SuppressionEntry[] = [...identifiers.map(suppressionEntryOf), ...[...keys].map(profileKeyEntry)];
-  const suppressionEntriesAdded = await deps.store.suppressions.add(entries);
 
   const adAccounts: ErasureResult['adAccounts'] = [];
   const unreachedAdAccounts: string[] = [];
