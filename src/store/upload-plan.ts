@@ -118,11 +118,11 @@ export function createUploadPlans(db: Db) {
                        AND (EXISTS (SELECT 1 FROM ${tables.staging} s WHERE s."#key" = a.profile_key AND NOT (${consenting}))
                             OR (${stillRemoving}))`;
         }
-        // Fresh statistics: embedded PostgreSQL has no autovacuum, and without them it plans nested loops. A plan
-        // narrowed to the changed keys wants those very loops: its run's freeze analysed the snapshot moments ago
-        // (freeze-segment.ts), and JIT compiling its index probes cost a second.
+        // Fresh statistics: embedded PostgreSQL has no autovacuum, and without them it plans nested loops. A mirror
+        // plan is a refresh's, whose freeze analysed the snapshot moments ago (freeze-segment.ts). Narrowed to the
+        // changed keys it wants those very loops, and JIT compiling its index probes cost a second.
+        if (options.mode === 'add') await tx.query('ANALYZE audience_snapshots');
         if (options.changedKeys) await tx.query('SET LOCAL jit = off');
-        else await tx.query('ANALYZE audience_snapshots');
         await tx.query('ANALYZE audience_snapshot_pages');
         await tx.query(`SET LOCAL work_mem = '${DIFF_WORK_MEM}'`);
         await tx.query(
