@@ -24,7 +24,11 @@ export const SegmentConditionSchema = z.string().trim().min(1, 'must not be empt
 export const MembershipConfigSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('table'),
-    /** A table or view with one row per (segment, profile key). */
+    /**
+     * A table or view with one row per (segment, profile key). A table with a validated foreign key from
+     * `keyColumn` to the profiles' key and a unique index on exactly its segment and key columns has a segment's
+     * size counted from its rows alone, not by a join with every profile (sources/membership-rows.ts).
+     */
     table: tableName,
     segmentColumn: identifier,
     keyColumn: identifier,
