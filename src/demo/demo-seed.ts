@@ -191,9 +191,11 @@ export async function seedDemoProfiles(db: Db, options: SeedOptions = {}): Promi
   await db.query(`ALTER TABLE ${profiles} ADD PRIMARY KEY (key)`);
   await db.query(`CREATE INDEX ON ${profiles} (updated_at)`);
   await db.query(`ALTER TABLE ${members} ADD PRIMARY KEY (segment, profile_key)`);
-  // As a CDP keeps memberships: each names a profile, and a deleted profile leaves its segments. It also lets a
-  // segment's size be counted from its rows alone (sources/membership-rows.ts).
-  await db.query(`ALTER TABLE ${members} ADD FOREIGN KEY (profile_key) REFERENCES ${profiles} (key) ON DELETE CASCADE`);
+  // As a CDP keeps memberships: each names a profile, a deleted profile leaves its segments and a re-keyed one keeps
+  // them. It also lets a segment's size be counted from its rows alone (sources/membership-rows.ts).
+  await db.query(
+    `ALTER TABLE ${members} ADD FOREIGN KEY (profile_key) REFERENCES ${profiles} (key) ON DELETE CASCADE ON UPDATE CASCADE`,
+  );
   await createChangeLogTriggers(db, profiles, members, changes);
   await db.query(`ANALYZE ${profiles}`);
   await db.query(`ANALYZE ${members}`);

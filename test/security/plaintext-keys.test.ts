@@ -58,8 +58,8 @@ describe('plaintext keys', () => {
       [a!.key, 'Someone.Else@example.org'],
       [b!.key, '+1 (415) 555-0100'],
     ];
+    // Their memberships follow the new keys: the demo's foreign key cascades.
     for (const [from, to] of renamed) {
-      await s.env.db.query(`UPDATE ${t.membersTable} SET profile_key = $2 WHERE profile_key = $1`, [from, to]);
       await s.env.db.query(`UPDATE ${t.profilesTable} SET key = $2 WHERE key = $1`, [from, to]);
     }
     const d = await createDestination(s.env, {
