@@ -23,6 +23,9 @@ export function createSuppressionRepository(db: Db) {
            ON CONFLICT DO NOTHING RETURNING 1`,
           [entries.map((e) => e.hash), entries.map((e) => e.kind)],
         );
+        if (rows.length > 0) {
+          await tx.query('UPDATE erasure_suppression_count SET entries = entries + $1', [rows.length]);
+        }
         return rows.length;
       });
     },
@@ -38,9 +41,10 @@ export function createSuppressionRepository(db: Db) {
   };
 }
 
+/** One row's read (migration 090), not a count of the list: every page asks twice. */
 async function size(q: Queryable): Promise<number> {
-  const [row] = await q.query<{ n: number }>('SELECT count(*)::int AS n FROM erasure_suppressions');
-  return row?.n ?? 0;
+  const [row] = await q.query<{ n: number }>('SELECT entries::int8 AS n FROM erasure_suppression_count');
+  return Number(row?.n ?? 0);
 }
 
 async function listed(q: Queryable, entries: readonly SuppressionEntry[]): Promise<Set<string>> {

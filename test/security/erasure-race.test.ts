@@ -150,4 +150,17 @@ describe('erasure racing an upload page', () => {
       expect(await snapshotKeys(d.audienceId, "state = 'dropped'")).toEqual([carol.profileKey]);
     },
   );
+
+  it("keeps the list's size beside it: new entries move it, entries listed already do not", async () => {
+    const listedNow = async () =>
+      Number((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM erasure_suppressions'))[0]!.n);
+    const before = await store.suppressions.size();
+    expect(before).toBe(await listedNow());
+    const entry = () => ({ kind: 'EMAIL' as const, hash: randomBytes(32).toString('hex') });
+    const [a, b] = [entry(), entry()];
+    expect(await store.suppressions.add([a, b])).toBe(2);
+    expect(await store.suppressions.add([a, entry()])).toBe(1);
+    expect(await store.suppressions.size()).toBe(before + 3);
+    expect(await store.suppressions.size()).toBe(await listedNow());
+  });
 });
