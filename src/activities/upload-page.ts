@@ -8,7 +8,6 @@ import {
   type DroppedProfile,
   DropReason,
 } from '../domain/canonical-row.js';
-import { entryId, rowEntries } from '../domain/suppression.js';
 import { snapshotBasis } from '../domain/snapshot-basis.js';
 import {
   GraphApiError,
@@ -172,7 +171,7 @@ async function prepareAdds(deps: ActivityDeps, run: ExportRun, input: PageInput)
       { fresh: isFresh(run), suppressionsChecked, ...writer },
     );
     // People erased while the page was built: recorded as dropped, so not sent either.
-    if (erasedSince.size > 0) sending = dropErased(built, (row) => erasedSince.has(row.profileKey));
+    sending = dropErased(built, erasedSince);
   }
   const dropped = Object.fromEntries(Object.entries(sending.droppedByReason).filter(([, n]) => n > 0));
   return { rows: members.length, data: sending.rows.map((r) => r.cells), dropped, keys: [] };
@@ -186,23 +185,19 @@ async function withoutErased(
   store: ActivityDeps['store'],
   built: BuiltRows,
 ): Promise<{ built: BuiltRows; suppressionsChecked: number }> {
-  // Counted before the entries are read, so an entry listed meanwhile changes the count the write checks again.
-  const suppressionsChecked = await store.suppressions.size();
-  if (built.rows.length === 0 || suppressionsChecked === 0) return { built, suppressionsChecked };
-  const entries = built.rows.map((r) => rowEntries(r.profileKey, r.cells));
-  const listed = await store.suppressions.listed(entries.flat());
-  if (listed.size === 0) return { built, suppressionsChecked };
-  return { built: dropErased(built, (_, i) => entries[i]!.some((e) => listed.has(entryId(e)))), suppressionsChecked };
+  const { size, erased } = await store.suppressions.check(built.rows);
+  return { built: dropErased(built, erased), suppressionsChecked: size };
 }
 
-/** The rows `erased` picks moved to the dropped, as `erased`. */
-function dropErased(built: BuiltRows, erased: (row: CanonicalRow, i: number) => boolean): BuiltRows {
+/** The rows of the profiles `erased` names moved to the dropped, as `erased`. */
+function dropErased(built: BuiltRows, erased: ReadonlySet<string>): BuiltRows {
+  if (erased.size === 0) return built;
   const rows: CanonicalRow[] = [];
   const dropped: DroppedProfile[] = [...built.dropped];
-  built.rows.forEach((row, i) => {
-    if (erased(row, i)) dropped.push({ profileKey: row.profileKey, reason: DropReason.ERASED });
+  for (const row of built.rows) {
+    if (erased.has(row.profileKey)) dropped.push({ profileKey: row.profileKey, reason: DropReason.ERASED });
     else rows.push(row);
-  });
+  }
   const count = built.rows.length - rows.length;
   if (count === 0) return built;
   const erasedCount = built.droppedByReason[DropReason.ERASED] + count;

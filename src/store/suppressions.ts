@@ -36,8 +36,11 @@ export function createSuppressionRepository(db: Db) {
      */
     size: () => size(db),
 
-    /** Those of the entries that are listed, as `kind:hash`. */
-    listed: (entries: readonly SuppressionEntry[]) => listed(db, entries),
+    /**
+     * The list's size, and the profile keys of those `rows` it lists (an entry of the row is listed): an upload
+     * page's first check, whose size its snapshot write compares (`suppressedProfiles`).
+     */
+    check: (rows: readonly SuppressibleRow[]) => check(db, rows),
   };
 }
 
@@ -57,19 +60,33 @@ async function listed(q: Queryable, entries: readonly SuppressionEntry[]): Promi
   return new Set(rows.map((r) => `${r.kind}:${r.hash}`));
 }
 
+type SuppressibleRow = { readonly profileKey: string; readonly cells: readonly Cell[] };
+
+async function check(q: Queryable, rows: readonly SuppressibleRow[]): Promise<{ size: number; erased: Set<string> }> {
+  // Read before the entries, so an entry listed meanwhile changes the size a later check compares.
+  const now = await size(q);
+  return { size: now, erased: now === 0 ? new Set() : await listedProfiles(q, rows) };
+}
+
 /**
- * The profile keys of those `rows` that are suppressed (an entry of the row is listed), read with `q`: a snapshot
- * write checks again in its own transaction, once it holds its destination. Given the list's size when the rows were
- * checked before (`checkedAtSize`), one count answers while nothing was listed since.
+ * The profile keys of those `rows` that are suppressed, read with `q`: a snapshot write checks again in its own
+ * transaction, once it holds its destination. Given the list's size when the rows were checked before
+ * (`checkedAtSize`), one read of the size answers while nothing was listed since.
  */
 export async function suppressedProfiles(
   q: Queryable,
-  rows: readonly { readonly profileKey: string; readonly cells: readonly Cell[] }[],
+  rows: readonly SuppressibleRow[],
   checkedAtSize?: number,
 ): Promise<Set<string>> {
   if (rows.length === 0) return new Set();
   const now = await size(q);
   if (now === 0 || now === checkedAtSize) return new Set();
+  return listedProfiles(q, rows);
+}
+
+/** The profile keys of those `rows` an entry of which is listed. */
+async function listedProfiles(q: Queryable, rows: readonly SuppressibleRow[]): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
   const entries = rows.map((r) => rowEntries(r.profileKey, r.cells));
   const found = await listed(q, entries.flat());
   if (found.size === 0) return new Set();
