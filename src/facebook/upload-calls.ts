@@ -15,7 +15,8 @@ import { newSessionId } from '../domain/session-id.js';
 export interface UsersInput {
   audienceId: string;
   payload: UsersPayload;
-  session: UploadSession;
+  /** Optional on `/users` (reference 4.3), required on `/usersreplace`. */
+  session?: UploadSession;
 }
 
 /** The upload path (reference 4): add, remove and replace in sessions, erasure, session status. */

@@ -419,6 +419,19 @@ export function createExportRunRepository(db: Db) {
     },
 
     /**
+     * Whether an earlier attempt at the page posted it (in flight with no answer, or accepted): what it carried may
+     * be at Meta. A page Meta refused for certain, or that was empty, was not posted.
+     */
+    async pagePosted(id: string, kind: 'add' | 'remove', page: number): Promise<boolean> {
+      const [row] = await db.query<{ posted: boolean }>(
+        `SELECT in_flight > 0 OR duration_ms IS NOT NULL AS posted FROM export_run_pages
+         WHERE run_id = $1 AND kind = $2 AND page = $3`,
+        [id, kind, page],
+      );
+      return row?.posted ?? false;
+    },
+
+    /**
      * Marks the run finished with its final status (and any last figures). Calling it again (a retried activity)
      * updates the figures but keeps the first finish time. @throws NotFoundError
      */

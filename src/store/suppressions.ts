@@ -41,6 +41,14 @@ export function createSuppressionRepository(db: Db) {
      * page's first check, whose size its snapshot write compares (`suppressedProfiles`).
      */
     check: (rows: readonly SuppressibleRow[]) => check(db, rows),
+
+    /**
+     * The profile keys of those `rows` listed since they were checked at `checkedAtSize` (see `check`): one read of
+     * the size while nobody was listed since. An upload page asks once more after Meta accepted it, for people
+     * erased while it was in flight (activities/upload-page.ts `withdrawErased`).
+     */
+    listedSince: (rows: readonly SuppressibleRow[], checkedAtSize: number) =>
+      suppressedProfiles(db, rows, checkedAtSize),
   };
 }
 
