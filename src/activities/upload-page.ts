@@ -1,4 +1,4 @@
-import { cancellationSignal, heartbeat } from '@temporalio/activity';
+import { cancellationSignal, heartbeat, log } from '@temporalio/activity';
 import {
   buildRows,
   CANONICAL_SCHEMA,
@@ -17,7 +17,7 @@ import {
   ThrottledError,
   type UsersInput,
 } from '../facebook/index.js';
-import type { ExportRun, SnapshotKey } from '../store/index.js';
+import type { ExportRun, SnapshotKey, SnapshotRow } from '../store/index.js';
 import type { DropCounts } from '../domain/export-terms.js';
 import type { PageInput, PageResult } from '../workflows/contracts.js';
 import type { ActivityDeps } from './deps.js';
@@ -36,6 +36,18 @@ interface PreparedPage {
   dropped: DropCounts;
   /** The snapshot rows a remove page carries, deleted once Meta accepts it; none for an add page (confirmed whole). */
   keys: SnapshotKey[];
+  /** An add (or replace) page's rows, for taking back those of people erased while it was in flight. */
+  added?: AddedRows;
+}
+
+/** What an add page posts and left out as erased, and when it checked: see {@link withdrawErased}. */
+interface AddedRows {
+  /** The rows posted (`data`), with their snapshot keys. */
+  posted: readonly SnapshotRow[];
+  /** The suppression list's size the rows were first checked at. */
+  suppressionsChecked: number;
+  /** Rows of the page left out as erased: an earlier attempt at the page may have posted them. */
+  erased: readonly SnapshotRow[];
 }
 
 /**
@@ -58,7 +70,14 @@ export async function uploadPage(deps: ActivityDeps, input: PageInput): Promise<
     },
   );
   const kind = removing ? 'remove' : 'add';
+  // Read before this attempt marks the page in flight: whether an earlier one may have posted the erased rows.
+  const postedBefore = !!page.added?.erased.length && (await store.exportRuns.pagePosted(run.id, kind, input.page));
   if (page.data.length === 0) {
+    if (postedBefore) {
+      await withdrawErased(deps, run, input, page.added!, true).catch(async (err: unknown) => {
+        throw await classifyFailure(err, store, run.destinationId, run.audienceId ?? undefined);
+      });
+    }
     await store.exportRuns.recordPage(run.id, input.page, { kind, sent: 0, dropped: page.dropped });
     return { status: 'empty', rows: page.rows, dropped: page.dropped };
   }
@@ -78,18 +97,25 @@ export async function uploadPage(deps: ActivityDeps, input: PageInput): Promise<
   const beat = setInterval(() => heartbeat({ page: input.page }), HEARTBEAT_EVERY_MS);
   // In flight until Meta answers: a run that stops now reports these rows as possibly applied, not as never sent.
   await store.exportRuns.markInFlight(run.id, kind, input.page, page.data.length);
+  let accepted = false;
   try {
     heartbeat({ page: input.page });
     const started = performance.now();
     const result = await call(request, { token, signal: cancellationSignal() });
     const durationMs = Math.round(performance.now() - started);
+    accepted = true;
     const sent = page.data.length;
+    let withdrawn = 0;
     if (removing) await store.snapshots.deleteRows(run.audienceId!, page.keys);
-    else await store.snapshots.confirmPage(run.audienceId!, run.id, input.page, { destinationId: run.destinationId });
+    else {
+      await store.snapshots.confirmPage(run.audienceId!, run.id, input.page, { destinationId: run.destinationId });
+      // Before the page is recorded done: should this fail, the page stays posted for the attempt that follows.
+      withdrawn = await withdrawErased(deps, run, input, page.added!, postedBefore, token);
+    }
     await store.exportRuns.recordPage(run.id, input.page, {
       kind,
       sent: removing ? 0 : sent,
-      removed: removing ? sent : 0,
+      removed: removing ? sent : withdrawn,
       received: sent,
       invalid: result.numInvalidEntries,
       dropped: page.dropped,
@@ -105,8 +131,9 @@ export async function uploadPage(deps: ActivityDeps, input: PageInput): Promise<
     };
   } catch (err) {
     // Meta answered with a refusal, so nothing of the page was applied; a transient error, a timeout or an abort
-    // leaves its outcome unknown (and a retry settles it).
-    if (err instanceof GraphApiError && err.kind !== GraphErrorKind.transient) {
+    // leaves its outcome unknown (and a retry settles it). A refused withdrawal after the page was accepted leaves
+    // the page posted, so the next attempt withdraws again.
+    if (!accepted && err instanceof GraphApiError && err.kind !== GraphErrorKind.transient) {
       await store.exportRuns.markInFlight(run.id, kind, input.page, 0);
     }
     if (err instanceof ThrottledError) {
@@ -140,12 +167,16 @@ async function prepareAdds(deps: ActivityDeps, run: ExportRun, input: PageInput)
     limitedDataUse: config.limitedDataUse,
   };
   // The pool gives exactly buildRows' result, on a thread when the page is large enough to pay for it.
-  const { built, suppressionsChecked } = await withoutErased(
-    store,
-    deps.rowBuilder
-      ? await deps.rowBuilder.build({ profiles: members, mapping: config.mapping, options })
-      : buildRows(members, config.mapping, options),
-  );
+  const all = deps.rowBuilder
+    ? await deps.rowBuilder.build({ profiles: members, mapping: config.mapping, options })
+    : buildRows(members, config.mapping, options);
+  const { built, suppressionsChecked } = await withoutErased(store, all);
+  const fingerprints = new Map(members.map((m) => [m.key, m.fingerprint]));
+  const snapshotRow = (r: CanonicalRow): SnapshotRow => ({
+    profileKey: r.profileKey,
+    fingerprint: fingerprints.get(r.profileKey)!,
+    cells: r.cells,
+  });
   const audienceId = run.audienceId!;
   // Every write holds the destination: once its deletion begins, the page records nothing (it fails instead).
   const writer = { destinationId: run.destinationId };
@@ -155,17 +186,12 @@ async function prepareAdds(deps: ActivityDeps, run: ExportRun, input: PageInput)
   if (built.rows.length > 0 || !startsReplace) {
     // A replace's first batch empties the audience at Meta: our record of it starts over too, under this basis.
     if (startsReplace) await store.snapshots.resetAudience(audienceId, snapshotBasis(config), writer);
-    const fingerprints = new Map(members.map((m) => [m.key, m.fingerprint]));
     const erasedSince = await store.snapshots.recordPage(
       audienceId,
       run.id,
       input.page,
       {
-        sent: built.rows.map((r) => ({
-          profileKey: r.profileKey,
-          fingerprint: fingerprints.get(r.profileKey)!,
-          cells: r.cells,
-        })),
+        sent: built.rows.map(snapshotRow),
         dropped: built.dropped.map((d) => ({ profileKey: d.profileKey, fingerprint: fingerprints.get(d.profileKey)! })),
       },
       { fresh: isFresh(run), suppressionsChecked, ...writer },
@@ -174,7 +200,51 @@ async function prepareAdds(deps: ActivityDeps, run: ExportRun, input: PageInput)
     sending = dropErased(built, erasedSince);
   }
   const dropped = Object.fromEntries(Object.entries(sending.droppedByReason).filter(([, n]) => n > 0));
-  return { rows: members.length, data: sending.rows.map((r) => r.cells), dropped, keys: [] };
+  const kept = new Set(sending.rows.map((r) => r.profileKey));
+  const added: AddedRows = {
+    posted: sending.rows.map(snapshotRow),
+    suppressionsChecked,
+    erased: sending === all ? [] : all.rows.filter((r) => !kept.has(r.profileKey)).map(snapshotRow),
+  };
+  return { rows: members.length, data: sending.rows.map((r) => r.cells), dropped, keys: [], added };
+}
+
+/**
+ * Takes back what an accepted add (or replace) page posted for people erased since its rows were checked: their
+ * listing could not stop a page already posted, and the erasure's remove may have reached Meta before the page's
+ * add did. The page asks the list's size again (one row, so the common case costs one small query); only if it grew
+ * are its rows looked up. Those listed now are removed at Meta with the very cells posted, and their snapshot rows
+ * deleted (the erasure deletes the rows it finds the same way), so the snapshot does not claim them. When an earlier
+ * attempt posted the page (`postedBefore`), the rows this attempt left out as erased are removed too: that attempt may
+ * have added them after the erasure and stopped before withdrawing them. Returns how many rows it removed.
+ */
+async function withdrawErased(
+  deps: ActivityDeps,
+  run: ExportRun,
+  input: PageInput,
+  added: AddedRows,
+  postedBefore: boolean,
+  token?: string,
+): Promise<number> {
+  const { store, graph } = deps;
+  const since = await store.suppressions.listedSince(added.posted, added.suppressionsChecked);
+  const now = added.posted.filter((r) => since.has(r.profileKey));
+  const rows = postedBefore ? [...now, ...added.erased] : now;
+  if (rows.length === 0) return 0;
+  const payload = { schema: [...CANONICAL_SCHEMA], data: rows.map((r) => r.cells) };
+  const opts = { token: token ?? (await store.credentials.getToken(run.destinationId)), signal: cancellationSignal() };
+  // Outside the page's session. Meta takes no /users remove while a replace runs (reference 4.5): there the call is
+  // the erasure's own, which reaches the rows a replace has staged (as it does for every erasure during a replace).
+  if (input.operation === 'replace') await graph.removeFromAllAudiences(run.adAccountId, payload, opts);
+  else await graph.removeUsers({ audienceId: run.audienceId!, payload }, opts);
+  // Rows left out as erased were recorded dropped (or deleted by the erasure): nothing of them to delete.
+  await store.snapshots.deleteRows(run.audienceId!, now);
+  log.info('rows of people erased while their page was in flight removed again', {
+    runId: run.id,
+    page: input.page,
+    rows: rows.length,
+  });
+  return rows.length;
 }
 
 /**
