@@ -163,4 +163,15 @@ describe('erasure racing an upload page', () => {
     expect(await store.suppressions.size()).toBe(before + 3);
     expect(await store.suppressions.size()).toBe(await listedNow());
   });
+
+  it('tells a page posted before an erasure whom of its rows the list took since they were checked', async () => {
+    const erin = rowOf('erin', 'erin@example.com');
+    const finn = rowOf('finn', 'finn@example.com');
+    const checked = await store.suppressions.size();
+    expect(await store.suppressions.listedSince([erin, finn], checked)).toEqual(new Set());
+    await store.suppressions.add([{ kind: 'EMAIL', hash: emailHash('erin@example.com') }]);
+    expect(await store.suppressions.listedSince([erin, finn], checked)).toEqual(new Set(['erin']));
+    // Checked at the size it has now, nobody is looked up.
+    expect(await store.suppressions.listedSince([erin, finn], checked + 1)).toEqual(new Set());
+  });
 });

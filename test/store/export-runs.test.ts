@@ -78,6 +78,22 @@ describe('export runs repository', () => {
     await expect(store.exportRuns.recordPage(randomUUID(), 1, { sent: 1 })).rejects.toBeInstanceOf(NotFoundError);
   });
 
+  it('knows whether a page was posted before: in flight, or accepted, but not refused or empty', async () => {
+    const run = await store.exportRuns.create(newRun());
+    const posted = (page: number) => store.exportRuns.pagePosted(run.id, 'add', page);
+    expect(await posted(0)).toBe(false);
+    await store.exportRuns.markInFlight(run.id, 'add', 0, 100);
+    expect(await posted(0)).toBe(true);
+    expect(await store.exportRuns.pagePosted(run.id, 'remove', 0)).toBe(false);
+    // Refused for certain: nothing of it was applied.
+    await store.exportRuns.markInFlight(run.id, 'add', 0, 0);
+    expect(await posted(0)).toBe(false);
+    await store.exportRuns.recordPage(run.id, 1, { sent: 100, durationMs: 20 });
+    expect(await posted(1)).toBe(true);
+    await store.exportRuns.recordPage(run.id, 2, { sent: 0 });
+    expect(await posted(2)).toBe(false);
+  });
+
   it('finishes once, keeping the first finish time, and records errors without rows', async () => {
     const run = await store.exportRuns.create(newRun());
     const finishedAt = new Date('2030-01-01T00:00:00.123Z');
