@@ -16,27 +16,40 @@ const NANP_NATIONAL = /^1?([2-9]\d{2}[2-9]\d{6})$/;
 /** The plain path refuses longer text; the fast path must too. */
 const MAX_TEXT_LENGTH = 64;
 
-interface TrunkZeroPlan {
+interface NationalPlan {
   readonly callingCode: string;
-  /** National lengths (after the trunk `0`) that every region of this calling code finds possible. */
+  /** The trunk prefix national numbers are written with: `0` (UK), `8` (Russia), `''` where there is none (Spain). */
+  readonly trunk: '' | '0' | '8';
+  /** National lengths (after the trunk prefix) that every region of this calling code finds possible. */
   readonly lengths: ReadonlySet<number>;
   /** National prefixes libphonenumber would strip again after the calling code (GB: `180020`, its text relay). */
   readonly restripped?: string;
+  /** The international prefix where it is not `00` (Japan's `010`, Russia's `810`): libphonenumber strips it. */
+  readonly internationalPrefix?: string;
 }
 
+const lengths = (...values: number[]): ReadonlySet<number> => new Set(values);
+
 /**
- * Countries written nationally with a trunk `0` (UK, Germany, France): `0` + national number, or the calling code
- * + national number after `+`, `00` (or `011` where that is the international prefix). Lengths are the common
- * ones only: for them libphonenumber strips the `0` and keeps the digits as written (the test proves it); any
- * other length takes the plain path.
+ * Countries whose numbers are written nationally as trunk prefix + national number (`07911 123456`, `8 (495)
+ * 745-65-64`, or the bare national number where there is no trunk prefix: `612 345 678` in Spain), or
+ * internationally as calling code + national number after `+`, `00` (or `011` where that is the international
+ * prefix). Lengths are the common ones only: for them libphonenumber strips the trunk prefix and keeps the digits
+ * as written (the test proves it for every leading pair of digits); any other length takes the plain path. China
+ * and Brazil are left to it: their carrier codes make the trunk prefix a pattern, not a digit.
  */
-const TRUNK_ZERO_PLANS: Readonly<Record<string, TrunkZeroPlan>> = {
-  gb: { callingCode: '44', lengths: new Set([10]), restripped: '180020' },
-  de: { callingCode: '49', lengths: new Set([6, 7, 8, 9, 10, 11, 12, 13]) },
-  fr: { callingCode: '33', lengths: new Set([9]) },
+const NATIONAL_PLANS: Readonly<Record<string, NationalPlan>> = {
+  gb: { callingCode: '44', trunk: '0', lengths: lengths(10), restripped: '180020' },
+  de: { callingCode: '49', trunk: '0', lengths: lengths(6, 7, 8, 9, 10, 11, 12, 13) },
+  fr: { callingCode: '33', trunk: '0', lengths: lengths(9) },
+  es: { callingCode: '34', trunk: '', lengths: lengths(9) },
+  gr: { callingCode: '30', trunk: '', lengths: lengths(10) },
+  jp: { callingCode: '81', trunk: '0', lengths: lengths(9, 10), internationalPrefix: '010' },
+  ae: { callingCode: '971', trunk: '0', lengths: lengths(8, 9) },
+  ru: { callingCode: '7', trunk: '8', lengths: lengths(10), internationalPrefix: '810' },
 };
-const PLANS_BY_CALLING_CODE: ReadonlyMap<string, TrunkZeroPlan> = new Map(
-  Object.values(TRUNK_ZERO_PLANS).map((plan) => [plan.callingCode, plan]),
+const PLANS_BY_CALLING_CODE: ReadonlyMap<string, NationalPlan> = new Map(
+  Object.values(NATIONAL_PLANS).map((plan) => [plan.callingCode, plan]),
 );
 
 /**
@@ -50,7 +63,7 @@ const PLANS_BY_CALLING_CODE: ReadonlyMap<string, TrunkZeroPlan> = new Map(
  * *possible* (right length for the country) are accepted, not only *valid* ones: Meta's own example `15559876543`
  * is not valid.
  *
- * Common North American, UK, German and French shapes take a fast path that skips libphonenumber;
+ * Common shapes of North America and of the countries in `NATIONAL_PLANS` take a fast path that skips libphonenumber;
  * `normalizePhoneByParsing` is the plain path, and a test proves both agree.
  * @param region lowercase ISO alpha-2, if known
  */
@@ -77,28 +90,35 @@ function fastPath(trimmed: string, region: string | undefined): string | undefin
     const national = NANP_NATIONAL.exec(digits)?.[1];
     return national === undefined ? undefined : `1${national}`;
   }
-  const plan = TRUNK_ZERO_PLANS[region];
-  if (plan === undefined || !digits.startsWith('0')) return undefined;
-  return trunkZeroNational(plan, digits.slice(1));
+  const plan = NATIONAL_PLANS[region];
+  if (plan === undefined || !digits.startsWith(plan.trunk)) return undefined;
+  if (plan.internationalPrefix !== undefined && digits.startsWith(plan.internationalPrefix)) return undefined;
+  return nationalFastPath(plan, digits.slice(plan.trunk.length));
 }
 
-/** Digits after an international prefix: `1` + a North American number, or a trunk-zero country's number. */
+/** Digits after an international prefix: `1` + a North American number, or a planned country's number. */
 function internationalFastPath(digits: string): string | undefined {
   if (digits.startsWith('1')) {
     if (digits.length !== 11) return undefined;
     const national = NANP_NATIONAL.exec(digits)?.[1];
     return national === undefined ? undefined : `1${national}`;
   }
-  const plan = PLANS_BY_CALLING_CODE.get(digits.slice(0, 2));
-  if (plan === undefined) return undefined;
-  const national = digits.slice(2);
-  if (plan.restripped !== undefined && national.startsWith(plan.restripped)) return undefined;
-  return trunkZeroNational(plan, national);
+  // Calling codes are a prefix code: at most one of the first one, two or three digits is one.
+  for (let length = 1; length <= 3; length++) {
+    const plan = PLANS_BY_CALLING_CODE.get(digits.slice(0, length));
+    if (plan === undefined) continue;
+    const national = digits.slice(length);
+    if (plan.restripped !== undefined && national.startsWith(plan.restripped)) return undefined;
+    return nationalFastPath(plan, national);
+  }
+  return undefined;
 }
 
-function trunkZeroNational(plan: TrunkZeroPlan, national: string): string | undefined {
-  // A second 0 is an international prefix (`0 044…`) to libphonenumber: not a common shape.
-  if (national.startsWith('0') || !plan.lengths.has(national.length)) return undefined;
+function nationalFastPath(plan: NationalPlan, national: string): string | undefined {
+  // A second 0 is an international prefix (`0 044…`) to libphonenumber, and a trunk prefix after the calling code
+  // is stripped again: neither is a common shape.
+  if (national.startsWith('0') || (plan.trunk !== '' && national.startsWith(plan.trunk))) return undefined;
+  if (!plan.lengths.has(national.length)) return undefined;
   return `${plan.callingCode}${national}`;
 }
 

@@ -4,18 +4,18 @@ import { generateDemoProfile } from '../../src/demo/demo-profiles.js';
 import { normalizeCountry } from '../../src/domain/location.js';
 import { randomDigits, seededRandom } from '../support/seeded-random.js';
 
-const REGIONS = [undefined, 'us', 'ca', 'gb', 'de', 'fr', 'br'];
+const REGIONS = [undefined, 'us', 'ca', 'gb', 'de', 'fr', 'br'] as const;
 
 /** One national number written every way the fast paths read (and a few they must leave alone). */
-function shapesOf(callingCode: string, national: string): string[] {
+function shapesOf(callingCode: string, national: string, trunk = '0'): string[] {
   const [head, tail] = [national.slice(0, 3), national.slice(3)];
   const spaced = national.replace(/(\d{2})(?=\d)/g, '$1 ');
   return [
-    `0${national}`,
-    `0${head} ${tail}`,
-    `(0${head}) ${tail}`,
-    `0${spaced}`,
-    ` 0${head}-${tail}.`,
+    `${trunk}${national}`,
+    `${trunk}${head} ${tail}`,
+    `(${trunk}${head}) ${tail}`,
+    `${trunk}${spaced}`,
+    ` ${trunk}${head}-${tail}.`,
     `+${callingCode}${national}`,
     `+${callingCode} ${head} ${tail}`,
     ` + ${callingCode} ${spaced} `,
@@ -27,7 +27,11 @@ function shapesOf(callingCode: string, national: string): string[] {
     `0 0${callingCode}${national}`,
     `${callingCode}${national}`,
     `+${callingCode}.${head}..${tail}`,
-    `0${head}\u00a0${tail}`,
+    `${trunk}${head}\u00a0${tail}`,
+    // A trunk prefix other than 0 leaves 0 and the country's own international prefixes to try.
+    ...(trunk === '0' ? [] : [`0${national}`, `${trunk}${trunk}${national}`]),
+    `010 ${callingCode} ${national}`,
+    `810 ${callingCode}${national}`,
   ];
 }
 
@@ -46,35 +50,46 @@ describe('phone fast paths give byte-identical results to full parsing', () => {
       ({ phone, country }) => (phone === null ? [] : [[phone, normalizeCountry(country ?? '') || 'us'] as const]),
     );
     const fastInOwnCountry = agree(sample);
-    // The demo's North American and Western European numbers take the fast path (about 74% of them; its Japanese,
-    // Chinese, Emirati, Brazilian... ones are parsed): the sample must mostly take it, or it proves little.
-    expect(fastInOwnCountry / sample.length).toBeGreaterThan(0.7);
+    // Most of the demo's numbers take the fast path (about 91%; its Chinese, Brazilian and impossible ones are
+    // parsed): the sample must mostly take it, or it proves little.
+    expect(fastInOwnCountry / sample.length).toBeGreaterThan(0.9);
     const phones = sample.map(([phone]) => phone);
     agree(phones.flatMap((text) => REGIONS.map((region) => [text, region] as const)));
   });
 
-  it.each(['44', '49', '33', '1'])(
-    'agrees for calling code %s on numbers of every length and leading digits, in every shape',
-    (callingCode) => {
+  it.each([
+    ['44', '0', REGIONS],
+    ['49', '0', REGIONS],
+    ['33', '0', REGIONS],
+    ['1', '0', REGIONS],
+    // Each in its own region, beside no region, North America and a trunk-0 country.
+    ['34', '', [undefined, 'us', 'de', 'es']],
+    ['30', '', [undefined, 'us', 'de', 'gr']],
+    ['81', '0', [undefined, 'us', 'de', 'jp']],
+    ['971', '0', [undefined, 'us', 'de', 'ae']],
+    ['7', '8', [undefined, 'us', 'de', 'ru', 'kz']],
+  ] as const)(
+    'agrees for calling code %s (trunk %j) on numbers of every length and leading digits, in every shape',
+    (callingCode, trunk, regions) => {
       const random = seededRandom(Number(callingCode));
       const texts: string[] = [];
       for (let length = 4; length <= 15; length++) {
         for (let lead = 0; lead < 100; lead++) {
           const national = `${String(lead).padStart(2, '0')}${randomDigits(random, length - 2)}`;
-          texts.push(...shapesOf(callingCode, national));
+          texts.push(...shapesOf(callingCode, national, trunk));
         }
       }
       // GB's text-relay prefix is stripped again after +44; keep it on the plain path.
       for (const relay of ['180020', '18002', '1800'])
-        texts.push(...shapesOf(callingCode, `${relay}${randomDigits(random, 10 - relay.length)}`));
+        texts.push(...shapesOf(callingCode, `${relay}${randomDigits(random, 10 - relay.length)}`, trunk));
       texts.push(
-        `0${randomDigits(random, 10)}${' '.repeat(60)}`,
-        `${' '.repeat(30)}0${randomDigits(random, 5)}${' '.repeat(30)}${randomDigits(random, 5)}`,
+        `${trunk}${randomDigits(random, 10)}${' '.repeat(60)}`,
+        `${' '.repeat(30)}${trunk}${randomDigits(random, 5)}${' '.repeat(30)}${randomDigits(random, 5)}`,
       );
-      const cases = texts.flatMap((text) => REGIONS.map((region) => [text, region] as const));
+      const cases = texts.flatMap((text) => regions.map((region) => [text, region] as const));
       const fast = agree(cases);
-      expect(cases.length).toBeGreaterThan(100_000);
-      expect(fast).toBeGreaterThan(cases.length / 20);
+      expect(cases.length).toBeGreaterThan(80_000);
+      expect(fast).toBeGreaterThan(cases.length / 40);
     },
   );
 
@@ -92,11 +107,24 @@ describe('phone fast paths give byte-identical results to full parsing', () => {
       ['011 1 212 555 1234', 'us', '12125551234'],
       ['011 1 212 555 1234', undefined, ''], // 011 is international only in North America
       ['(212) 555-1234', 'ca', '12125551234'],
+      ['612 345 678', 'es', '34612345678'],
+      ['+34 612 345 678', 'us', '34612345678'],
+      ['2101234567', 'gr', '302101234567'],
+      ['090-1234-5678', 'jp', '819012345678'],
+      ['+81 3-1234-5678', undefined, '81312345678'],
+      ['050 123 4567', 'ae', '971501234567'],
+      ['00971 501234567', 'gb', '971501234567'],
+      ['8 (495) 1234567', 'ru', '74951234567'],
+      ['+7 916 1234567', 'de', '79161234567'],
     ] as const;
     for (const [text, region, e164] of cases) {
       expect(normalizePhoneByFastPath(text, region)).toBe(e164);
       expect(normalizePhoneByParsing(text, region)).toBe(e164);
     }
     expect(normalizePhoneByFastPath('+55 11 91234-5678', 'br')).toBeUndefined();
+    expect(normalizePhoneByFastPath('138 1234 5678', 'cn')).toBeUndefined();
+    // Dialled abroad from Japan and Russia: libphonenumber reads these prefixes, so the fast path leaves them.
+    expect(normalizePhoneByFastPath('010 44 20 7946 0958', 'jp')).toBeUndefined();
+    expect(normalizePhoneByFastPath('810 44 20 7946 0958', 'ru')).toBeUndefined();
   });
 });
