@@ -21,6 +21,7 @@ import { parseBenchArgs, USAGE, type BenchOptions } from './lib/args.js';
 import { startSandboxChild, startWorkerChild, type SandboxChild, type WorkerChild } from './lib/children.js';
 import { BENCH_MAPPING, sampleLeavers, sampleMembers } from './lib/expected-sample.js';
 import { startCpuMeter, type CpuReading } from './lib/cpu-meter.js';
+import { measureMachineReference } from './lib/machine-reference.js';
 import { loadAverage, peakRssBytes } from './lib/proc-stats.js';
 import { runExport, type ExportRunFigures } from './lib/run-export.js';
 
@@ -129,6 +130,12 @@ async function main(): Promise<number> {
     figures.profiles = profiles;
     figures.seedSeconds = seedSeconds;
     loads.afterSeed = loadAverage();
+    const machine = await measureMachineReference(db);
+    figures.machine = machine;
+    say(
+      `machine reference: Node ${machine.nodeSeconds.toFixed(2)} CPU-s, PostgreSQL ${machine.postgresSeconds.toFixed(2)} s ` +
+        `(fixed workloads, bench/lib/machine-reference.ts; lower is faster)`,
+    );
 
     const cliPath = ensureTemporalCli();
     const devServer: DevServer = await startDevServer({ cliPath });

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { CpuReading } from './lib/cpu-meter.js';
+import type { MachineReference } from './lib/machine-reference.js';
 import type { PhaseFigure } from './lib/run-export.js';
 
 interface RunFigures {
@@ -24,6 +25,8 @@ interface Figures {
   preview?: { seconds: number };
   workerPeakRssBytes: number;
   loadAverage: Record<string, string>;
+  /** Absent from runs before the bench measured it. */
+  machine?: MachineReference;
 }
 
 const files = process.argv.slice(2);
@@ -41,6 +44,8 @@ const perMillion = (c: CpuReading | undefined, profiles: number) => {
   const p = product(c);
   return p === undefined ? '—' : (p / (profiles / 1e6)).toFixed(1);
 };
+const reference = (m: MachineReference | undefined) =>
+  m ? `${m.nodeSeconds.toFixed(2)} / ${m.postgresSeconds.toFixed(2)} s` : '—';
 const cpu = (c: CpuReading | undefined) =>
   c ? `${c.worker.toFixed(0)} / ${c.postgres.toFixed(0)} / ${c.sandbox.toFixed(0)}` : '—';
 
@@ -66,6 +71,7 @@ header([
   'product CPU per M',
   'worker peak RSS',
   'load',
+  'machine Node / PG',
 ]);
 for (const r of runs) {
   row([
@@ -81,6 +87,7 @@ for (const r of runs) {
     perMillion(r.exportCpu, r.profiles),
     `${Math.round(r.workerPeakRssBytes / 2 ** 20)} MiB`,
     load(r.loadAverage.exportStart, r.loadAverage.exportEnd),
+    reference(r.machine),
   ]);
 }
 console.log('\nRefresh after 1% changed (mirror):\n');
