@@ -182,6 +182,8 @@ async function prepareAdds(deps: ActivityDeps, run: ExportRun, input: PageInput)
   const writer = { destinationId: run.destinationId };
   const startsReplace = input.operation === 'replace' && input.batchSeq === 1;
   let sending = built;
+  // One snapshot row per built row, for the snapshot write and, less the rows it finds erased, for a take-back.
+  let posted = built.rows.map(snapshotRow);
   // An empty page is not a replace's first batch (the next page becomes it): record nothing before the reset.
   if (built.rows.length > 0 || !startsReplace) {
     // A replace's first batch empties the audience at Meta: our record of it starts over too, under this basis.
@@ -191,20 +193,20 @@ async function prepareAdds(deps: ActivityDeps, run: ExportRun, input: PageInput)
       run.id,
       input.page,
       {
-        sent: built.rows.map(snapshotRow),
+        sent: posted,
         dropped: built.dropped.map((d) => ({ profileKey: d.profileKey, fingerprint: fingerprints.get(d.profileKey)! })),
       },
       { fresh: isFresh(run), suppressionsChecked, ...writer },
     );
     // People erased while the page was built: recorded as dropped, so not sent either.
     sending = dropErased(built, erasedSince);
+    if (sending !== built) posted = posted.filter((r) => !erasedSince.has(r.profileKey));
   }
   const dropped = Object.fromEntries(Object.entries(sending.droppedByReason).filter(([, n]) => n > 0));
-  const kept = new Set(sending.rows.map((r) => r.profileKey));
   const added: AddedRows = {
-    posted: sending.rows.map(snapshotRow),
+    posted,
     suppressionsChecked,
-    erased: sending === all ? [] : all.rows.filter((r) => !kept.has(r.profileKey)).map(snapshotRow),
+    erased: sending === all ? [] : leftOut(all, sending, snapshotRow),
   };
   return { rows: members.length, data: sending.rows.map((r) => r.cells), dropped, keys: [], added };
 }
@@ -245,6 +247,12 @@ async function withdrawErased(
     rows: rows.length,
   });
   return rows.length;
+}
+
+/** The rows of `all` that `kept` no longer holds, as snapshot rows. */
+function leftOut(all: BuiltRows, kept: BuiltRows, snapshotRow: (r: CanonicalRow) => SnapshotRow): SnapshotRow[] {
+  const keys = new Set(kept.rows.map((r) => r.profileKey));
+  return all.rows.filter((r) => !keys.has(r.profileKey)).map(snapshotRow);
 }
 
 /**
